@@ -1,0 +1,137 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrUnknownTask: no worker knows a task of that name.
+var ErrUnknownTask = errors.New("unknown task")
+
+// ErrStopped: the backend's worker was stopped.
+var ErrStopped = errors.New("backend: stopped")
+
+// Metadata keys set on every dispatch by the engine.
+const (
+	// MetaRecord is the id of the record the run executes.
+	MetaRecord = "mageflow-record"
+	// MetaRoot is the id of the record's graph.
+	MetaRoot = "mageflow-root"
+)
+
+// TaskSpec describes a task to a backend.
+type TaskSpec struct {
+	// Name is the task's lasting identity.
+	Name string
+	// Retries is how many times a failed run is tried again.
+	Retries int
+	// Backoff is the wait before retry n (n from 1): Base doubled for each
+	// earlier retry, at most Max. A zero Base retries at once.
+	Backoff Backoff
+	// Timeout bounds one attempt; zero means none.
+	Timeout time.Duration
+	// Durable asks for a backend's durable execution where it has one.
+	Durable bool
+}
+
+// Backoff is an exponential wait between attempts.
+type Backoff struct {
+	Base time.Duration
+	Max  time.Duration
+}
+
+// Delay returns the wait before retry n (n from 1).
+func (b Backoff) Delay(n int) time.Duration {
+	if b.Base <= 0 || n < 1 {
+		return 0
+	}
+	d := b.Base
+	for i := 1; i < n; i++ {
+		d *= 2
+		if b.Max > 0 && d >= b.Max {
+			return b.Max
+		}
+		if d <= 0 { // overflow
+			return b.Max
+		}
+	}
+	if b.Max > 0 && d > b.Max {
+		return b.Max
+	}
+	return d
+}
+
+// MaxAttempts is Retries+1.
+func (s TaskSpec) MaxAttempts() int { return s.Retries + 1 }
+
+// Delivery is one attempt of a run, given to a [Handler].
+type Delivery struct {
+	Task    string
+	Payload []byte
+	Meta    map[string]string
+	// RunID identifies the run; it is the same for every attempt.
+	RunID string
+	// Attempt counts from 1.
+	Attempt int
+	// MaxAttempts is the number of attempts the backend makes at most; a
+	// failure of attempt MaxAttempts is final.
+	MaxAttempts int
+}
+
+// Handler executes one delivery. Returning an error makes the backend retry
+// while attempts remain, unless the error is marked [Final].
+type Handler func(ctx context.Context, d Delivery) error
+
+// Dispatch asks for one run of a task.
+type Dispatch struct {
+	Task    string
+	Payload []byte
+	Meta    map[string]string
+	// Key deduplicates: a second dispatch with the same key is dropped by
+	// backends that can, which then return the first run's id.
+	Key string
+}
+
+// Backend runs tasks by name.
+type Backend interface {
+	// Register makes this process's worker execute spec.Name with h. It is
+	// called before Start. Registering a name twice is an error.
+	Register(spec TaskSpec, h Handler) error
+
+	// Known reports whether some worker executes tasks named name.
+	Known(ctx context.Context, name string) (bool, error)
+
+	// Dispatch starts a run and returns its id.
+	Dispatch(ctx context.Context, d Dispatch) (runID string, err error)
+
+	// Cancel cancels a run: its handler's context is canceled, and a run
+	// not started yet never starts. Canceling an ended or unknown run is
+	// not an error.
+	Cancel(ctx context.Context, runID string) error
+
+	// Start starts the worker that executes the registered tasks. stop
+	// stops taking new deliveries and waits for running handlers until its
+	// context ends.
+	Start(ctx context.Context) (stop func(context.Context) error, err error)
+}
+
+// finalError marks an error as not to be retried.
+type finalError struct{ err error }
+
+func (e *finalError) Error() string { return e.err.Error() }
+func (e *finalError) Unwrap() error { return e.err }
+
+// Final marks err as final: the backend does not retry the run.
+func Final(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &finalError{err: err}
+}
+
+// IsFinal reports whether err was marked with [Final].
+func IsFinal(err error) bool {
+	var f *finalError
+	return errors.As(err, &f)
+}

@@ -1,0 +1,151 @@
+package mageflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mageflow-go/mageflow/backend"
+	"github.com/mageflow-go/mageflow/internal/engine"
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+	"github.com/mageflow-go/mageflow/task"
+)
+
+// ErrUnknownTask is wrapped by the error of starting a flow that names a
+// task no worker registered.
+var ErrUnknownTask = backend.ErrUnknownTask
+
+// ErrCanceled is wrapped by the error of waiting on a canceled run.
+var ErrCanceled = engine.ErrCanceled
+
+// Client runs flows: it holds the tasks this process executes, the backend
+// that runs tasks and the store that keeps the state of started flows. It is
+// safe for concurrent use.
+type Client struct {
+	eng *engine.Engine
+}
+
+func init() {
+	engine.Unwrap = func(c any) (*engine.Engine, error) {
+		cl, ok := c.(*Client)
+		if !ok || cl == nil || cl.eng == nil {
+			return nil, errors.New("mageflow: nil client (use mageflow.New)")
+		}
+		return cl.eng, nil
+	}
+}
+
+// New returns a client over backend b and store s.
+func New(b backend.Backend, s storage.Store, opts ...Option) (*Client, error) {
+	if b == nil {
+		return nil, errors.New("mageflow: nil backend")
+	}
+	if s == nil {
+		return nil, errors.New("mageflow: nil store")
+	}
+	o := defaults()
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	return &Client{eng: engine.New(b, s, engine.Config{Logger: o.logger, TTL: o.ttl, Now: time.Now})}, nil
+}
+
+// Register makes this process's worker execute tasks. Registering a task
+// twice is a no-op; registering two different tasks under one name is an
+// error naming it.
+func (c *Client) Register(tasks ...task.Registrable) error {
+	for _, t := range tasks {
+		if t == nil {
+			return errors.New("mageflow: register: nil task")
+		}
+		if err := c.eng.Register(t.TaskDef()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StartWorker starts executing the registered tasks. stop stops taking new
+// deliveries and waits for running tasks until its context ends. A process
+// that only starts flows needs no worker.
+func (c *Client) StartWorker(ctx context.Context) (stop func(context.Context) error, err error) {
+	return c.eng.StartWorker(ctx)
+}
+
+// Option configures a [Client].
+type Option func(*options) error
+
+type options struct {
+	logger *slog.Logger
+	ttl    map[sig.Kind]engine.TTL
+}
+
+// Default TTLs of stored records.
+const (
+	// DefaultActiveTTL is how long records live while their flow runs.
+	DefaultActiveTTL = 24 * time.Hour
+	// DefaultDoneTTL is how long records live after their flow ended.
+	DefaultDoneTTL = 5 * time.Minute
+	// MinDoneTTL is the smallest done TTL accepted.
+	MinDoneTTL = time.Second
+)
+
+func defaults() options {
+	ttl := engine.TTL{Active: DefaultActiveTTL, Done: DefaultDoneTTL}
+	return options{
+		logger: slog.New(slog.DiscardHandler),
+		ttl:    map[sig.Kind]engine.TTL{sig.KindTask: ttl, sig.KindChain: ttl, sig.KindSwarm: ttl},
+	}
+}
+
+// WithLogger logs the client's work to l (default: nothing is logged).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("mageflow: WithLogger: nil logger")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// WithTTL sets how long records live while their flow runs (active) and
+// after it ended (done), for every kind of record.
+func WithTTL(active, done time.Duration) Option {
+	return func(o *options) error {
+		for _, k := range []sig.Kind{sig.KindTask, sig.KindChain, sig.KindSwarm} {
+			if err := setTTL(o, k, active, done); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// WithKindTTL sets the TTLs of one kind of record: sig.KindTask,
+// sig.KindChain or sig.KindSwarm.
+func WithKindTTL(kind sig.Kind, active, done time.Duration) Option {
+	return func(o *options) error { return setTTL(o, kind, active, done) }
+}
+
+func setTTL(o *options, kind sig.Kind, active, done time.Duration) error {
+	if _, ok := o.ttl[kind]; !ok {
+		return fmt.Errorf("mageflow: TTL for unknown kind %q", kind)
+	}
+	if active <= 0 {
+		return fmt.Errorf("mageflow: active TTL of %s must be positive, not %v", kind, active)
+	}
+	if done < MinDoneTTL {
+		return fmt.Errorf("mageflow: done TTL of %s must be at least %v, not %v", kind, MinDoneTTL, done)
+	}
+	o.ttl[kind] = engine.TTL{Active: active, Done: done}
+	return nil
+}

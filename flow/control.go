@@ -1,0 +1,45 @@
+package flow
+
+import (
+	"context"
+
+	"github.com/mageflow-go/mageflow/internal/engine"
+	"github.com/mageflow-go/mageflow/sig"
+)
+
+// control is the lifecycle part of every handle.
+type control struct {
+	eng *engine.Engine
+	id  string
+}
+
+// ID returns the id of the flow's root record.
+func (h control) ID() string { return h.id }
+
+// Status returns the flow's status.
+func (h control) Status(ctx context.Context) (sig.Status, error) {
+	r, err := h.eng.Get(ctx, h.id)
+	if err != nil {
+		return "", err
+	}
+	return r.Status, nil
+}
+
+// Suspend pauses the flow gracefully: tasks that have not started do not
+// start (their input is kept), running tasks finish, chains and swarms do
+// not advance. Suspending twice is fine.
+func (h control) Suspend(ctx context.Context) error { return h.eng.Apply(ctx, h.id, sig.OpSuspend) }
+
+// Interrupt pauses the flow and stops its running tasks. On resume they run
+// again: an interrupted task runs at least once more.
+func (h control) Interrupt(ctx context.Context) error {
+	return h.eng.Apply(ctx, h.id, sig.OpInterrupt)
+}
+
+// Resume continues a suspended or interrupted flow where it stopped.
+func (h control) Resume(ctx context.Context) error { return h.eng.Apply(ctx, h.id, sig.OpResume) }
+
+// Cancel stops the flow for good: nothing more runs, running tasks are
+// canceled, error callbacks do not fire, and Wait returns an error wrapping
+// mageflow.ErrCanceled.
+func (h control) Cancel(ctx context.Context) error { return h.eng.Apply(ctx, h.id, sig.OpCancel) }

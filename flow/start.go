@@ -1,0 +1,63 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/mageflow-go/mageflow"
+	"github.com/mageflow-go/mageflow/internal/engine"
+)
+
+// Start stores f and dispatches its first tasks with input in, then
+// returns at once. Bad flows (nil parts, unknown tasks, empty swarms,
+// negative configs) are rejected before anything is stored.
+func Start[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out], in In) (*Run[Out], error) {
+	eng, err := engine.From(c)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("flow.Start: encode input: %w", err)
+	}
+	id, err := eng.Create(ctx, specOf(f), true, b)
+	if err != nil {
+		return nil, err
+	}
+	return &Run[Out]{control{eng: eng, id: id}}, nil
+}
+
+// Sig is a stored flow that has not started (MageFlow's sign).
+type Sig[In, Out any] struct {
+	control
+}
+
+// Sign stores f without starting it.
+func Sign[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out]) (*Sig[In, Out], error) {
+	eng, err := engine.From(c)
+	if err != nil {
+		return nil, err
+	}
+	id, err := eng.Create(ctx, specOf(f), false, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Sig[In, Out]{control{eng: eng, id: id}}, nil
+}
+
+// Start starts the signed flow with input in. A signed flow starts once.
+func (s *Sig[In, Out]) Start(ctx context.Context, in In) (*Run[Out], error) {
+	return startSigned[In, Out](ctx, s.control, in)
+}
+
+func startSigned[In, Out any](ctx context.Context, h control, in In) (*Run[Out], error) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("flow: start %s: encode input: %w", h.id, err)
+	}
+	if err := h.eng.StartSigned(ctx, h.id, b); err != nil {
+		return nil, err
+	}
+	return &Run[Out]{h}, nil
+}

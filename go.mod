@@ -1,0 +1,3 @@
+module github.com/mageflow-go/mageflow
+
+go 1.26

@@ -1,0 +1,109 @@
+// Package engine is the runtime behind mageflow.Client: it validates and
+// lowers flows into records, runs the protocol around the store and the
+// backend, and executes tasks for the worker.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mageflow-go/mageflow/backend"
+	"github.com/mageflow-go/mageflow/internal/graph"
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+)
+
+// ErrCanceled is the error of waiting on a canceled run.
+var ErrCanceled = errors.New("mageflow: run canceled")
+
+// TTL is how long records of one kind live: Active while their graph runs,
+// Done after it ended.
+type TTL struct {
+	Active time.Duration
+	Done   time.Duration
+}
+
+// Config is an engine's configuration.
+type Config struct {
+	Logger *slog.Logger
+	// TTL per kind of record.
+	TTL map[sig.Kind]TTL
+	// Now is the clock for new ids.
+	Now func() time.Time
+}
+
+// Engine is the runtime of one client.
+type Engine struct {
+	backend backend.Backend
+	store   storage.Store
+	log     *slog.Logger
+	ttl     map[sig.Kind]TTL
+	now     func() time.Time
+
+	mu    sync.RWMutex
+	tasks map[string]*graph.TaskDef
+	known map[string]bool // names the backend said it knows
+}
+
+// New returns an engine over b and s.
+func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
+	return &Engine{
+		backend: b,
+		store:   s,
+		log:     cfg.Logger,
+		ttl:     cfg.TTL,
+		now:     cfg.Now,
+		tasks:   make(map[string]*graph.TaskDef),
+		known:   make(map[string]bool),
+	}
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() storage.Store { return e.store }
+
+// Backend returns the engine's backend.
+func (e *Engine) Backend() backend.Backend { return e.backend }
+
+// Unwrap gives package flow the engine of a *mageflow.Client. The root
+// package sets it.
+var Unwrap func(client any) (*Engine, error)
+
+// From returns the engine of client.
+func From(client any) (*Engine, error) {
+	if Unwrap == nil {
+		return nil, errors.New("mageflow: engine not linked")
+	}
+	return Unwrap(client)
+}
+
+// Register makes this process execute defs.
+func (e *Engine) Register(defs ...*graph.TaskDef) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range defs {
+		if d == nil {
+			return errors.New("mageflow: register: zero task (use task.New)")
+		}
+		if d.Err != nil {
+			return fmt.Errorf("mageflow: register: %w", d.Err)
+		}
+		name := d.Name()
+		if old, ok := e.tasks[name]; ok {
+			if old == d {
+				continue
+			}
+			if old.In != d.In || old.Out != d.Out {
+				return fmt.Errorf("mageflow: register: task %q is already registered as %s -> %s, not %s -> %s", name, old.In, old.Out, d.In, d.Out)
+			}
+			return fmt.Errorf("mageflow: register: task %q is already registered by another task.New", name)
+		}
+		if err := e.backend.Register(d.Spec, e.handler(d)); err != nil {
+			return fmt.Errorf("mageflow: register %q: %w", name, err)
+		}
+		e.tasks[name] = d
+	}
+	return nil
+}

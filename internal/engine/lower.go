@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mageflow-go/mageflow/backend"
+	"github.com/mageflow-go/mageflow/internal/graph"
+	"github.com/mageflow-go/mageflow/sig"
+)
+
+// validate checks a flow before anything is stored: every node well
+// built, every task known to some worker, with the types registered here.
+func (e *Engine) validate(ctx context.Context, s *graph.Spec) error {
+	names := make(map[string]*graph.TaskDef)
+	if err := collect(s, names, "flow"); err != nil {
+		return err
+	}
+	for name, def := range names {
+		if err := e.checkTask(ctx, name, def); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// collect walks s, reporting the first badly built node, and gathers the
+// tasks it uses.
+func collect(s *graph.Spec, names map[string]*graph.TaskDef, where string) error {
+	if s == nil {
+		return fmt.Errorf("mageflow: %s is nil", where)
+	}
+	if s.Err != nil {
+		return fmt.Errorf("mageflow: %s: %w", where, s.Err)
+	}
+	switch s.Kind {
+	case sig.KindTask:
+		if s.Task == nil {
+			return fmt.Errorf("mageflow: %s: zero task (use task.New)", where)
+		}
+		if s.Task.Err != nil {
+			return fmt.Errorf("mageflow: %s: %w", where, s.Task.Err)
+		}
+		name := s.Task.Name()
+		if other, ok := names[name]; ok && (other.In != s.Task.In || other.Out != s.Task.Out) {
+			return fmt.Errorf("mageflow: task %q is used with two types: %s -> %s and %s -> %s", name, other.In, other.Out, s.Task.In, s.Task.Out)
+		}
+		names[name] = s.Task
+		where = "task " + name
+	case sig.KindChain:
+		if len(s.Children) == 0 {
+			return fmt.Errorf("mageflow: %s: chain with no steps", where)
+		}
+		where = "chain"
+	case sig.KindSwarm:
+		c := s.Swarm
+		if c.MaxConcurrency < 0 || c.StopAfterNFailures < 0 || c.MaxItems < 0 {
+			return fmt.Errorf("mageflow: %s: swarm config has a negative value: %+v", where, c)
+		}
+		if len(s.Children) == 0 && !s.Open {
+			return fmt.Errorf("mageflow: %s: swarm with no items (sign it with flow.SignSwarm to add items later)", where)
+		}
+		if c.MaxItems > 0 && len(s.Children) > c.MaxItems {
+			return fmt.Errorf("mageflow: %s: swarm has %d items, more than its MaxItems %d", where, len(s.Children), c.MaxItems)
+		}
+		where = "swarm"
+	default:
+		return fmt.Errorf("mageflow: %s: unknown kind %q", where, s.Kind)
+	}
+	for i, c := range s.Children {
+		if err := collect(c, names, fmt.Sprintf("%s item %d", where, i)); err != nil {
+			return err
+		}
+	}
+	for i, c := range s.OnSuccess {
+		if err := collect(c, names, fmt.Sprintf("%s success callback %d", where, i)); err != nil {
+			return err
+		}
+	}
+	for i, c := range s.OnError {
+		if err := collect(c, names, fmt.Sprintf("%s error callback %d", where, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTask checks that a worker knows name with def's types.
+func (e *Engine) checkTask(ctx context.Context, name string, def *graph.TaskDef) error {
+	e.mu.RLock()
+	local, ok := e.tasks[name]
+	known := e.known[name]
+	e.mu.RUnlock()
+	if ok {
+		if local.In != def.In || local.Out != def.Out {
+			return fmt.Errorf("mageflow: task %q is registered as %s -> %s but the flow uses it as %s -> %s", name, local.In, local.Out, def.In, def.Out)
+		}
+		return nil
+	}
+	if known {
+		return nil
+	}
+	found, err := e.backend.Known(ctx, name)
+	if err != nil {
+		return fmt.Errorf("mageflow: look up task %q: %w", name, err)
+	}
+	if !found {
+		return fmt.Errorf("mageflow: task %q: no worker registered it: %w", name, backend.ErrUnknownTask)
+	}
+	e.mu.Lock()
+	e.known[name] = true
+	e.mu.Unlock()
+	return nil
+}
+
+// lower turns s into records placed at id under parent.
+func (e *Engine) lower(recs []*sig.Record, s *graph.Spec, id, root, parent string, role sig.Role, index int) ([]*sig.Record, error) {
+	ttl := e.ttl[s.Kind]
+	r := &sig.Record{
+		ID:        id,
+		Root:      root,
+		Kind:      s.Kind,
+		Name:      s.Name,
+		Parent:    parent,
+		Role:      role,
+		Index:     index,
+		Children:  len(s.Children),
+		OnSuccess: len(s.OnSuccess),
+		OnError:   len(s.OnError),
+		Args:      s.Args,
+		ActiveTTL: ttl.Active,
+		DoneTTL:   ttl.Done,
+	}
+	switch s.Kind {
+	case sig.KindTask:
+		r.Name = s.Task.Name()
+	case sig.KindSwarm:
+		r.Swarm = &sig.SwarmState{Config: s.Swarm, Closed: !s.Open}
+		if r.Name == "" {
+			r.Name = "swarm"
+		}
+	case sig.KindChain:
+		if r.Name == "" {
+			r.Name = "chain"
+		}
+	}
+	if !sig.ValidID(id) {
+		return nil, errors.New("mageflow: graph too deep: record id too long")
+	}
+	recs = append(recs, r)
+	var err error
+	for i, c := range s.Children {
+		if recs, err = e.lower(recs, c, sig.ChildID(id, i), root, id, sig.RoleChild, i); err != nil {
+			return nil, err
+		}
+	}
+	for i, c := range s.OnSuccess {
+		if recs, err = e.lower(recs, c, sig.SuccessID(id, i), root, id, sig.RoleSuccess, i); err != nil {
+			return nil, err
+		}
+	}
+	for i, c := range s.OnError {
+		if recs, err = e.lower(recs, c, sig.ErrorID(id, i), root, id, sig.RoleError, i); err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}

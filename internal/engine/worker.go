@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mageflow-go/mageflow/backend"
+	"github.com/mageflow-go/mageflow/internal/graph"
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+	"github.com/mageflow-go/mageflow/task"
+)
+
+// storeTimeout bounds the store and dispatch calls that follow a task, which
+// run even when the task's own context has ended.
+const storeTimeout = time.Minute
+
+// StartWorker starts the backend's worker for the registered tasks.
+func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, error) {
+	stop, err := e.backend.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("mageflow: start worker: %w", err)
+	}
+	return stop, nil
+}
+
+// handler returns the backend handler that runs def under the protocol:
+// claim, run, then complete or fail, then send what follows.
+func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
+	return func(ctx context.Context, d backend.Delivery) error {
+		id := d.Meta[backend.MetaRecord]
+		log := e.log.With(slog.String("task", def.Name()), slog.String("record", id), slog.String("run", d.RunID), slog.Int("attempt", d.Attempt))
+		if !sig.ValidID(id) {
+			log.Error("mageflow: delivery without a record id")
+			return backend.Final(fmt.Errorf("mageflow: task %s: delivery without a record id", def.Name()))
+		}
+		// Store calls go on when the task's context ends (timeout,
+		// interrupt), so that what the task decided is recorded.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		defer cancel()
+
+		cl, err := e.store.Claim(sctx, id, d.RunID)
+		if errors.Is(err, storage.ErrNotFound) {
+			log.Warn("mageflow: record of delivered task not found (expired?); dropped")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("mageflow: claim %s: %w", id, err)
+		}
+		switch cl.Outcome {
+		case storage.Claimed:
+		case storage.Ended:
+			log.Debug("mageflow: redelivered ended task; re-sending its outbox", slog.Int("pending", len(cl.Record.Outbox)))
+			return e.send(sctx, storage.Effects{Source: id, Dispatches: cl.Record.Outbox})
+		default:
+			log.Debug("mageflow: delivery not run", slog.String("outcome", cl.Outcome.String()))
+			return nil
+		}
+
+		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
+		out, runErr := def.Invoke(task.WithInfo(ctx, info), d.Payload)
+		if runErr == nil {
+			eff, err := e.store.Complete(sctx, id, d.RunID, out)
+			if err != nil {
+				return e.ignoreEnded(log, "complete", id, err)
+			}
+			return e.send(sctx, eff)
+		}
+
+		final := task.IsNonRetryable(runErr) || d.Attempt >= d.MaxAttempts
+		if !final {
+			log.Debug("mageflow: attempt failed; the backend retries", slog.String("error", runErr.Error()))
+			return runErr
+		}
+		ei := errorInfo(ctx, def.Name(), runErr, d.Attempt)
+		log.Info("mageflow: task failed", slog.String("error", ei.Message), slog.String("kind", string(ei.Kind)))
+		eff, err := e.store.Fail(sctx, id, d.RunID, ei)
+		if err != nil {
+			return e.ignoreEnded(log, "fail", id, err)
+		}
+		if err := e.send(sctx, eff); err != nil {
+			// Not final: the backend delivers again while attempts remain,
+			// and the claim finds the task ended and re-sends its outbox.
+			return err
+		}
+		return backend.Final(runErr)
+	}
+}
+
+// ignoreEnded turns the errors of a task that ended elsewhere into nil.
+func (e *Engine) ignoreEnded(log *slog.Logger, what, id string, err error) error {
+	if errors.Is(err, storage.ErrCanceled) || errors.Is(err, storage.ErrNotOwner) || errors.Is(err, storage.ErrNotFound) {
+		log.Debug("mageflow: result dropped", slog.String("op", what), slog.String("reason", err.Error()))
+		return nil
+	}
+	return fmt.Errorf("mageflow: %s %s: %w", what, id, err)
+}
+
+// errorInfo describes a task's final error.
+func errorInfo(ctx context.Context, name string, err error, attempt int) sig.ErrorInfo {
+	ei := sig.ErrorInfo{Task: name, Message: err.Error(), Attempts: attempt, Kind: sig.ErrorTask}
+	var p *task.PanicError
+	var dec *task.DecodeError
+	switch {
+	case errors.As(err, &p):
+		ei.Kind = sig.ErrorPanic
+		ei.Stack = p.Stack
+	case errors.As(err, &dec):
+		ei.Kind = sig.ErrorDecode
+	case errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		ei.Kind = sig.ErrorTimeout
+	}
+	return ei
+}
+
+// send hands eff's dispatches to the backend, cancels its runs, and
+// acknowledges what was sent.
+func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
+	keys := make([]string, 0, len(eff.Dispatches))
+	var sendErr error
+	for _, d := range eff.Dispatches {
+		_, err := e.backend.Dispatch(ctx, backend.Dispatch{
+			Task:    d.Task,
+			Payload: d.Payload,
+			Meta:    map[string]string{backend.MetaRecord: d.Target, backend.MetaRoot: d.Root},
+			Key:     d.Key,
+		})
+		if err != nil {
+			sendErr = fmt.Errorf("mageflow: dispatch %s (%s): %w", d.Target, d.Task, err)
+			break
+		}
+		keys = append(keys, d.Key)
+	}
+	for _, run := range eff.Cancels {
+		if err := e.backend.Cancel(ctx, run); err != nil {
+			e.log.Warn("mageflow: cancel run", slog.String("run", run), slog.String("error", err.Error()))
+		}
+	}
+	if len(keys) > 0 {
+		if err := e.store.Ack(ctx, eff.Source, keys); err != nil {
+			// Harmless: a redelivery re-sends, and dispatch keys dedupe.
+			e.log.Warn("mageflow: ack outbox", slog.String("record", eff.Source), slog.String("error", err.Error()))
+		}
+	}
+	return sendErr
+}

@@ -1,0 +1,65 @@
+// Package graph holds the erased form of flows: what package flow builds
+// and the engine lowers into stored records. Its types appear in exported
+// method signatures of task and flow so that only this module can implement
+// flow.Flow.
+package graph
+
+import (
+	"context"
+	"reflect"
+
+	"github.com/mageflow-go/mageflow/backend"
+	"github.com/mageflow-go/mageflow/sig"
+)
+
+// TaskDef is a task erased to names and bytes.
+type TaskDef struct {
+	Spec backend.TaskSpec
+	// In and Out are the task's Go types, to catch a name registered with
+	// other types.
+	In, Out reflect.Type
+	// Invoke decodes payload into In, calls the function and encodes Out.
+	Invoke func(ctx context.Context, payload []byte) ([]byte, error)
+	// Err is set when the task was built with bad arguments.
+	Err error
+}
+
+// Name is the task's name.
+func (d *TaskDef) Name() string { return d.Spec.Name }
+
+// Spec is one node of a flow: a task, a chain or a swarm, with callbacks.
+// Specs are immutable once built and may be shared between flows.
+type Spec struct {
+	Kind sig.Kind
+	// Name labels a chain or swarm; tasks use their TaskDef's name.
+	Name string
+	// Task is set for Kind task.
+	Task *TaskDef
+	// Args are bound arguments (JSON), for tasks.
+	Args []byte
+	// Children are a chain's steps or a swarm's items.
+	Children []*Spec
+	// Swarm configures a swarm; Open leaves it accepting items.
+	Swarm sig.SwarmConfig
+	Open  bool
+	// OnSuccess and OnError are callbacks.
+	OnSuccess []*Spec
+	OnError   []*Spec
+	// Err is set when the flow was built with bad arguments; it is
+	// reported when the flow is started or signed.
+	Err error
+}
+
+// WithCallbacks returns a copy of s with more callbacks.
+func (s *Spec) WithCallbacks(success, failure []*Spec) *Spec {
+	c := *s
+	c.OnSuccess = append(append([]*Spec(nil), s.OnSuccess...), success...)
+	c.OnError = append(append([]*Spec(nil), s.OnError...), failure...)
+	return &c
+}
+
+// Ref is a Spec typed with its flow's input and output. Its type
+// parameters let the compiler infer them from any flow.
+type Ref[In, Out any] struct {
+	Spec *Spec
+}

@@ -1,0 +1,71 @@
+package sig
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// crockford is the base-32 alphabet of root ids: no I, L, O or U, and
+// lexical order matches numeric order.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewRootID returns a fresh root id: 26 characters, 48 bits of milliseconds
+// followed by 80 random bits, so ids sort by creation time.
+func NewRootID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	if _, err := rand.Read(b[6:]); err != nil {
+		panic("sig: crypto/rand failed: " + err.Error())
+	}
+	return encode(b)
+}
+
+// encode writes 128 bits as 26 base-32 characters (the first holds 3 bits).
+func encode(b [16]byte) string {
+	hi := binary.BigEndian.Uint64(b[:8])
+	lo := binary.BigEndian.Uint64(b[8:])
+	var out [26]byte
+	for i := 25; i >= 0; i-- {
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return string(out[:])
+}
+
+// ChildID is the id of step or item i of container parent.
+func ChildID(parent string, i int) string { return parent + "." + strconv.Itoa(i) }
+
+// SuccessID is the id of success callback i of node parent.
+func SuccessID(parent string, i int) string { return parent + ".s" + strconv.Itoa(i) }
+
+// ErrorID is the id of error callback i of node parent.
+func ErrorID(parent string, i int) string { return parent + ".e" + strconv.Itoa(i) }
+
+// RootOf returns the root id of the graph id belongs to.
+func RootOf(id string) string {
+	if i := strings.IndexByte(id, '.'); i >= 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// ValidID reports whether id is a non-empty id made of characters that are
+// safe in store keys and backend metadata.
+func ValidID(id string) bool {
+	if id == "" || len(id) > 512 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '-', c == '_', c == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}

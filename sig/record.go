@@ -1,0 +1,146 @@
+package sig
+
+import (
+	"slices"
+	"time"
+)
+
+// Record is the stored state of one node of a started graph: a task, a chain
+// or a swarm, with its place in the graph, its input and result, its status
+// and the dispatches it still owes.
+//
+// Children and callbacks are not listed: their ids derive from the record's
+// id ([ChildID], [SuccessID], [ErrorID]), so a record stays small however wide
+// its swarm grows.
+type Record struct {
+	ID   string
+	Root string
+	Kind Kind
+	// Name is the task name for a task, and a label for a chain or swarm.
+	Name string
+	// Parent is the container (Role child) or the node whose callback this
+	// is (Role success or error); empty for the root.
+	Parent string
+	Role   Role
+	// Index is the position under Parent within Role.
+	Index int
+
+	// Children is the number of chain steps or swarm items.
+	Children int
+	// OnSuccess and OnError are the numbers of callbacks of each kind.
+	OnSuccess int
+	OnError   int
+
+	// Args are the arguments bound at signing time (JSON), for tasks only.
+	Args []byte
+	// Input is the node's input (JSON) once it was entered.
+	Input []byte
+	// Result is the node's output (JSON) once it is Done.
+	Result []byte
+	// Error is set when the node Failed.
+	Error *ErrorInfo
+
+	Status     Status
+	LastStatus Status
+	// Entered is true once the node received its input (it started, or was
+	// due to start while paused).
+	Entered bool
+	// Held is set when an entry or a delivery arrived while the record was
+	// paused: resume starts it.
+	Held bool
+	// Gen counts the dispatches of a task; each one has its own dedupe key.
+	Gen int
+	// RunID is the backend run that holds the claim on a task.
+	RunID string
+	// Attempts counts the attempts that claimed this task.
+	Attempts int
+	// Cursor is a chain's current step.
+	Cursor int
+	// Swarm is a swarm's configuration and accounting.
+	Swarm *SwarmState
+	// Live is kept on the root only: the number of entered records of the
+	// graph that have not ended. The graph ends when the root is terminal
+	// and Live is zero.
+	Live int
+	// Finished is kept on the root only: the graph ended and its records
+	// carry their DoneTTL.
+	Finished bool
+	// Outbox holds the dispatches decided by this record's transitions and
+	// not yet acknowledged as sent.
+	Outbox []Dispatch
+
+	// ActiveTTL is how long the record lives while its graph runs; DoneTTL
+	// how long after the graph ended.
+	ActiveTTL time.Duration
+	DoneTTL   time.Duration
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	EndedAt   time.Time
+	ExpiresAt time.Time
+}
+
+// SwarmConfig limits a swarm. Zero values mean the defaults.
+type SwarmConfig struct {
+	// MaxConcurrency is how many items run at once.
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+	// StopAfterNFailures fails the swarm when that many items failed; zero
+	// tolerates every failure.
+	StopAfterNFailures int `json:"stop_after_n_failures,omitempty"`
+	// MaxItems caps the number of items; the swarm closes when it is
+	// reached. Zero means no cap.
+	MaxItems int `json:"max_items,omitempty"`
+}
+
+// DefaultMaxConcurrency is the concurrency of a swarm whose config leaves it zero.
+const DefaultMaxConcurrency = 30
+
+// SwarmState is a swarm's configuration and accounting.
+type SwarmState struct {
+	Config SwarmConfig
+	// Closed: no more items will be added.
+	Closed bool
+	// Next is the index of the next item to start.
+	Next int
+	// Running is the number of started items that have not ended.
+	Running int
+	// Done and Failed count the items that ended each way.
+	Done   int
+	Failed int
+	// LastError is the most recent item failure.
+	LastError *ErrorInfo
+}
+
+// Dispatch is one task run to hand to the backend. Key is derived from the
+// target record and its dispatch generation, so sending it twice is
+// harmless.
+type Dispatch struct {
+	Key     string
+	Task    string
+	Target  string
+	Root    string
+	Payload []byte
+}
+
+// Clone returns a copy of r that shares no mutable state with it. Byte
+// slices are shared: they are never modified in place.
+func (r *Record) Clone() *Record {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	if r.Error != nil {
+		e := *r.Error
+		c.Error = &e
+	}
+	if r.Swarm != nil {
+		s := *r.Swarm
+		if s.LastError != nil {
+			e := *s.LastError
+			s.LastError = &e
+		}
+		c.Swarm = &s
+	}
+	c.Outbox = slices.Clone(r.Outbox)
+	return &c
+}

@@ -1,0 +1,41 @@
+// Package storage is the seam between mageflow's engine and the place where
+// the records of started graphs live.
+//
+// A [Store] offers one atomic operation per protocol transition: creating a
+// graph (and entering it), claiming a task for a backend run, completing or
+// failing it, adding items to and closing a swarm, applying a lifecycle
+// operation, and acknowledging sent dispatches. Each transition decides,
+// inside the same atomic operation, everything that follows from it: the
+// next chain step, the next swarm items, container completion or failure,
+// callbacks, and the end of the graph. The dispatches it decides are written
+// to the outbox of the record that transitioned and returned as [Effects];
+// the engine sends them and then acknowledges them with [Store.Ack]. A
+// transition replayed after a crash returns the dispatches still owed, so
+// nothing decided is lost and nothing is decided twice.
+//
+// # Contract
+//
+// Implementations are safe for concurrent use by many goroutines and
+// processes. Each method is atomic: when it returns an error, nothing it
+// would have written is visible. Cancelling ctx abandons the call; the
+// operation may or may not have been applied, and callers retry it (every
+// transition is idempotent for the same run id).
+//
+// Errors: [ErrNotFound] when a record is missing or expired, [ErrExists]
+// when a graph's root already exists, [ErrNotOwner] when a run completes or
+// fails a task claimed by another run, [ErrCanceled] when the record was
+// canceled, [ErrConflict] when a swarm changed under an AddItems, [ErrState]
+// when an operation does not apply to the record's status or kind. Anything
+// else wraps the cause (an unreachable server, a corrupt value).
+//
+// Payloads are JSON. Stores assemble a few of them from stored parts: a
+// swarm's result is the JSON array of its Done items' results in item
+// order; an error callback's input is {"input": <failed node's input>,
+// "error": <ErrorInfo>}; a task with bound args receives
+// {"args": <args>, "in": <input>}. The helpers of package
+// storage/transition implement these rules for stores written in Go;
+// package storagetest checks any store against them.
+//
+// Every record carries an expiry: its ActiveTTL from when it is written, and
+// its DoneTTL from when its graph ends (the root's Live count reaches zero).
+package storage

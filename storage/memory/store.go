@@ -1,0 +1,223 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+	"github.com/mageflow-go/mageflow/storage/transition"
+)
+
+// sweepEvery is how many transitions pass between sweeps of expired records.
+const sweepEvery = 4096
+
+// Store is an in-process storage.Store. The zero value is not usable; call
+// [New].
+type Store struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	recs    map[string]*sig.Record
+	roots   map[string][]string // root id -> record ids in creation order
+	waiters map[string][]chan struct{}
+	ops     int
+}
+
+var (
+	_ storage.Store    = (*Store)(nil)
+	_ storage.Notifier = (*Store)(nil)
+)
+
+// Option configures a [Store].
+type Option func(*Store)
+
+// WithClock makes the store read time from now instead of time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// New returns an empty store.
+func New(opts ...Option) *Store {
+	s := &Store{
+		now:     time.Now,
+		recs:    make(map[string]*sig.Record),
+		roots:   make(map[string][]string),
+		waiters: make(map[string][]chan struct{}),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// run executes fn as one atomic transition.
+func (s *Store) run(ctx context.Context, what, id string, fn func(transition.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage/memory: %s %s: %w", what, id, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := &tx{s: s, now: s.now(), work: make(map[string]*sig.Record)}
+	if err := fn(t); err != nil {
+		return fmt.Errorf("storage/memory: %s %s: %w", what, id, err)
+	}
+	t.commit()
+	s.ops++
+	if s.ops%sweepEvery == 0 {
+		s.sweep(t.now)
+	}
+	return nil
+}
+
+// CreateGraph implements storage.Store.
+func (s *Store) CreateGraph(ctx context.Context, g storage.Graph) (eff storage.Effects, err error) {
+	id := ""
+	if len(g.Records) > 0 && g.Records[0] != nil {
+		id = g.Records[0].ID
+	}
+	err = s.run(ctx, "create graph", id, func(t transition.Tx) (err error) {
+		eff, err = transition.CreateGraph(t, g)
+		return err
+	})
+	return eff, err
+}
+
+// StartGraph implements storage.Store.
+func (s *Store) StartGraph(ctx context.Context, root string, input []byte) (eff storage.Effects, err error) {
+	err = s.run(ctx, "start", root, func(t transition.Tx) (err error) {
+		eff, err = transition.StartGraph(t, root, input)
+		return err
+	})
+	return eff, err
+}
+
+// Claim implements storage.Store.
+func (s *Store) Claim(ctx context.Context, id, runID string) (c storage.Claim, err error) {
+	err = s.run(ctx, "claim", id, func(t transition.Tx) (err error) {
+		c, err = transition.Claim(t, id, runID)
+		return err
+	})
+	return c, err
+}
+
+// Complete implements storage.Store.
+func (s *Store) Complete(ctx context.Context, id, runID string, result []byte) (eff storage.Effects, err error) {
+	err = s.run(ctx, "complete", id, func(t transition.Tx) (err error) {
+		eff, err = transition.Complete(t, id, runID, result)
+		return err
+	})
+	return eff, err
+}
+
+// Fail implements storage.Store.
+func (s *Store) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (eff storage.Effects, err error) {
+	err = s.run(ctx, "fail", id, func(t transition.Tx) (err error) {
+		eff, err = transition.Fail(t, id, runID, info)
+		return err
+	})
+	return eff, err
+}
+
+// AddItems implements storage.Store.
+func (s *Store) AddItems(ctx context.Context, id string, base int, items []*sig.Record) (eff storage.Effects, err error) {
+	err = s.run(ctx, "add items to", id, func(t transition.Tx) (err error) {
+		eff, err = transition.AddItems(t, id, base, items)
+		return err
+	})
+	return eff, err
+}
+
+// CloseSwarm implements storage.Store.
+func (s *Store) CloseSwarm(ctx context.Context, id string) (eff storage.Effects, err error) {
+	err = s.run(ctx, "close swarm", id, func(t transition.Tx) (err error) {
+		eff, err = transition.CloseSwarm(t, id)
+		return err
+	})
+	return eff, err
+}
+
+// Apply implements storage.Store.
+func (s *Store) Apply(ctx context.Context, root string, op sig.Op) (eff storage.Effects, err error) {
+	err = s.run(ctx, string(op), root, func(t transition.Tx) (err error) {
+		eff, err = transition.Apply(t, root, op)
+		return err
+	})
+	return eff, err
+}
+
+// Ack implements storage.Store.
+func (s *Store) Ack(ctx context.Context, id string, keys []string) error {
+	return s.run(ctx, "ack", id, func(t transition.Tx) error {
+		return transition.Ack(t, id, keys)
+	})
+}
+
+// Get implements storage.Store.
+func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("storage/memory: get %s: %w", id, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.live(id, s.now())
+	if r == nil {
+		return nil, fmt.Errorf("storage/memory: get %s: %w", id, storage.ErrNotFound)
+	}
+	return r.Clone(), nil
+}
+
+// Ended implements storage.Notifier.
+func (s *Store) Ended(id string) <-chan struct{} {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.live(id, s.now())
+	if r == nil || r.Status.Terminal() {
+		close(ch)
+		return ch
+	}
+	s.waiters[id] = append(s.waiters[id], ch)
+	return ch
+}
+
+// Len returns the number of records held, expired ones included until the
+// next sweep. It is meant for tests.
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.recs)
+}
+
+// live returns record id unless it is missing or expired. s.mu is held.
+func (s *Store) live(id string, now time.Time) *sig.Record {
+	r := s.recs[id]
+	if r == nil || !now.Before(r.ExpiresAt) {
+		return nil
+	}
+	return r
+}
+
+// sweep deletes expired records. s.mu is held.
+func (s *Store) sweep(now time.Time) {
+	for root, ids := range s.roots {
+		kept := ids[:0]
+		for _, id := range ids {
+			if s.live(id, now) != nil {
+				kept = append(kept, id)
+				continue
+			}
+			delete(s.recs, id)
+			for _, ch := range s.waiters[id] {
+				close(ch)
+			}
+			delete(s.waiters, id)
+		}
+		if len(kept) == 0 {
+			delete(s.roots, root)
+		} else {
+			s.roots[root] = kept
+		}
+	}
+}

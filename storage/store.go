@@ -1,0 +1,152 @@
+package storage
+
+import (
+	"context"
+	"errors"
+
+	"github.com/mageflow-go/mageflow/sig"
+)
+
+// Sentinel errors. Implementations wrap them with the id concerned.
+var (
+	// ErrNotFound: no record with that id (never created, or expired).
+	ErrNotFound = errors.New("storage: record not found")
+	// ErrExists: a graph with that root id already exists.
+	ErrExists = errors.New("storage: graph already exists")
+	// ErrNotOwner: the task is claimed by another run.
+	ErrNotOwner = errors.New("storage: task claimed by another run")
+	// ErrCanceled: the record was canceled.
+	ErrCanceled = errors.New("storage: record canceled")
+	// ErrConflict: the swarm's item count changed; lower the items again.
+	ErrConflict = errors.New("storage: swarm changed concurrently")
+	// ErrState: the operation does not apply to the record in its status
+	// or of its kind (closing a finished swarm, resuming a running graph).
+	ErrState = errors.New("storage: operation does not apply")
+)
+
+// Graph is a lowered graph to create: every record of it, root first.
+type Graph struct {
+	// Records are the graph's records. Records[0] is the root; each
+	// record's parent comes before it. The store sets Status, timestamps
+	// and expiry; the caller sets the rest of the shape.
+	Records []*sig.Record
+	// Start enters the root with Input in the same operation.
+	Start bool
+	// Input is the root's input (JSON) when Start is set.
+	Input []byte
+}
+
+// Effects are what a transition decided that must happen outside the
+// store: dispatches to send, then acknowledge with [Store.Ack] on Source,
+// and backend runs to cancel.
+type Effects struct {
+	// Source is the record whose outbox holds Dispatches.
+	Source string
+	// Dispatches are the task runs to hand to the backend.
+	Dispatches []sig.Dispatch
+	// Cancels are backend run ids to cancel (interrupt and cancel).
+	Cancels []string
+}
+
+// Outcome is what a claim found.
+type Outcome int
+
+// The outcomes of a claim.
+const (
+	// Claimed: the run holds the task and executes it.
+	Claimed Outcome = iota + 1
+	// Ended: the task already ended; the run re-sends Record.Outbox and
+	// stops.
+	Ended
+	// Duplicate: another run holds the task; this run stops.
+	Duplicate
+	// Held: the task is suspended or interrupted; its input is kept and it
+	// runs again when the graph is resumed.
+	Held
+	// Dropped: the task was canceled, or never dispatched; the run stops.
+	Dropped
+)
+
+// String names the outcome.
+func (o Outcome) String() string {
+	switch o {
+	case Claimed:
+		return "claimed"
+	case Ended:
+		return "ended"
+	case Duplicate:
+		return "duplicate"
+	case Held:
+		return "held"
+	case Dropped:
+		return "dropped"
+	}
+	return "unknown"
+}
+
+// Claim is the result of [Store.Claim].
+type Claim struct {
+	Outcome Outcome
+	// Record is the task's record after the claim.
+	Record *sig.Record
+}
+
+// Store keeps the records of started graphs. See the package documentation
+// for the contract every implementation keeps.
+type Store interface {
+	// CreateGraph writes every record of g at once, and with g.Start enters
+	// the root with g.Input. It returns ErrExists when the root exists.
+	CreateGraph(ctx context.Context, g Graph) (Effects, error)
+
+	// StartGraph enters the root of a created, not yet started graph with
+	// input. It returns ErrState when the graph was already started.
+	StartGraph(ctx context.Context, root string, input []byte) (Effects, error)
+
+	// Claim takes task id for backend run runID: a dispatched Pending task
+	// becomes Active with RunID set and Attempts incremented; an Active
+	// task already held by runID is claimed again (a retry). Other states
+	// give the other outcomes.
+	Claim(ctx context.Context, id, runID string) (Claim, error)
+
+	// Complete records the result of task id run by runID, marks it Done
+	// and applies everything that follows (see the package documentation).
+	// Replayed on a Done task of the same run, it returns the dispatches
+	// still in the outbox.
+	Complete(ctx context.Context, id, runID string, result []byte) (Effects, error)
+
+	// Fail records the final failure of task id run by runID and applies
+	// everything that follows. A failure of an interrupted task is ignored
+	// (the task runs again on resume).
+	Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (Effects, error)
+
+	// AddItems appends items to swarm id. items holds the new items
+	// (Parent id, Role child, Index from base on) and their descendants,
+	// each parent before its children. It returns ErrConflict when the
+	// swarm does not have exactly base items, and ErrState when it is
+	// closed or ended, or when MaxItems would be exceeded. Items start at
+	// once when the swarm runs and has free slots.
+	AddItems(ctx context.Context, id string, base int, items []*sig.Record) (Effects, error)
+
+	// CloseSwarm marks swarm id closed: it completes when every item
+	// ended. Closing a closed swarm is a no-op; closing one with no items
+	// is ErrState.
+	CloseSwarm(ctx context.Context, id string) (Effects, error)
+
+	// Apply performs a lifecycle operation on every record of the graph
+	// rooted at root. It returns ErrState when the graph already ended or
+	// when op does not apply to its status.
+	Apply(ctx context.Context, root string, op sig.Op) (Effects, error)
+
+	// Ack removes the dispatches with the given keys from id's outbox.
+	Ack(ctx context.Context, id string, keys []string) error
+
+	// Get returns record id.
+	Get(ctx context.Context, id string) (*sig.Record, error)
+}
+
+// Notifier is implemented by stores that can signal changes without being
+// polled. Ended returns a channel that is closed once record id has a
+// terminal status (at once if it already has one, or if it is missing).
+type Notifier interface {
+	Ended(id string) <-chan struct{}
+}

@@ -1,0 +1,187 @@
+package transition
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+)
+
+// CreateGraph writes every record of g and, with g.Start, enters the root.
+func CreateGraph(tx Tx, g storage.Graph) (storage.Effects, error) {
+	if len(g.Records) == 0 {
+		return storage.Effects{}, fmt.Errorf("create graph: no records: %w", storage.ErrState)
+	}
+	root := g.Records[0]
+	if root == nil || root.Role != sig.RoleRoot || root.Parent != "" || root.ID != root.Root || !sig.ValidID(root.ID) {
+		return storage.Effects{}, fmt.Errorf("create graph: first record is not a root: %w", storage.ErrState)
+	}
+	ok, err := tx.Exists(root.ID)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	if ok {
+		return storage.Effects{}, errorf(root.ID, storage.ErrExists, "create graph")
+	}
+	m := newMachine(tx, root.ID)
+	if err := m.insert(g.Records, nil); err != nil {
+		return storage.Effects{}, err
+	}
+	if g.Start {
+		r, err := m.graphRoot()
+		if err != nil {
+			return storage.Effects{}, err
+		}
+		if err := m.enter(r, g.Input); err != nil {
+			return storage.Effects{}, err
+		}
+	}
+	return m.finish(root.ID)
+}
+
+// StartGraph enters the root of a created graph with input.
+func StartGraph(tx Tx, root string, input []byte) (storage.Effects, error) {
+	m := newMachine(tx, sig.RootOf(root))
+	r, err := m.get(root)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	if r.Role != sig.RoleRoot {
+		return storage.Effects{}, errorf(root, storage.ErrState, "start: not a root")
+	}
+	if r.Entered || r.Status.Terminal() {
+		return storage.Effects{}, errorf(root, storage.ErrState, "start: graph already started (%s)", r.Status)
+	}
+	m.root = r
+	if err := m.enter(r, input); err != nil {
+		return storage.Effects{}, err
+	}
+	return m.finish(root)
+}
+
+// insert validates and adds new records. known holds ids outside recs that
+// parents may name (a swarm receiving items).
+func (m *machine) insert(recs []*sig.Record, known map[string]bool) error {
+	ids := make(map[string]bool, len(recs))
+	for k := range known {
+		ids[k] = true
+	}
+	for _, in := range recs {
+		if in == nil {
+			return fmt.Errorf("create: nil record: %w", storage.ErrState)
+		}
+		if err := validate(in, m.rootID, ids); err != nil {
+			return err
+		}
+		ids[in.ID] = true
+		r := in.Clone()
+		r.Status = sig.Pending
+		r.LastStatus = ""
+		r.Input, r.Result, r.Error = nil, nil, nil
+		r.Entered, r.Held, r.Gen, r.RunID, r.Attempts, r.Cursor = false, false, 0, "", 0, 0
+		r.Live, r.Finished, r.Outbox = 0, false, nil
+		if r.Kind == sig.KindSwarm {
+			st := sig.SwarmState{}
+			if r.Swarm != nil {
+				st = sig.SwarmState{Config: r.Swarm.Config, Closed: r.Swarm.Closed}
+			}
+			if st.Config.MaxItems > 0 && r.Children >= st.Config.MaxItems {
+				st.Closed = true
+			}
+			r.Swarm = &st
+		} else {
+			r.Swarm = nil
+		}
+		r.CreatedAt, r.UpdatedAt, r.EndedAt = m.now, m.now, time.Time{}
+		r.ExpiresAt = m.now.Add(r.ActiveTTL)
+		if err := m.tx.Insert(r); err != nil {
+			return err
+		}
+		m.seen[r.ID] = true
+		m.touched = append(m.touched, r)
+		if r.Role == sig.RoleRoot {
+			m.root = r
+		}
+	}
+	return shapeComplete(recs, ids)
+}
+
+// shapeComplete checks that every child and callback the records count is
+// among ids.
+func shapeComplete(recs []*sig.Record, ids map[string]bool) error {
+	for _, r := range recs {
+		for _, c := range []struct {
+			n  int
+			id func(string, int) string
+		}{{r.Children, sig.ChildID}, {r.OnSuccess, sig.SuccessID}, {r.OnError, sig.ErrorID}} {
+			for i := 0; i < c.n; i++ {
+				if id := c.id(r.ID, i); !ids[id] {
+					return fmt.Errorf("create: record %q: %s is missing: %w", r.ID, id, storage.ErrState)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// validate checks the shape of a record to insert.
+func validate(r *sig.Record, root string, ids map[string]bool) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("create: record %q: %s: %w", r.ID, fmt.Sprintf(format, args...), storage.ErrState)
+	}
+	switch {
+	case !sig.ValidID(r.ID):
+		return bad("invalid id")
+	case r.Root != root || sig.RootOf(r.ID) != root:
+		return bad("not in graph %s", root)
+	case ids[r.ID]:
+		return bad("duplicate id")
+	case r.ActiveTTL <= 0 || r.DoneTTL <= 0:
+		return bad("missing TTL")
+	case r.Children < 0 || r.OnSuccess < 0 || r.OnError < 0 || r.Index < 0:
+		return bad("negative count")
+	}
+	switch r.Kind {
+	case sig.KindTask:
+		if r.Name == "" {
+			return bad("task without name")
+		}
+		if r.Children != 0 {
+			return bad("task with children")
+		}
+	case sig.KindChain:
+		if r.Children < 1 {
+			return bad("chain without steps")
+		}
+	case sig.KindSwarm:
+		if c := r.Swarm; c != nil && (c.Config.MaxConcurrency < 0 || c.Config.StopAfterNFailures < 0 || c.Config.MaxItems < 0) {
+			return bad("negative swarm config")
+		}
+	default:
+		return bad("unknown kind %q", r.Kind)
+	}
+	want := ""
+	switch r.Role {
+	case sig.RoleRoot:
+		if r.ID != root || r.Parent != "" {
+			return bad("misplaced root")
+		}
+		return nil
+	case sig.RoleChild:
+		want = sig.ChildID(r.Parent, r.Index)
+	case sig.RoleSuccess:
+		want = sig.SuccessID(r.Parent, r.Index)
+	case sig.RoleError:
+		want = sig.ErrorID(r.Parent, r.Index)
+	default:
+		return bad("unknown role %q", r.Role)
+	}
+	if r.ID != want {
+		return bad("id does not match its place (want %s)", want)
+	}
+	if !ids[r.Parent] {
+		return bad("parent %s not stored before it", r.Parent)
+	}
+	return nil
+}

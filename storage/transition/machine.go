@@ -1,0 +1,324 @@
+package transition
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+)
+
+// machine carries one transition: the records it touched, the dispatches it
+// decided and the runs it cancels.
+type machine struct {
+	tx      Tx
+	now     time.Time
+	rootID  string
+	root    *sig.Record
+	seen    map[string]bool
+	touched []*sig.Record
+	out     []sig.Dispatch
+	cancels []string
+}
+
+func newMachine(tx Tx, root string) *machine {
+	return &machine{tx: tx, now: tx.Now(), rootID: root, seen: make(map[string]bool)}
+}
+
+// get loads record id for change.
+func (m *machine) get(id string) (*sig.Record, error) {
+	r, err := m.tx.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	if !m.seen[id] {
+		m.seen[id] = true
+		m.touched = append(m.touched, r)
+	}
+	return r, nil
+}
+
+// graphRoot loads the root of the graph the transition works on.
+func (m *machine) graphRoot() (*sig.Record, error) {
+	if m.root != nil {
+		return m.root, nil
+	}
+	r, err := m.get(m.rootID)
+	if err != nil {
+		return nil, fmt.Errorf("root of graph: %w", err)
+	}
+	m.root = r
+	return r, nil
+}
+
+// enter gives node x its input v and starts it, or holds it when x is
+// paused.
+func (m *machine) enter(x *sig.Record, v []byte) error {
+	if x.Status.Terminal() || x.Entered {
+		return nil
+	}
+	root, err := m.graphRoot()
+	if err != nil {
+		return err
+	}
+	x.Input = orNull(v)
+	x.Entered = true
+	root.Live++
+	if x.Status.Paused() {
+		x.LastStatus = sig.Pending
+		x.Held = true
+		return nil
+	}
+	return m.start(x)
+}
+
+// start runs an entered node.
+func (m *machine) start(x *sig.Record) error {
+	x.Held = false
+	switch x.Kind {
+	case sig.KindTask:
+		x.Status = sig.Pending
+		m.dispatch(x)
+		return nil
+	case sig.KindChain:
+		x.Status = sig.Active
+		x.Cursor = 0
+		step, err := m.get(sig.ChildID(x.ID, 0))
+		if err != nil {
+			return err
+		}
+		return m.enter(step, x.Input)
+	case sig.KindSwarm:
+		x.Status = sig.Active
+		return m.settle(x)
+	}
+	return fmt.Errorf("record %s has unknown kind %q", x.ID, x.Kind)
+}
+
+// dispatch decides a new run of task x.
+func (m *machine) dispatch(x *sig.Record) {
+	x.Gen++
+	x.RunID = ""
+	x.Held = false
+	m.out = append(m.out, sig.Dispatch{
+		Key:     DispatchKey(x.ID, x.Gen),
+		Task:    x.Name,
+		Target:  x.ID,
+		Root:    x.Root,
+		Payload: TaskPayload(x.Args, x.Input),
+	})
+}
+
+// end marks x ended.
+func (m *machine) end(x *sig.Record) error {
+	x.EndedAt = m.now
+	if !x.Entered {
+		return nil
+	}
+	root, err := m.graphRoot()
+	if err != nil {
+		return err
+	}
+	root.Live--
+	return nil
+}
+
+// complete makes x Done with result and applies what follows.
+func (m *machine) complete(x *sig.Record, result []byte) error {
+	x.Status = sig.Done
+	x.Result = orNull(result)
+	x.Held = false
+	if err := m.end(x); err != nil {
+		return err
+	}
+	for i := 0; i < x.OnSuccess; i++ {
+		cb, err := m.get(sig.SuccessID(x.ID, i))
+		if err != nil {
+			return err
+		}
+		if err := m.enter(cb, x.Result); err != nil {
+			return err
+		}
+	}
+	return m.notifyParent(x)
+}
+
+// fail makes x Failed with info and applies what follows.
+func (m *machine) fail(x *sig.Record, info sig.ErrorInfo) error {
+	x.Status = sig.Failed
+	x.Error = &info
+	x.Held = false
+	if err := m.end(x); err != nil {
+		return err
+	}
+	if x.OnError > 0 {
+		payload := FailurePayload(x.Input, info)
+		for i := 0; i < x.OnError; i++ {
+			cb, err := m.get(sig.ErrorID(x.ID, i))
+			if err != nil {
+				return err
+			}
+			if err := m.enter(cb, payload); err != nil {
+				return err
+			}
+		}
+	}
+	return m.notifyParent(x)
+}
+
+// notifyParent tells x's container that x ended.
+func (m *machine) notifyParent(x *sig.Record) error {
+	if x.Role != sig.RoleChild {
+		return nil
+	}
+	p, err := m.get(x.Parent)
+	if err != nil {
+		return err
+	}
+	switch p.Kind {
+	case sig.KindChain:
+		if p.Status == sig.Active && x.Index == p.Cursor {
+			return m.advance(p)
+		}
+		return nil
+	case sig.KindSwarm:
+		st := p.Swarm
+		st.Running--
+		if x.Status == sig.Done {
+			st.Done++
+		} else {
+			st.Failed++
+			if x.Error != nil {
+				e := *x.Error
+				st.LastError = &e
+			}
+		}
+		return m.settle(p)
+	}
+	return fmt.Errorf("record %s: parent %s is a %s", x.ID, p.ID, p.Kind)
+}
+
+// advance moves Active chain p on from its current step, if that ended.
+func (m *machine) advance(p *sig.Record) error {
+	step, err := m.get(sig.ChildID(p.ID, p.Cursor))
+	if err != nil {
+		return err
+	}
+	switch step.Status {
+	case sig.Done:
+		if p.Cursor+1 < p.Children {
+			p.Cursor++
+			next, err := m.get(sig.ChildID(p.ID, p.Cursor))
+			if err != nil {
+				return err
+			}
+			return m.enter(next, step.Result)
+		}
+		return m.complete(p, step.Result)
+	case sig.Failed:
+		info := sig.ErrorInfo{Message: "step failed"}
+		if step.Error != nil {
+			info = *step.Error
+		}
+		return m.fail(p, info)
+	}
+	return nil
+}
+
+// settle makes the decisions of Active swarm s: fail at its failure limit,
+// start items in free slots, complete when closed and every item ended.
+func (m *machine) settle(s *sig.Record) error {
+	if s.Status != sig.Active {
+		return nil
+	}
+	st := s.Swarm
+	if lim := st.Config.StopAfterNFailures; lim > 0 && st.Failed >= lim {
+		info := sig.ErrorInfo{Task: s.Name}
+		if st.LastError != nil {
+			info = *st.LastError
+		}
+		info.Message = fmt.Sprintf("swarm stopped after %d failed items; last: %s", st.Failed, info.Message)
+		info.Kind = sig.ErrorSwarm
+		info.Stack = ""
+		return m.fail(s, info)
+	}
+	conc := st.Config.MaxConcurrency
+	if conc <= 0 {
+		conc = sig.DefaultMaxConcurrency
+	}
+	for st.Running < conc && st.Next < s.Children {
+		item, err := m.get(sig.ChildID(s.ID, st.Next))
+		if err != nil {
+			return err
+		}
+		st.Next++
+		st.Running++
+		if err := m.enter(item, s.Input); err != nil {
+			return err
+		}
+	}
+	if st.Closed && st.Done+st.Failed == s.Children && s.Children > 0 {
+		results := make([][]byte, 0, st.Done)
+		for i := 0; i < s.Children; i++ {
+			item, err := m.tx.Get(sig.ChildID(s.ID, i))
+			if err != nil {
+				return err
+			}
+			if item.Status == sig.Done {
+				results = append(results, item.Result)
+			}
+		}
+		return m.complete(s, ListPayload(results))
+	}
+	return nil
+}
+
+// finish writes the decided dispatches to source's outbox, sets expiries,
+// and returns the effects.
+func (m *machine) finish(source string) (storage.Effects, error) {
+	eff := storage.Effects{Source: source, Dispatches: m.out, Cancels: m.cancels}
+	if len(m.out) > 0 {
+		src, err := m.get(source)
+		if err != nil {
+			return storage.Effects{}, err
+		}
+		src.Outbox = append(src.Outbox, m.out...)
+	}
+	root, err := m.graphRoot()
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	switch {
+	case root.Finished:
+	case root.Status.Terminal() && root.Live <= 0:
+		root.Finished = true
+		ids, err := m.tx.IDs(m.rootID)
+		if err != nil {
+			return storage.Effects{}, err
+		}
+		for _, id := range ids {
+			r, err := m.get(id)
+			if err != nil {
+				return storage.Effects{}, err
+			}
+			r.ExpiresAt = m.now.Add(r.DoneTTL)
+		}
+	default:
+		for _, r := range m.touched {
+			r.ExpiresAt = m.now.Add(r.ActiveTTL)
+		}
+	}
+	for _, r := range m.touched {
+		r.UpdatedAt = m.now
+	}
+	return eff, nil
+}
+
+// replay returns the dispatches still owed by x's outbox.
+func replay(x *sig.Record) storage.Effects {
+	return storage.Effects{Source: x.ID, Dispatches: x.Outbox}
+}
+
+func errorf(id string, sentinel error, format string, args ...any) error {
+	return fmt.Errorf("%s: %s: %w", id, fmt.Sprintf(format, args...), sentinel)
+}

@@ -1,0 +1,69 @@
+package transition
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/mageflow-go/mageflow/sig"
+)
+
+// null stands for an absent JSON value.
+var null = []byte("null")
+
+func orNull(v []byte) []byte {
+	if len(v) == 0 {
+		return null
+	}
+	return v
+}
+
+// TaskPayload is the payload of a task with bound args: {"args":A,"in":v},
+// or v itself when there are none.
+func TaskPayload(args, v []byte) []byte {
+	if args == nil {
+		return orNull(v)
+	}
+	b := make([]byte, 0, len(args)+len(v)+16)
+	b = append(b, `{"args":`...)
+	b = append(b, orNull(args)...)
+	b = append(b, `,"in":`...)
+	b = append(b, orNull(v)...)
+	return append(b, '}')
+}
+
+// FailurePayload is the input of an error callback:
+// {"input": <failed node's input>, "error": <info>}.
+func FailurePayload(input []byte, info sig.ErrorInfo) []byte {
+	e, err := json.Marshal(info)
+	if err != nil { // ErrorInfo has only strings and ints
+		panic("transition: encode ErrorInfo: " + err.Error())
+	}
+	b := make([]byte, 0, len(input)+len(e)+20)
+	b = append(b, `{"input":`...)
+	b = append(b, orNull(input)...)
+	b = append(b, `,"error":`...)
+	b = append(b, e...)
+	return append(b, '}')
+}
+
+// ListPayload is the JSON array of the given JSON values, in order.
+func ListPayload(items [][]byte) []byte {
+	n := 2
+	for _, it := range items {
+		n += len(it) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, orNull(it)...)
+	}
+	return append(b, ']')
+}
+
+// DispatchKey is the dedupe key of dispatch gen of record id.
+func DispatchKey(id string, gen int) string {
+	return id + "#" + strconv.Itoa(gen)
+}

@@ -1,0 +1,148 @@
+package transition
+
+import (
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+)
+
+// loadTask loads task id for a transition.
+func loadTask(tx Tx, id string) (*machine, *sig.Record, error) {
+	m := newMachine(tx, sig.RootOf(id))
+	x, err := m.get(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if x.Kind != sig.KindTask {
+		return nil, nil, errorf(id, storage.ErrState, "not a task but a %s", x.Kind)
+	}
+	return m, x, nil
+}
+
+// Claim takes task id for run runID.
+func Claim(tx Tx, id, runID string) (storage.Claim, error) {
+	m, x, err := loadTask(tx, id)
+	if err != nil {
+		return storage.Claim{}, err
+	}
+	outcome := storage.Claimed
+	switch x.Status {
+	case sig.Done, sig.Failed:
+		return storage.Claim{Outcome: storage.Ended, Record: x.Clone()}, nil
+	case sig.Canceled:
+		return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
+	case sig.Suspended, sig.Interrupted:
+		if x.LastStatus == sig.Active && x.RunID != runID {
+			// the holder still runs; this is another delivery
+			return storage.Claim{Outcome: storage.Duplicate, Record: x.Clone()}, nil
+		}
+		x.LastStatus = sig.Pending
+		x.RunID = ""
+		x.Held = true
+		outcome = storage.Held
+	case sig.Pending:
+		if x.Gen == 0 {
+			return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
+		}
+		x.Status = sig.Active
+		x.RunID = runID
+		x.Attempts++
+	case sig.Active:
+		if x.RunID != runID {
+			return storage.Claim{Outcome: storage.Duplicate, Record: x.Clone()}, nil
+		}
+		x.Attempts++
+	}
+	if _, err := m.finish(id); err != nil {
+		return storage.Claim{}, err
+	}
+	return storage.Claim{Outcome: outcome, Record: x.Clone()}, nil
+}
+
+// owned checks that runID may end task x; ended reports a replay.
+func owned(x *sig.Record, runID string) (ended bool, err error) {
+	switch {
+	case x.Status == sig.Canceled:
+		return false, errorf(x.ID, storage.ErrCanceled, "end task")
+	case x.RunID == "" || x.RunID != runID:
+		return false, errorf(x.ID, storage.ErrNotOwner, "end task as run %s", runID)
+	case x.Status == sig.Done || x.Status == sig.Failed:
+		return true, nil
+	case x.Status == sig.Pending:
+		return false, errorf(x.ID, storage.ErrNotOwner, "end unclaimed task")
+	}
+	return false, nil
+}
+
+// Complete records the result of task id run by runID.
+func Complete(tx Tx, id, runID string, result []byte) (storage.Effects, error) {
+	m, x, err := loadTask(tx, id)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	ended, err := owned(x, runID)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	if ended {
+		if x.Status != sig.Done {
+			return storage.Effects{}, errorf(id, storage.ErrState, "complete a %s task", x.Status)
+		}
+		return replay(x), nil
+	}
+	if err := m.complete(x, result); err != nil {
+		return storage.Effects{}, err
+	}
+	return m.finish(id)
+}
+
+// Fail records the final failure of task id run by runID.
+func Fail(tx Tx, id, runID string, info sig.ErrorInfo) (storage.Effects, error) {
+	m, x, err := loadTask(tx, id)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	ended, err := owned(x, runID)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	if ended {
+		if x.Status != sig.Failed {
+			return storage.Effects{}, errorf(id, storage.ErrState, "fail a %s task", x.Status)
+		}
+		return replay(x), nil
+	}
+	if x.Status == sig.Interrupted {
+		// the interrupt stopped it; resume runs it again
+		x.LastStatus = sig.Pending
+		x.RunID = ""
+		x.Held = true
+		return m.finish(id)
+	}
+	if err := m.fail(x, info); err != nil {
+		return storage.Effects{}, err
+	}
+	return m.finish(id)
+}
+
+// Ack removes the dispatches with the given keys from id's outbox.
+func Ack(tx Tx, id string, keys []string) error {
+	x, err := tx.Get(id)
+	if err != nil {
+		return err
+	}
+	if len(x.Outbox) == 0 || len(keys) == 0 {
+		return nil
+	}
+	drop := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		drop[k] = true
+	}
+	kept := x.Outbox[:0:0]
+	for _, d := range x.Outbox {
+		if !drop[d.Key] {
+			kept = append(kept, d)
+		}
+	}
+	x.Outbox = kept
+	return nil
+}

@@ -1,0 +1,25 @@
+package transition
+
+import (
+	"time"
+
+	"github.com/mageflow-go/mageflow/sig"
+)
+
+// Tx is a store's atomic section as the transitions see it. Every record
+// returned by Get is a working copy that the store writes back when the
+// transition returns without error, and discards otherwise.
+type Tx interface {
+	// Get returns the working copy of record id, or an error wrapping
+	// storage.ErrNotFound. Two Gets of one id return the same copy.
+	Get(id string) (*sig.Record, error)
+	// Insert adds a new record; it is written back like the others.
+	Insert(r *sig.Record) error
+	// Exists reports whether record id exists.
+	Exists(id string) (bool, error)
+	// IDs returns the ids of every record of the graph rooted at root, in
+	// creation order.
+	IDs(root string) ([]string, error)
+	// Now is the transition's clock.
+	Now() time.Time
+}

@@ -1,0 +1,34 @@
+package task
+
+import "context"
+
+// RunInfo describes the running task to its own code (MageFlow's
+// with_signature).
+type RunInfo struct {
+	// Record is the id of the task's stored record.
+	Record string
+	// Root is the id of the flow the task belongs to.
+	Root string
+	// Task is the task's name.
+	Task string
+	// RunID is the backend's run id; it is the same for every attempt.
+	RunID string
+	// Attempt counts from 1; MaxAttempts is the last one.
+	Attempt     int
+	MaxAttempts int
+}
+
+type infoKey struct{}
+
+// Info returns the information of the task running with ctx; ok is false
+// outside a task run.
+func Info(ctx context.Context) (info RunInfo, ok bool) {
+	info, ok = ctx.Value(infoKey{}).(RunInfo)
+	return info, ok
+}
+
+// WithInfo returns ctx carrying info. The engine calls it before running a
+// task; tests of a task's function may call it to fake a run.
+func WithInfo(ctx context.Context, info RunInfo) context.Context {
+	return context.WithValue(ctx, infoKey{}, info)
+}
