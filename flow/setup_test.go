@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,4 +51,56 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// recorder counts task calls by label, safe for concurrent use.
+type recorder struct {
+	mu    sync.Mutex
+	calls map[string]int
+	order []string
+}
+
+func newRecorder() *recorder { return &recorder{calls: make(map[string]int)} }
+
+func (r *recorder) add(label string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls[label]++
+	r.order = append(r.order, label)
+}
+
+func (r *recorder) count(label string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[label]
+}
+
+// eventually polls cond every millisecond until it holds, failing t after
+// a deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(15 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// waitEnded waits until the graph of run id ended: root terminal and every
+// callback finished, so that counts of calls are final.
+func (e env) waitEnded(t *testing.T, id string) {
+	t.Helper()
+	eventually(t, "graph "+id+" to end", func() bool {
+		r, err := e.store.Get(context.Background(), id)
+		if err != nil {
+			t.Fatalf("read root %s: %v", id, err)
+		}
+		return r.Finished
+	})
 }
