@@ -122,14 +122,16 @@ type Store interface {
 	// AddItems appends items to swarm id. items holds the new items
 	// (Parent id, Role child, Index from base on) and their descendants,
 	// each parent before its children. It returns ErrConflict when the
-	// swarm does not have exactly base items, and ErrState when it is
-	// closed or ended, or when MaxItems would be exceeded. Items start at
+	// swarm does not have exactly base items, ErrCanceled when it was
+	// canceled, and ErrState when it is closed or ended, or when MaxItems
+	// would be exceeded. Items start at
 	// once when the swarm runs and has free slots.
 	AddItems(ctx context.Context, id string, base int, items []*sig.Record) (Effects, error)
 
 	// CloseSwarm marks swarm id closed: it completes when every item
-	// ended. Closing a closed swarm is a no-op; closing one with no items
-	// is ErrState.
+	// ended. Closing a closed swarm is a no-op; closing one with no
+	// items, or one that ended before it was closed (it reached its
+	// failure limit), is ErrState; closing a canceled one is ErrCanceled.
 	CloseSwarm(ctx context.Context, id string) (Effects, error)
 
 	// Apply performs a lifecycle operation on every record of the graph

@@ -73,8 +73,10 @@ func CloseSwarm(tx Tx, id string) (storage.Effects, error) {
 	switch {
 	case s.Status == sig.Canceled:
 		return storage.Effects{}, errorf(id, storage.ErrCanceled, "close swarm")
-	case s.Swarm.Closed || s.Status.Terminal():
+	case s.Swarm.Closed:
 		return storage.Effects{Source: id}, nil
+	case s.Status.Terminal():
+		return storage.Effects{}, errorf(id, storage.ErrState, "close a %s swarm", s.Status)
 	case s.Children == 0:
 		return storage.Effects{}, errorf(id, storage.ErrState, "close a swarm with no items")
 	}

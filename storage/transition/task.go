@@ -31,6 +31,10 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 	case sig.Canceled:
 		return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
 	case sig.Suspended, sig.Interrupted:
+		if x.Gen == 0 {
+			// never dispatched: a stray delivery, nothing to hold
+			return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
+		}
 		if x.LastStatus == sig.Active && x.RunID != runID {
 			// the holder still runs; this is another delivery
 			return storage.Claim{Outcome: storage.Duplicate, Record: x.Clone()}, nil

@@ -1,0 +1,74 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strconv"
+
+	"github.com/mageflow-go/mageflow/backend"
+)
+
+// Dispatch creates a run of d.Task and returns its id; it never blocks. A
+// non-empty d.Key seen before returns that key's first run id without a new
+// run. Dispatch fails with an error wrapping [backend.ErrUnknownTask] when
+// d.Task is not registered, [backend.ErrStopped] once stop was called, and
+// [ErrCrashed] when a [CrashBeforeDispatch] fault blocks it.
+func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID string, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("backend/memory: dispatch %q: %w", d.Task, err)
+	}
+	from := b.attemptFrom(ctx)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.state == stopped {
+		return "", fmt.Errorf("backend/memory: dispatch %q: %w", d.Task, backend.ErrStopped)
+	}
+	t, ok := b.tasks[d.Task]
+	if !ok {
+		return "", fmt.Errorf("backend/memory: dispatch %q: %w", d.Task, backend.ErrUnknownTask)
+	}
+	if from != nil && b.crash(from) {
+		return "", fmt.Errorf("backend/memory: dispatch %q from run %s: %w", d.Task, from.run.id, ErrCrashed)
+	}
+	if d.Key != "" {
+		if id, ok := b.keys[d.Key]; ok {
+			b.stats.Deduplicated++
+			return id, nil
+		}
+	}
+	r := b.newRun(t, d)
+	if d.Key != "" {
+		b.keys[d.Key] = r.id
+	}
+	if b.fire(DuplicateDelivery, d.Task) {
+		b.newRun(t, d)
+	}
+	return r.id, nil
+}
+
+// newRun creates a run of d with a fresh id and queues its first attempt.
+// b.mu must be held.
+func (b *Backend) newRun(t task, d backend.Dispatch) *run {
+	b.seq++
+	r := &run{
+		id:      "mem-" + strconv.FormatUint(b.seq, 10),
+		spec:    t.spec,
+		handler: t.handler,
+		payload: append([]byte(nil), d.Payload...),
+		meta:    maps.Clone(d.Meta),
+		attempt: 1,
+	}
+	b.runs[r.id] = r
+	b.stats.Dispatched++
+	b.enqueue(r)
+	return r
+}
+
+// enqueue puts r in the queue and wakes a worker. b.mu must be held.
+func (b *Backend) enqueue(r *run) {
+	r.state = runQueued
+	b.queue.push(r)
+	b.cond.Signal()
+}

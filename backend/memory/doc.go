@@ -1,0 +1,25 @@
+// Package memory is an in-process [backend.Backend] for development and
+// tests. It is not for production: runs live in memory and are lost when the
+// process ends, and nothing is shared between processes.
+//
+// A [Backend] runs handlers on a bounded pool of goroutines (see
+// [WithWorkers]) fed by an unbounded queue, so [Backend.Dispatch] never
+// blocks, even when a handler dispatches from inside the pool. Each dispatch
+// creates a run with a fresh id; a failed attempt is retried with the same
+// run id after the task's backoff, up to the task's MaxAttempts, unless the
+// error is marked with [backend.Final]. A panic in a handler is recovered and
+// treated as an error.
+//
+// Dispatches with a non-empty [backend.Dispatch.Key] are deduplicated for the
+// whole lifetime of the Backend: the key map only grows, which is fine for a
+// development backend and a test, not for a long-running service.
+//
+// # Faults
+//
+// [Backend.Inject] makes the backend misbehave the way a real queue may, so
+// tests can check that the engine copes: a dispatch delivered twice
+// ([DuplicateDelivery]), a run delivered again after it succeeded
+// ([Redeliver]) and a worker that dies after its task completed but before it
+// sent the follow-up dispatches ([CrashBeforeDispatch]). [Backend.Stats]
+// counts what happened.
+package memory

@@ -1,0 +1,73 @@
+package memory
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"time"
+
+	"github.com/mageflow-go/mageflow/backend"
+)
+
+// runState is where a run is; a run is in exactly one place at a time.
+type runState int
+
+const (
+	runQueued  runState = iota // in the queue, waiting for a worker
+	runRunning                 // a handler is executing an attempt
+	runWaiting                 // waiting for its retry backoff
+	runEnded                   // succeeded, failed or canceled
+)
+
+// run is one dispatched run and its current attempt. All fields are guarded
+// by Backend.mu.
+type run struct {
+	id      string
+	spec    backend.TaskSpec
+	handler backend.Handler
+	payload []byte
+	meta    map[string]string
+
+	attempt int
+	state   runState
+	cancel  context.CancelFunc // the running attempt's, while runRunning
+	timer   *time.Timer        // the backoff timer, while runWaiting
+}
+
+// delivery returns the current attempt as handed to the handler. Payload and
+// metadata are copies, so concurrent deliveries never share them.
+func (r *run) delivery() backend.Delivery {
+	return backend.Delivery{
+		Task:        r.spec.Name,
+		Payload:     bytes.Clone(r.payload),
+		Meta:        maps.Clone(r.meta),
+		RunID:       r.id,
+		Attempt:     r.attempt,
+		MaxAttempts: r.spec.MaxAttempts(),
+	}
+}
+
+// logAttrs are the structured fields that identify the run in logs.
+func (r *run) logAttrs() []any { return logAttrs(r.spec.Name, r.id, r.attempt, r.meta) }
+
+// attempt is one delivery of a run, carried on the handler's context so that
+// Dispatch knows which delivery it is called from.
+type attempt struct {
+	b   *Backend // the Backend that made the delivery
+	run *run
+	// crashed is set when a CrashBeforeDispatch fault blocked one of this
+	// delivery's dispatches. Guarded by Backend.mu.
+	crashed bool
+}
+
+type attemptKey struct{}
+
+// attemptFrom returns the delivery of b whose handler ctx (or a context
+// derived from it) is ctx, or nil.
+func (b *Backend) attemptFrom(ctx context.Context) *attempt {
+	a, _ := ctx.Value(attemptKey{}).(*attempt)
+	if a == nil || a.b != b {
+		return nil
+	}
+	return a
+}

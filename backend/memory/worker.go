@@ -1,0 +1,152 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/mageflow-go/mageflow/backend"
+)
+
+// work is the loop of one worker goroutine of the pool.
+func (b *Backend) work() {
+	for {
+		ctx, a, d, ok := b.next()
+		if !ok {
+			return
+		}
+		err := b.call(ctx, a.run, d)
+		b.finish(a, err)
+	}
+}
+
+// next waits for a queued run and starts its attempt. It reports false when
+// the worker must exit.
+func (b *Backend) next() (context.Context, *attempt, backend.Delivery, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		for b.queue.len() == 0 && b.state == started {
+			b.cond.Wait()
+		}
+		if b.state != started {
+			return nil, nil, backend.Delivery{}, false
+		}
+		r := b.queue.pop()
+		if r.state != runQueued {
+			continue // canceled while queued
+		}
+		var ctx context.Context
+		if r.spec.Timeout > 0 {
+			ctx, r.cancel = context.WithTimeout(b.base, r.spec.Timeout)
+		} else {
+			ctx, r.cancel = context.WithCancel(b.base)
+		}
+		a := &attempt{b: b, run: r}
+		ctx = context.WithValue(ctx, attemptKey{}, a)
+		r.state = runRunning
+		b.running++
+		b.stats.Delivered++
+		return ctx, a, r.delivery(), true
+	}
+}
+
+// call runs the handler, turning a panic into an error with the stack.
+func (b *Backend) call(ctx context.Context, r *run, d backend.Delivery) (err error) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		stack := debug.Stack()
+		b.log.Error("handler panicked", append(logAttrs(d.Task, d.RunID, d.Attempt, d.Meta), "panic", p, "stack", string(stack))...)
+		b.mu.Lock()
+		b.stats.Panicked++
+		b.mu.Unlock()
+		err = fmt.Errorf("backend/memory: task %s run %s attempt %d: panic: %v\n%s", d.Task, d.RunID, d.Attempt, p, stack)
+	}()
+	return r.handler(ctx, d)
+}
+
+// finish decides what follows an attempt that returned err: the end of the
+// run, a retry after the backoff or a redelivery.
+func (b *Backend) finish(a *attempt, err error) {
+	b.mu.Lock()
+	r := a.run
+	r.cancel()
+	r.cancel = nil
+	b.running--
+	attrs := r.logAttrs()
+	var (
+		level = slog.LevelDebug
+		msg   string
+	)
+	switch {
+	case r.state == runEnded:
+		// Canceled while running.
+	case a.crashed:
+		msg = "redelivering after injected crash"
+		b.redeliver(r)
+	case err == nil && b.fire(Redeliver, r.spec.Name):
+		msg = "redelivering after injected fault"
+		b.redeliver(r)
+	case err == nil:
+		b.stats.Succeeded++
+		b.end(r)
+	case !backend.IsFinal(err) && r.attempt < r.spec.MaxAttempts():
+		delay := r.spec.Backoff.Delay(r.attempt)
+		msg, attrs = "retrying", append(attrs, "err", err, "delay", delay)
+		b.stats.Retried++
+		r.attempt++
+		b.retry(r, delay)
+	default:
+		level, msg, attrs = slog.LevelWarn, "run failed", append(attrs, "err", err)
+		b.stats.Failed++
+		b.end(r)
+	}
+	b.mu.Unlock()
+	if msg != "" {
+		b.log.Log(context.Background(), level, msg, attrs...)
+	}
+}
+
+// redeliver queues the same attempt of r again. b.mu must be held.
+func (b *Backend) redeliver(r *run) {
+	b.stats.Redelivered++
+	b.enqueue(r)
+}
+
+// retry queues r's next attempt after delay. After stop the retry is
+// dropped. b.mu must be held.
+func (b *Backend) retry(r *run, delay time.Duration) {
+	if delay <= 0 || b.state != started {
+		b.enqueue(r) // after stop, the queue is never read
+		return
+	}
+	r.state = runWaiting
+	b.timers.Add(1)
+	r.timer = time.AfterFunc(delay, func() {
+		defer b.timers.Done()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if r.state != runWaiting || b.state != started {
+			return
+		}
+		r.timer = nil
+		b.enqueue(r)
+	})
+}
+
+// logAttrs are the structured fields that identify a delivery in logs.
+func logAttrs(task, runID string, attempt int, meta map[string]string) []any {
+	attrs := []any{"task", task, "run", runID, "attempt", attempt}
+	if id := meta[backend.MetaRecord]; id != "" {
+		attrs = append(attrs, "record", id)
+	}
+	if id := meta[backend.MetaRoot]; id != "" {
+		attrs = append(attrs, "root", id)
+	}
+	return attrs
+}
