@@ -36,5 +36,13 @@ type ErrorInfo struct {
 
 // String returns a one-line description.
 func (e ErrorInfo) String() string {
-	return fmt.Sprintf("%s: %s (%s after %d attempts)", e.Task, e.Message, e.Kind, e.Attempts)
+	return fmt.Sprintf("%s: %s (%s after %s)", e.Task, e.Message, e.Kind, plural(e.Attempts, "attempt"))
+}
+
+// plural writes n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

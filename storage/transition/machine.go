@@ -237,7 +237,7 @@ func (m *machine) settle(s *sig.Record) error {
 		if st.LastError != nil {
 			info = *st.LastError
 		}
-		info.Message = fmt.Sprintf("swarm stopped after %d failed items; last: %s", st.Failed, info.Message)
+		info.Message = fmt.Sprintf("swarm stopped at its limit of %d failed items; last: %s", lim, info.Message)
 		info.Kind = sig.ErrorSwarm
 		info.Stack = ""
 		return m.fail(s, info)

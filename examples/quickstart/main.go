@@ -1,0 +1,139 @@
+// Command quickstart runs a small order pipeline with mageflow on the
+// embedded default: the in-memory backend and the in-memory store, so it
+// needs no setup. Run it with
+//
+//	go run ./examples/quickstart
+//
+// The pipeline is a chain whose middle step is a swarm of checks (at most
+// two at once) feeding a fan-in step, with a success and an error callback.
+// The first order goes through (after one retry of a flaky task); the
+// second is rejected and its error callback fires.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/mageflow-go/mageflow"
+	membackend "github.com/mageflow-go/mageflow/backend/memory"
+	"github.com/mageflow-go/mageflow/flow"
+	memstore "github.com/mageflow-go/mageflow/storage/memory"
+)
+
+func main() {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer cancel()
+	if err := run(ctx, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+// run builds the client and the pipeline, and runs two orders through it.
+func run(ctx context.Context, w io.Writer) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out := &printer{w: w}
+	s := newShop(out)
+
+	// The embedded default. The backend's own logs are silenced: the
+	// tasks tell the story.
+	c, err := mageflow.New(membackend.New(), memstore.New())
+	if err != nil {
+		return err
+	}
+	if err := c.Register(s.tasks()...); err != nil {
+		return err
+	}
+	stop, err := c.StartWorker(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err = errors.Join(err, stop(sctx))
+	}()
+
+	// validate -> score-fraud -> swarm of checks -> make-receipt. Every
+	// edge is checked by the compiler: the swarm is a Flow[Order, []Check],
+	// and make-receipt takes a []Check. At most two checks run at once,
+	// and one failed check fails the swarm (by default failures are
+	// tolerated and left out of the results).
+	checks := flow.Swarm(
+		s.quotePrice,
+		s.checkAddress,
+		flow.Bind(s.reserveStock, "BER-1"), // a Flow[Order, Check] now
+		s.shipping,
+	).WithConfig(flow.SwarmConfig{MaxConcurrency: 2, StopAfterNFailures: 1})
+	pipeline := flow.Then(flow.Then(flow.Then(s.validate, s.scoreFraud), checks), s.makeReceipt)
+	pipeline = flow.OnError(flow.OnSuccess(pipeline, s.emailReceipt), s.alertOps)
+
+	out.printf("mageflow quickstart: an order pipeline on the in-memory backend and store\n")
+	out.printf("pipeline: validate -> score-fraud -> [quote-price, check-address, reserve-stock@BER-1,")
+	out.printf("          estimate-shipping] (at most 2 at once) -> make-receipt")
+	out.printf("          on success: email-receipt; on error: alert-ops")
+
+	// 1. An order that goes through.
+	good := Order{ID: "A-1001", Items: []Item{
+		{SKU: "KETTLE", Qty: 1, Cents: 39_90}, {SKU: "MUG", Qty: 4, Cents: 8_50}, {SKU: "TEA", Qty: 2, Cents: 6_25},
+	}}
+	out.printf("\n1. order %s: score-fraud times out once, then the order goes through", good.ID)
+	began := time.Now()
+	r, err := flow.Start(ctx, c, pipeline, good)
+	if err != nil {
+		return err
+	}
+	receipt, err := r.Wait(ctx)
+	if err != nil {
+		return fmt.Errorf("order %s: %w", good.ID, err)
+	}
+	if err := waitFor(ctx, s.emailed); err != nil {
+		return err
+	}
+	out.printf("result: receipt for %s, total %s:", receipt.Order, euros(receipt.TotalCents))
+	for _, l := range receipt.Lines {
+		out.printf("  - %s", l)
+	}
+	out.printf("at most %d checks ran at once; elapsed %v", s.inFlight.highest(), time.Since(began).Round(time.Millisecond))
+
+	// 2. An order that the fraud check rejects: the chain stops there and
+	// the error callback fires with the order and the error.
+	bad := Order{ID: "B-2002", NewAccount: true, Items: []Item{
+		{SKU: "ESPRESSO-MACHINE", Qty: 1, Cents: 1249_00},
+	}}
+	out.printf("\n2. order %s: a new account spends %s; score-fraud rejects it", bad.ID, euros(subtotal(bad)))
+	began = time.Now()
+	r, err = flow.Start(ctx, c, pipeline, bad)
+	if err != nil {
+		return err
+	}
+	_, err = r.Wait(ctx)
+	var failed *flow.FailedError
+	if !errors.As(err, &failed) {
+		return fmt.Errorf("order %s: want a *flow.FailedError, got %v", bad.ID, err)
+	}
+	if err := waitFor(ctx, s.alerted); err != nil {
+		return err
+	}
+	out.printf("result: Wait returned a *flow.FailedError:")
+	out.printf("  %v", failed)
+	out.printf("  task %s, %d attempts, kind %q; elapsed %v", failed.Info.Task, failed.Info.Attempts,
+		failed.Info.Kind, time.Since(began).Round(time.Millisecond))
+	return out.error()
+}
+
+// waitFor waits for a callback to report on ch.
+func waitFor[T any](ctx context.Context, ch <-chan T) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for a callback: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,275 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/mageflow-go/mageflow"
+	membackend "github.com/mageflow-go/mageflow/backend/memory"
+	"github.com/mageflow-go/mageflow/flow"
+	memstore "github.com/mageflow-go/mageflow/storage/memory"
+	"github.com/mageflow-go/mageflow/task"
+)
+
+// The examples below run on the embedded default: the in-memory backend and
+// store. Each builds its own client, registers the tasks its worker runs and
+// starts that worker.
+
+func ExampleThen() {
+	ctx := context.Background()
+	twice := task.New("twice", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
+	format := task.New("format", func(ctx context.Context, n int) (string, error) { return "n=" + strconv.Itoa(n), nil })
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(twice, format)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	// twice's output (int) is format's input: a Flow[int, string].
+	run, err := flow.Start(ctx, c, flow.Then(twice, format), 21)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := run.Wait(ctx)
+	fmt.Println(out, err)
+	// Output: n=42 <nil>
+}
+
+func ExampleChain() {
+	ctx := context.Background()
+	twice := task.New("twice", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
+	plusOne := task.New("plus-one", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(twice, plusOne)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	// Steps of one type chain without nesting: ((5*2)+1)*2.
+	run, err := flow.Start(ctx, c, flow.Chain(twice, plusOne, twice), 5)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := run.Wait(ctx)
+	fmt.Println(out, err)
+	// Output: 22 <nil>
+}
+
+func ExampleSwarm() {
+	ctx := context.Background()
+	twice := task.New("twice", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
+	plusOne := task.New("plus-one", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(twice, plusOne)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	// Every item receives the swarm's input; at most two run at once. A
+	// chain can be an item. The output is in item order, whatever order
+	// the items finish in.
+	s := flow.Swarm(twice, plusOne, flow.Then(twice, twice)).
+		WithConfig(flow.SwarmConfig{MaxConcurrency: 2})
+	run, err := flow.Start(ctx, c, s, 10)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := run.Wait(ctx)
+	fmt.Println(out, err)
+	// Output: [20 11 40] <nil>
+}
+
+func ExampleOnSuccess() {
+	ctx := context.Background()
+	twice := task.New("twice", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
+	sent := make(chan int, 1)
+	notify := task.New("notify", func(ctx context.Context, n int) (struct{}, error) {
+		sent <- n
+		return struct{}{}, nil
+	})
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(twice, notify)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	// notify receives twice's output; the flow's output stays twice's.
+	run, err := flow.Start(ctx, c, flow.OnSuccess(twice, notify), 21)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := run.Wait(ctx)
+	fmt.Println("result:", out, err)
+	// The callback may still be running when Wait returns.
+	fmt.Println("notified:", <-sent)
+	// Output:
+	// result: 42 <nil>
+	// notified: 42
+}
+
+func ExampleOnError() {
+	ctx := context.Background()
+	invert := task.New("invert", func(ctx context.Context, n int) (float64, error) {
+		if n == 0 {
+			return 0, task.NonRetryable(errors.New("division by zero"))
+		}
+		return 1 / float64(n), nil
+	}, task.WithRetries(3))
+	alerts := make(chan flow.Failure[int], 1)
+	alert := task.New("alert", func(ctx context.Context, f flow.Failure[int]) (struct{}, error) {
+		alerts <- f
+		return struct{}{}, nil
+	})
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(invert, alert)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	// alert runs when invert fails for good, with invert's input.
+	run, err := flow.Start(ctx, c, flow.OnError(invert, alert), 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = run.Wait(ctx)
+	var failed *flow.FailedError
+	if errors.As(err, &failed) {
+		fmt.Println("run failed:", failed.Info)
+	}
+	f := <-alerts
+	fmt.Printf("alert: input %d: %s\n", f.Input, f.Error.Message)
+	// Output:
+	// run failed: invert: division by zero (error after 1 attempt)
+	// alert: input 0: division by zero
+}
+
+func ExampleBind() {
+	ctx := context.Background()
+	// greet takes a greeting bound when the flow is built, and the name
+	// that flows into it.
+	greet := task.New("greet", func(ctx context.Context, a flow.Args[string, string]) (string, error) {
+		return a.Args + ", " + a.In + "!", nil
+	})
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(greet)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	// flow.Bind(greet, ...) is a Flow[string, string].
+	s := flow.Swarm(flow.Bind(greet, "Hello"), flow.Bind(greet, "Bonjour"))
+	run, err := flow.Start(ctx, c, s, "gopher")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := run.Wait(ctx)
+	fmt.Printf("%q %v\n", out, err)
+	// Output: ["Hello, gopher!" "Bonjour, gopher!"] <nil>
+}
+
+func ExampleSignSwarm() {
+	ctx := context.Background()
+	twice := task.New("twice", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
+	square := task.New("square", func(ctx context.Context, n int) (int, error) { return n * n, nil })
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(twice, square)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	// An empty swarm, open for items; it needs explicit types.
+	sw, err := flow.SignSwarm(ctx, c, flow.Swarm[int, int]())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	run, err := sw.Start(ctx, 7)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Items added to a running swarm start as slots free.
+	if err := sw.Add(ctx, twice, square); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := sw.Add(ctx, flow.Then(twice, square)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// No more items: the swarm completes once they all ended.
+	if err := sw.Close(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := run.Wait(ctx)
+	fmt.Println(out, err)
+	// Output: [14 49 196] <nil>
+}
+
+func ExampleSign() {
+	ctx := context.Background()
+	twice := task.New("twice", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
+	format := task.New("format", func(ctx context.Context, n int) (string, error) { return "n=" + strconv.Itoa(n), nil })
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(twice, format)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	// Store the flow now, start it later.
+	s, err := flow.Sign(ctx, c, flow.Then(twice, format))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st, _ := s.Status(ctx)
+	fmt.Println("signed:", st)
+
+	run, err := s.Start(ctx, 21)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := run.Wait(ctx)
+	st, _ = run.Status(ctx)
+	fmt.Println("started:", out, err, st)
+	// Output:
+	// signed: pending
+	// started: n=42 <nil> done
+}
+
+func ExampleAttach() {
+	ctx := context.Background()
+	twice := task.New("twice", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(twice)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	run, err := flow.Start(ctx, c, twice, 21)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The run's id is a string: keep it in a database, pass it to another
+	// process, and wait there with a client over the same store.
+	id := run.ID()
+	again, err := flow.Attach[int](c, id)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, err := again.Wait(ctx)
+	fmt.Println(out, err, again.ID() == id)
+	// Output: 42 <nil> true
+}
