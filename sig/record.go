@@ -62,21 +62,24 @@ type Record struct {
 	// graph that have not ended. The graph ends when the root is terminal
 	// and Live is zero.
 	Live int
-	// Finished is kept on the root only: the graph ended and its records
-	// carry their DoneTTL.
+	// Finished is kept on the root only: the graph ended and expires after
+	// its DoneTTL.
 	Finished bool
 	// Outbox holds the dispatches decided by this record's transitions and
 	// not yet acknowledged as sent.
 	Outbox []Dispatch
 
-	// ActiveTTL is how long the record lives while its graph runs; DoneTTL
-	// how long after the graph ended.
+	// ActiveTTL and DoneTTL are kept on the root only: how long the whole
+	// graph lives while it runs (from its latest write) and after it ended.
+	// The records of a graph expire together.
 	ActiveTTL time.Duration
 	DoneTTL   time.Duration
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	EndedAt   time.Time
+	// ExpiresAt is when the record's graph expires, as the store reports
+	// it on reads.
 	ExpiresAt time.Time
 }
 

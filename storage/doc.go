@@ -36,6 +36,10 @@
 // storage/transition implement these rules for stores written in Go;
 // package storagetest checks any store against them.
 //
-// Every record carries an expiry: its ActiveTTL from when it is written, and
-// its DoneTTL from when its graph ends (the root's Live count reaches zero).
+// A graph's records live and expire together, so that no record is ever
+// left without the records it refers to: the graph expires its ActiveTTL
+// after its latest write while it runs, and its DoneTTL after it ended (the
+// root is terminal and its Live count is zero). Both TTLs are given at
+// creation and kept on the root record; every record read carries the
+// graph's expiry in ExpiresAt.
 package storage

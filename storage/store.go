@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/mageflow-go/mageflow/sig"
 )
@@ -30,6 +31,9 @@ type Graph struct {
 	// record's parent comes before it. The store sets Status, timestamps
 	// and expiry; the caller sets the rest of the shape.
 	Records []*sig.Record
+	// ActiveTTL and DoneTTL are the graph's TTLs; both must be positive.
+	ActiveTTL time.Duration
+	DoneTTL   time.Duration
 	// Start enters the root with Input in the same operation.
 	Start bool
 	// Input is the root's input (JSON) when Start is set.

@@ -116,7 +116,6 @@ func (e *Engine) checkTask(ctx context.Context, name string, def *graph.TaskDef)
 
 // lower turns s into records placed at id under parent.
 func (e *Engine) lower(recs []*sig.Record, s *graph.Spec, id, root, parent string, role sig.Role, index int) ([]*sig.Record, error) {
-	ttl := e.ttl[s.Kind]
 	r := &sig.Record{
 		ID:        id,
 		Root:      root,
@@ -129,8 +128,6 @@ func (e *Engine) lower(recs []*sig.Record, s *graph.Spec, id, root, parent strin
 		OnSuccess: len(s.OnSuccess),
 		OnError:   len(s.OnError),
 		Args:      s.Args,
-		ActiveTTL: ttl.Active,
-		DoneTTL:   ttl.Done,
 	}
 	switch s.Kind {
 	case sig.KindTask:
@@ -166,4 +163,24 @@ func (e *Engine) lower(recs []*sig.Record, s *graph.Spec, id, root, parent strin
 		}
 	}
 	return recs, nil
+}
+
+// graphTTL is the TTL of a graph: the largest TTLs of the kinds of node it
+// holds, so that no record expires sooner than its kind asks.
+func (e *Engine) graphTTL(s *graph.Spec) TTL {
+	t := e.ttl[s.Kind]
+	if s.Open { // items of any kind may come
+		for _, kt := range e.ttl {
+			t.Active = max(t.Active, kt.Active)
+			t.Done = max(t.Done, kt.Done)
+		}
+	}
+	for _, group := range [][]*graph.Spec{s.Children, s.OnSuccess, s.OnError} {
+		for _, c := range group {
+			ct := e.graphTTL(c)
+			t.Active = max(t.Active, ct.Active)
+			t.Done = max(t.Done, ct.Done)
+		}
+	}
+	return t
 }

@@ -26,7 +26,8 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 	if err != nil {
 		return "", err
 	}
-	eff, err := e.store.CreateGraph(ctx, storage.Graph{Records: recs, Start: start, Input: input})
+	ttl := e.graphTTL(s)
+	eff, err := e.store.CreateGraph(ctx, storage.Graph{Records: recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input})
 	if err != nil {
 		return "", fmt.Errorf("mageflow: store flow: %w", err)
 	}

@@ -20,7 +20,7 @@ type Store struct {
 	mu      sync.Mutex
 	now     func() time.Time
 	recs    map[string]*sig.Record
-	roots   map[string][]string // root id -> record ids in creation order
+	graphs  map[string]*graph
 	waiters map[string][]chan struct{}
 	ops     int
 }
@@ -29,6 +29,13 @@ var (
 	_ storage.Store    = (*Store)(nil)
 	_ storage.Notifier = (*Store)(nil)
 )
+
+// graph is what the store keeps per graph: its records' ids in creation
+// order, and when it expires.
+type graph struct {
+	ids     []string
+	expires time.Time
+}
 
 // Option configures a [Store].
 type Option func(*Store)
@@ -43,7 +50,7 @@ func New(opts ...Option) *Store {
 	s := &Store{
 		now:     time.Now,
 		recs:    make(map[string]*sig.Record),
-		roots:   make(map[string][]string),
+		graphs:  make(map[string]*graph),
 		waiters: make(map[string][]chan struct{}),
 	}
 	for _, o := range opts {
@@ -165,7 +172,9 @@ func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
 	if r == nil {
 		return nil, fmt.Errorf("storage/memory: get %s: %w", id, storage.ErrNotFound)
 	}
-	return r.Clone(), nil
+	c := r.Clone()
+	c.ExpiresAt = s.graphs[sig.RootOf(id)].expires
+	return c, nil
 }
 
 // Ended implements storage.Notifier.
@@ -190,34 +199,32 @@ func (s *Store) Len() int {
 	return len(s.recs)
 }
 
-// live returns record id unless it is missing or expired. s.mu is held.
+// live returns record id unless it is missing or its graph expired. s.mu
+// is held.
 func (s *Store) live(id string, now time.Time) *sig.Record {
 	r := s.recs[id]
-	if r == nil || !now.Before(r.ExpiresAt) {
+	if r == nil {
+		return nil
+	}
+	if g := s.graphs[sig.RootOf(id)]; g == nil || !now.Before(g.expires) {
 		return nil
 	}
 	return r
 }
 
-// sweep deletes expired records. s.mu is held.
+// sweep deletes expired graphs. s.mu is held.
 func (s *Store) sweep(now time.Time) {
-	for root, ids := range s.roots {
-		kept := ids[:0]
-		for _, id := range ids {
-			if s.live(id, now) != nil {
-				kept = append(kept, id)
-				continue
-			}
+	for root, g := range s.graphs {
+		if now.Before(g.expires) {
+			continue
+		}
+		for _, id := range g.ids {
 			delete(s.recs, id)
 			for _, ch := range s.waiters[id] {
 				close(ch)
 			}
 			delete(s.waiters, id)
 		}
-		if len(kept) == 0 {
-			delete(s.roots, root)
-		} else {
-			s.roots[root] = kept
-		}
+		delete(s.graphs, root)
 	}
 }

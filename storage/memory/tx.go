@@ -11,11 +11,12 @@ import (
 // tx is a transition's view of the store: working copies written back on
 // commit. s.mu is held for its whole life.
 type tx struct {
-	s     *Store
-	now   time.Time
-	work  map[string]*sig.Record
-	order []string
-	added []string
+	s       *Store
+	now     time.Time
+	work    map[string]*sig.Record
+	order   []string
+	added   []string
+	expires map[string]time.Time
 }
 
 func (t *tx) Now() time.Time { return t.now }
@@ -51,12 +52,17 @@ func (t *tx) Exists(id string) (bool, error) {
 	return t.s.live(id, t.now) != nil, nil
 }
 
+func (t *tx) Expire(root string, at time.Time) {
+	if t.expires == nil {
+		t.expires = make(map[string]time.Time, 1)
+	}
+	t.expires[root] = at
+}
+
 func (t *tx) IDs(root string) ([]string, error) {
 	var ids []string
-	for _, id := range t.s.roots[root] {
-		if t.s.live(id, t.now) != nil {
-			ids = append(ids, id)
-		}
+	if g := t.s.graphs[root]; g != nil && t.now.Before(g.expires) {
+		ids = append(ids, g.ids...)
 	}
 	for _, id := range t.added {
 		if sig.RootOf(id) == root {
@@ -70,10 +76,26 @@ func (t *tx) IDs(root string) ([]string, error) {
 // ended.
 func (t *tx) commit() {
 	s := t.s
+	fresh := map[string]bool{}
 	for _, id := range t.added {
 		root := sig.RootOf(id)
-		if _, known := s.recs[id]; !known {
-			s.roots[root] = append(s.roots[root], id)
+		g := s.graphs[root]
+		if !fresh[root] && (g == nil || !t.now.Before(g.expires)) {
+			fresh[root] = true
+			// a new graph, or one reusing the id of an expired one
+			if g != nil {
+				for _, old := range g.ids {
+					delete(s.recs, old)
+				}
+			}
+			g = &graph{}
+			s.graphs[root] = g
+		}
+		g.ids = append(g.ids, id)
+	}
+	for root, at := range t.expires {
+		if g := s.graphs[root]; g != nil {
+			g.expires = at
 		}
 	}
 	for _, id := range t.order {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
 )
 
 // The TTLs of the graphs the suite builds, unless a case sets others. They
@@ -63,7 +64,7 @@ func (n *node) failure(cbs ...*node) *node {
 	return n
 }
 
-// ttls are the TTLs given to every record of a lowered graph.
+// ttls are the TTLs of a lowered graph.
 type ttls struct {
 	active, done time.Duration
 }
@@ -76,26 +77,32 @@ var defaultTTLs = ttls{active: defaultActiveTTL, done: defaultDoneTTL}
 type graph struct {
 	root string
 	recs []*sig.Record
+	ttl  ttls
 }
 
 // newGraph lowers n as the root of a graph with root id root.
 func newGraph(root string, n *node, ttl ttls) *graph {
-	return &graph{root: root, recs: lower(n, root, root, "", sig.RoleRoot, 0, ttl, nil)}
+	return &graph{root: root, recs: lower(n, root, root, "", sig.RoleRoot, 0, nil), ttl: ttl}
+}
+
+// stored is g as CreateGraph takes it, with copies of its records.
+func (g *graph) stored(start bool, input []byte) storage.Graph {
+	return storage.Graph{Records: cloneRecords(g.recs), ActiveTTL: g.ttl.active, DoneTTL: g.ttl.done, Start: start, Input: input}
 }
 
 // lowerItems lowers items as swarm items of swarm id, numbered from base,
 // with their descendants: the argument of Store.AddItems.
-func lowerItems(root, id string, base int, ttl ttls, items ...*node) []*sig.Record {
+func lowerItems(root, id string, base int, items ...*node) []*sig.Record {
 	var out []*sig.Record
 	for i, it := range items {
-		out = lower(it, sig.ChildID(id, base+i), root, id, sig.RoleChild, base+i, ttl, out)
+		out = lower(it, sig.ChildID(id, base+i), root, id, sig.RoleChild, base+i, out)
 	}
 	return out
 }
 
 // lower appends the records of n (with id id) and its descendants to out in
 // pre-order: n, its children, its success callbacks, its error callbacks.
-func lower(n *node, id, root, parent string, role sig.Role, index int, ttl ttls, out []*sig.Record) []*sig.Record {
+func lower(n *node, id, root, parent string, role sig.Role, index int, out []*sig.Record) []*sig.Record {
 	r := &sig.Record{
 		ID:        id,
 		Root:      root,
@@ -108,21 +115,19 @@ func lower(n *node, id, root, parent string, role sig.Role, index int, ttl ttls,
 		OnSuccess: len(n.onSuccess),
 		OnError:   len(n.onError),
 		Args:      n.args,
-		ActiveTTL: ttl.active,
-		DoneTTL:   ttl.done,
 	}
 	if n.kind == sig.KindSwarm {
 		r.Swarm = &sig.SwarmState{Config: n.cfg, Closed: !n.open}
 	}
 	out = append(out, r)
 	for i, c := range n.children {
-		out = lower(c, sig.ChildID(id, i), root, id, sig.RoleChild, i, ttl, out)
+		out = lower(c, sig.ChildID(id, i), root, id, sig.RoleChild, i, out)
 	}
 	for i, c := range n.onSuccess {
-		out = lower(c, sig.SuccessID(id, i), root, id, sig.RoleSuccess, i, ttl, out)
+		out = lower(c, sig.SuccessID(id, i), root, id, sig.RoleSuccess, i, out)
 	}
 	for i, c := range n.onError {
-		out = lower(c, sig.ErrorID(id, i), root, id, sig.RoleError, i, ttl, out)
+		out = lower(c, sig.ErrorID(id, i), root, id, sig.RoleError, i, out)
 	}
 	return out
 }

@@ -72,10 +72,9 @@ func expectShape(t *testing.T, got, want *sig.Record) {
 		Role                   sig.Role
 		Index, Children        int
 		OnSuccess, OnError     int
-		ActiveTTL, DoneTTL     time.Duration
 	}
 	of := func(r *sig.Record) shape {
-		return shape{r.ID, r.Root, r.Name, r.Parent, r.Kind, r.Role, r.Index, r.Children, r.OnSuccess, r.OnError, r.ActiveTTL, r.DoneTTL}
+		return shape{r.ID, r.Root, r.Name, r.Parent, r.Kind, r.Role, r.Index, r.Children, r.OnSuccess, r.OnError}
 	}
 	if g, w := of(got), of(want); g != w {
 		t.Errorf("%s: shape = %+v, want %+v", want.ID, g, w)

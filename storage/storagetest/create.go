@@ -70,7 +70,7 @@ func testCreateStoresPendingRecords(t *testing.T, e *env) {
 		if got.CreatedAt.IsZero() {
 			t.Errorf("%s: CreatedAt not set", want.ID)
 		}
-		expectExpiry(t, got, want.ActiveTTL, before, after)
+		expectExpiry(t, got, defaultActiveTTL, before, after)
 	}
 }
 
@@ -78,7 +78,7 @@ func testCreateExistingRoot(t *testing.T, e *env) {
 	g := e.graph(task("first"))
 	e.create(g)
 	other := newGraph(g.root, task("second").success(task(taskEcho)), defaultTTLs)
-	_, err := e.s.CreateGraph(e.ctx, storage.Graph{Records: cloneRecords(other.recs), Start: true, Input: []byte(`1`)})
+	_, err := e.s.CreateGraph(e.ctx, other.stored(true, []byte(`1`)))
 	expectErr(t, "CreateGraph of an existing root", err, storage.ErrExists)
 	rec := e.status(g.root, sig.Pending)
 	if rec.Name != "first" || rec.Entered || rec.Gen != 0 || rec.OnSuccess != 0 {
@@ -88,7 +88,7 @@ func testCreateExistingRoot(t *testing.T, e *env) {
 	_, err = e.s.Get(e.ctx, sig.SuccessID(g.root, 0))
 	expectErr(t, "Get of a record of the refused graph", err, storage.ErrNotFound)
 
-	_, err = e.s.CreateGraph(e.ctx, storage.Graph{Records: cloneRecords(g.recs)})
+	_, err = e.s.CreateGraph(e.ctx, g.stored(false, nil))
 	expectErr(t, "CreateGraph of the same graph again", err, storage.ErrExists)
 }
 
@@ -108,7 +108,7 @@ func testUnknownIDNotFound(t *testing.T, e *env) {
 	expectErr(t, "Apply", err, storage.ErrNotFound)
 	_, err = e.s.CloseSwarm(e.ctx, root)
 	expectErr(t, "CloseSwarm", err, storage.ErrNotFound)
-	_, err = e.s.AddItems(e.ctx, root, 0, lowerItems(root, root, 0, defaultTTLs, task("a")))
+	_, err = e.s.AddItems(e.ctx, root, 0, lowerItems(root, root, 0, task("a")))
 	expectErr(t, "AddItems", err, storage.ErrNotFound)
 
 	g := e.graph(chain(task("a"), task("b")))
@@ -123,7 +123,7 @@ func testUnknownIDNotFound(t *testing.T, e *env) {
 
 func testCreateStartDispatchesTask(t *testing.T, e *env) {
 	g := e.graph(task(taskInc))
-	eff, err := e.s.CreateGraph(e.ctx, storage.Graph{Records: cloneRecords(g.recs), Start: true, Input: []byte(`41`)})
+	eff, err := e.s.CreateGraph(e.ctx, g.stored(true, []byte(`41`)))
 	if err != nil {
 		t.Fatalf("CreateGraph: %v", err)
 	}

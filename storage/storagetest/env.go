@@ -55,13 +55,13 @@ func (e *env) graph(n *node) *graph {
 
 // items lowers items as items of swarm id of g, numbered from base.
 func (e *env) items(g *graph, id string, base int, items ...*node) []*sig.Record {
-	return lowerItems(g.root, id, base, defaultTTLs, items...)
+	return lowerItems(g.root, id, base, items...)
 }
 
 // create stores g without starting it.
 func (e *env) create(g *graph) {
 	e.t.Helper()
-	eff, err := e.s.CreateGraph(e.ctx, storage.Graph{Records: cloneRecords(g.recs)})
+	eff, err := e.s.CreateGraph(e.ctx, g.stored(false, nil))
 	if err != nil {
 		e.t.Fatalf("CreateGraph(%s): %v", g.root, err)
 	}
@@ -74,7 +74,7 @@ func (e *env) create(g *graph) {
 // dispatches (acknowledged).
 func (e *env) start(g *graph, input string) []sig.Dispatch {
 	e.t.Helper()
-	eff, err := e.s.CreateGraph(e.ctx, storage.Graph{Records: cloneRecords(g.recs), Start: true, Input: []byte(input)})
+	eff, err := e.s.CreateGraph(e.ctx, g.stored(true, []byte(input)))
 	if err != nil {
 		e.t.Fatalf("CreateGraph(%s, Start): %v", g.root, err)
 	}
@@ -258,13 +258,14 @@ func (e *env) checkWatch() {
 			continue
 		}
 		now := time.Now()
+		active := e.get(sig.RootOf(id)).ActiveTTL
 		switch {
 		case rec.ExpiresAt.IsZero():
 			e.t.Errorf("record %s (%s) has no ExpiresAt", id, rec.Status)
 		case !rec.ExpiresAt.After(now.Add(-slack)):
 			e.t.Errorf("record %s (%s) expires at %v, in the past", id, rec.Status, rec.ExpiresAt)
-		case rec.ExpiresAt.After(now.Add(rec.ActiveTTL + slack)):
-			e.t.Errorf("record %s (%s) expires at %v, beyond its ActiveTTL %v", id, rec.Status, rec.ExpiresAt, rec.ActiveTTL)
+		case rec.ExpiresAt.After(now.Add(active + slack)):
+			e.t.Errorf("record %s (%s) expires at %v, beyond its graph's ActiveTTL %v", id, rec.Status, rec.ExpiresAt, active)
 		}
 	}
 }

@@ -244,7 +244,7 @@ func testCancelGraph(t *testing.T, e *env) {
 		if rec.Status != want {
 			t.Errorf("%s: Status = %s, want %s", id, rec.Status, want)
 		}
-		expectExpiry(t, rec, rec.DoneTTL, before, after)
+		expectExpiry(t, rec, defaultDoneTTL, before, after)
 	}
 
 	_, err := e.s.Complete(e.ctx, step1, run, []byte(`3`))

@@ -279,7 +279,7 @@ func testSwarmStopAfterNFailures(t *testing.T, e *env) {
 	// The error callback still runs: the graph has not ended.
 	for _, id := range g.ids() {
 		rec := e.get(id)
-		expectExpiry(t, rec, rec.ActiveTTL, started, time.Now())
+		expectExpiry(t, rec, defaultActiveTTL, started, time.Now())
 	}
 	before := time.Now()
 	e.drain([]sig.Dispatch{d})
@@ -287,7 +287,7 @@ func testSwarmStopAfterNFailures(t *testing.T, e *env) {
 	e.once(eb)
 	for _, id := range g.ids() {
 		rec := e.get(id)
-		expectExpiry(t, rec, rec.DoneTTL, before, after)
+		expectExpiry(t, rec, defaultDoneTTL, before, after)
 	}
 }
 

@@ -19,17 +19,17 @@ func ttlCases() []testCase {
 	return []testCase{
 		{
 			Name: "ExpirySetAfterEveryOperation",
-			Rule: "Every record of a running graph has ExpiresAt set, within its ActiveTTL, after every operation on the graph.",
+			Rule: "Every record of a running graph has ExpiresAt set, within the graph's ActiveTTL, after every operation on the graph; when it ends, every record expires the graph's DoneTTL later.",
 			Test: testExpirySetAfterEveryOperation,
 		},
 		{
 			Name: "ExpiryRefreshedOnWrite",
-			Rule: "A record's active expiry counts from its latest write: a transition that changes a record moves its ExpiresAt later.",
+			Rule: "A running graph's expiry counts from its latest write: a transition moves the ExpiresAt of every record of the graph later.",
 			Test: testExpiryRefreshedOnWrite,
 		},
 		{
 			Name: "DoneTTLWhenGraphEnds",
-			Rule: "A graph ends when its root is terminal and every entered record ended (callbacks included); then every record of it, entered or not, expires its own DoneTTL after that moment.",
+			Rule: "A graph ends when its root is terminal and every entered record ended (callbacks included); then every record of it, entered or not, expires the graph's DoneTTL after that moment, and later writes (acks) leave that alone.",
 			Test: testDoneTTLWhenGraphEnds,
 		},
 		{
@@ -71,7 +71,7 @@ func testExpirySetAfterEveryOperation(t *testing.T, e *env) {
 	now := time.Now()
 	for _, id := range g.ids() {
 		rec := e.get(id)
-		expectExpiry(t, rec, rec.DoneTTL, now.Add(-time.Minute), now)
+		expectExpiry(t, rec, defaultDoneTTL, now.Add(-time.Minute), now)
 	}
 }
 
@@ -126,13 +126,9 @@ func testExpiryRefreshedOnWrite(t *testing.T, e *env) {
 }
 
 func testDoneTTLWhenGraphEnds(t *testing.T, e *env) {
-	g := e.graph(task(taskInc).success(task(taskEcho)).failure(task(taskEcho)))
+	ttl := ttls{active: defaultActiveTTL, done: 2 * defaultDoneTTL}
+	g := newGraph(sig.NewRootID(time.Now()), task(taskInc).success(task(taskEcho)).failure(task(taskEcho)), ttl)
 	cb, eb := sig.SuccessID(g.root, 0), sig.ErrorID(g.root, 0)
-	for _, r := range g.recs {
-		if r.ID == cb {
-			r.DoneTTL = 2 * defaultDoneTTL
-		}
-	}
 	before := time.Now()
 	ds := e.start(g, `1`)
 	ds = e.exec(ds[0])
@@ -140,22 +136,29 @@ func testDoneTTLWhenGraphEnds(t *testing.T, e *env) {
 
 	e.status(g.root, sig.Done)
 	for _, id := range g.ids() {
-		rec := e.get(id)
-		expectExpiry(t, rec, rec.ActiveTTL, before, time.Now())
+		expectExpiry(t, e.get(id), ttl.active, before, time.Now())
 	}
 
 	run := e.claim(cb)
 	before = time.Now()
-	none(t, "the callback", e.complete(cb, run, `2`))
+	eff, err := e.s.Complete(e.ctx, cb, run, []byte(`2`))
+	if err != nil {
+		t.Fatalf("Complete(%s): %v", cb, err)
+	}
+	none(t, "the callback", eff.Dispatches)
 	after := time.Now()
 	for _, id := range []string{g.root, cb, eb} {
-		rec := e.get(id)
-		expectExpiry(t, rec, rec.DoneTTL, before, after)
+		expectExpiry(t, e.get(id), ttl.done, before, after)
 	}
 	e.status(eb, sig.Pending)
-	if rec := e.get(cb); rec.DoneTTL != 2*defaultDoneTTL {
-		t.Errorf("callback DoneTTL = %v, want %v", rec.DoneTTL, 2*defaultDoneTTL)
+	if root := e.get(g.root); root.ActiveTTL != ttl.active || root.DoneTTL != ttl.done || !root.Finished {
+		t.Errorf("root TTLs %v/%v Finished %v, want the graph's %v/%v and Finished", root.ActiveTTL, root.DoneTTL, root.Finished, ttl.active, ttl.done)
 	}
+	e.passTime(clockStep)
+	if err := e.s.Ack(e.ctx, g.root, []string{"no-such-key"}); err != nil {
+		t.Fatalf("Ack after the end: %v", err)
+	}
+	expectExpiry(t, e.get(g.root), ttl.done, before, after)
 }
 
 func testRecordsExpire(t *testing.T, e *env) {

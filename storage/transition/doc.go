@@ -40,8 +40,10 @@
 // whose current step is Done advances, one whose step Failed fails; a swarm
 // checks its failure limit, fills and checks completion.
 //
-// The graph ends when its root is terminal and Live is zero: then every
-// record of it gets ExpiresAt = now + its DoneTTL.
+// Expiry belongs to the graph: every transition sets it to now + the
+// graph's ActiveTTL, until the graph ends (its root is terminal and Live is
+// zero); then the root is marked Finished and the graph expires its DoneTTL
+// later. Writes after that (acks) leave the expiry alone.
 //
 // Lifecycle (Apply on the root): suspend turns Pending and Active records
 // Suspended; interrupt turns Pending, Active and Suspended records

@@ -24,10 +24,14 @@ func CreateGraph(tx Tx, g storage.Graph) (storage.Effects, error) {
 	if ok {
 		return storage.Effects{}, errorf(root.ID, storage.ErrExists, "create graph")
 	}
+	if g.ActiveTTL <= 0 || g.DoneTTL <= 0 {
+		return storage.Effects{}, fmt.Errorf("create graph %s: TTLs must be positive (active %v, done %v): %w", root.ID, g.ActiveTTL, g.DoneTTL, storage.ErrState)
+	}
 	m := newMachine(tx, root.ID)
 	if err := m.insert(g.Records, nil); err != nil {
 		return storage.Effects{}, err
 	}
+	m.root.ActiveTTL, m.root.DoneTTL = g.ActiveTTL, g.DoneTTL
 	if g.Start {
 		r, err := m.graphRoot()
 		if err != nil {
@@ -94,7 +98,7 @@ func (m *machine) insert(recs []*sig.Record, known map[string]bool) error {
 			r.Swarm = nil
 		}
 		r.CreatedAt, r.UpdatedAt, r.EndedAt = m.now, m.now, time.Time{}
-		r.ExpiresAt = m.now.Add(r.ActiveTTL)
+		r.ActiveTTL, r.DoneTTL, r.ExpiresAt = 0, 0, time.Time{}
 		if err := m.tx.Insert(r); err != nil {
 			return err
 		}
@@ -137,8 +141,6 @@ func validate(r *sig.Record, root string, ids map[string]bool) error {
 		return bad("not in graph %s", root)
 	case ids[r.ID]:
 		return bad("duplicate id")
-	case r.ActiveTTL <= 0 || r.DoneTTL <= 0:
-		return bad("missing TTL")
 	case r.Children < 0 || r.OnSuccess < 0 || r.OnError < 0 || r.Index < 0:
 		return bad("negative count")
 	}

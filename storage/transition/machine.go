@@ -292,21 +292,9 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 	case root.Finished:
 	case root.Status.Terminal() && root.Live <= 0:
 		root.Finished = true
-		ids, err := m.tx.IDs(m.rootID)
-		if err != nil {
-			return storage.Effects{}, err
-		}
-		for _, id := range ids {
-			r, err := m.get(id)
-			if err != nil {
-				return storage.Effects{}, err
-			}
-			r.ExpiresAt = m.now.Add(r.DoneTTL)
-		}
+		m.tx.Expire(m.rootID, m.now.Add(root.DoneTTL))
 	default:
-		for _, r := range m.touched {
-			r.ExpiresAt = m.now.Add(r.ActiveTTL)
-		}
+		m.tx.Expire(m.rootID, m.now.Add(root.ActiveTTL))
 	}
 	for _, r := range m.touched {
 		r.UpdatedAt = m.now

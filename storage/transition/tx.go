@@ -20,6 +20,8 @@ type Tx interface {
 	// IDs returns the ids of every record of the graph rooted at root, in
 	// creation order.
 	IDs(root string) ([]string, error)
+	// Expire sets when the graph rooted at root expires.
+	Expire(root string, at time.Time)
 	// Now is the transition's clock.
 	Now() time.Time
 }
