@@ -69,3 +69,27 @@ func ValidID(id string) bool {
 	}
 	return true
 }
+
+// Place returns where id hangs: its parent, its role and its index there.
+// ok is false when id is not of the form the functions above make.
+func Place(id string) (parent string, role Role, index int, ok bool) {
+	i := strings.LastIndexByte(id, '.')
+	if i < 0 {
+		return "", RoleRoot, 0, id != ""
+	}
+	parent, last := id[:i], id[i+1:]
+	role = RoleChild
+	if last != "" && (last[0] == 's' || last[0] == 'e') {
+		if last[0] == 's' {
+			role = RoleSuccess
+		} else {
+			role = RoleError
+		}
+		last = last[1:]
+	}
+	n, err := strconv.Atoi(last)
+	if err != nil || n < 0 || parent == "" {
+		return "", "", 0, false
+	}
+	return parent, role, n, true
+}

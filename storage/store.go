@@ -23,6 +23,9 @@ var (
 	// ErrState: the operation does not apply to the record in its status
 	// or of its kind (closing a finished swarm, resuming a running graph).
 	ErrState = errors.New("storage: operation does not apply")
+	// ErrCorrupt: a stored value could not be read: corrupted, or written
+	// by something else under the store's keys.
+	ErrCorrupt = errors.New("storage: stored value is corrupt or foreign")
 )
 
 // Graph is a lowered graph to create: every record of it, root first.

@@ -67,16 +67,40 @@ func StartGraph(tx Tx, root string, input []byte) (storage.Effects, error) {
 // insert validates and adds new records. known holds ids outside recs that
 // parents may name (a swarm receiving items).
 func (m *machine) insert(recs []*sig.Record, known map[string]bool) error {
-	ids := make(map[string]bool, len(recs))
+	prepared, err := Prepare(m.rootID, recs, known, m.now)
+	if err != nil {
+		return err
+	}
+	for _, r := range prepared {
+		if err := m.tx.Insert(r); err != nil {
+			return err
+		}
+		m.seen[r.ID] = true
+		m.touched = append(m.touched, r)
+		if r.Role == sig.RoleRoot {
+			m.root = r
+		}
+	}
+	return nil
+}
+
+// Prepare validates new records of the graph rooted at root and returns
+// copies ready to store: Pending, timestamps set, run state cleared. known
+// holds ids outside recs that parents may name (a swarm receiving items).
+// Stores that do not run transitions in Go call it before sending records
+// to their scripts.
+func Prepare(root string, recs []*sig.Record, known map[string]bool, now time.Time) ([]*sig.Record, error) {
+	ids := make(map[string]bool, len(recs)+len(known))
 	for k := range known {
 		ids[k] = true
 	}
+	out := make([]*sig.Record, 0, len(recs))
 	for _, in := range recs {
 		if in == nil {
-			return fmt.Errorf("create: nil record: %w", storage.ErrState)
+			return nil, fmt.Errorf("create: nil record: %w", storage.ErrState)
 		}
-		if err := validate(in, m.rootID, ids); err != nil {
-			return err
+		if err := validate(in, root, ids); err != nil {
+			return nil, err
 		}
 		ids[in.ID] = true
 		r := in.Clone()
@@ -97,18 +121,14 @@ func (m *machine) insert(recs []*sig.Record, known map[string]bool) error {
 		} else {
 			r.Swarm = nil
 		}
-		r.CreatedAt, r.UpdatedAt, r.EndedAt = m.now, m.now, time.Time{}
+		r.CreatedAt, r.UpdatedAt, r.EndedAt = now, now, time.Time{}
 		r.ActiveTTL, r.DoneTTL, r.ExpiresAt = 0, 0, time.Time{}
-		if err := m.tx.Insert(r); err != nil {
-			return err
-		}
-		m.seen[r.ID] = true
-		m.touched = append(m.touched, r)
-		if r.Role == sig.RoleRoot {
-			m.root = r
-		}
+		out = append(out, r)
 	}
-	return shapeComplete(recs, ids)
+	if err := shapeComplete(out, ids); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // shapeComplete checks that every child and callback the records count is

@@ -1,0 +1,41 @@
+-- claim.lua: Claim. ARGV: now, task id, run id.
+local id, run = ARGV[2], ARGV[3]
+ROOT = rootOf(id)
+local x = get(id)
+if x.k ~= 'task' then
+  raise('STATE', id .. ': not a task but a ' .. tostring(x.k))
+end
+local function reply(o)
+  return cmsgpack.pack({o = o, r = x})
+end
+local outcome = 'claimed'
+if x.s == 'done' or x.s == 'failed' then
+  return reply('ended')
+elseif x.s == 'canceled' then
+  return reply('dropped')
+elseif paused(x.s) then
+  if (x.g or 0) == 0 then
+    return reply('dropped')
+  end
+  if x.ls == 'active' and x.run ~= run then
+    return reply('duplicate')
+  end
+  x.ls = 'pending'
+  x.run = nil
+  x.h = true
+  outcome = 'held'
+elseif x.s == 'pending' then
+  if (x.g or 0) == 0 then
+    return reply('dropped')
+  end
+  x.s = 'active'
+  x.run = run
+  x.at = (x.at or 0) + 1
+elseif x.s == 'active' then
+  if x.run ~= run then
+    return reply('duplicate')
+  end
+  x.at = (x.at or 0) + 1
+end
+finish(id)
+return reply(outcome)

@@ -1,0 +1,19 @@
+-- create.lua: CreateGraph. ARGV: now, root id, start ("1" or "0"), input,
+-- active TTL (ms), done TTL (ms), then id/record pairs, the root first.
+ROOT = ARGV[2]
+if redis.call('HEXISTS', G, ROOT) == 1 then
+  raise('EXISTS', ROOT)
+end
+local args = {}
+for i = 9, #ARGV, 2 do
+  args[#args + 1] = ARGV[i]
+  args[#args + 1] = ARGV[i + 1]
+end
+hset(args)
+local r = keep(ROOT, decode(ROOT, ARGV[8]))
+r.ta = tonumber(ARGV[5])
+r.td = tonumber(ARGV[6])
+if ARGV[3] == '1' then
+  enter(r, ARGV[4])
+end
+return finish(ROOT)

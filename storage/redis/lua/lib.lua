@@ -1,0 +1,339 @@
+-- lib.lua: the protocol of storage/transition, for Redis. Every script of
+-- the store is this file followed by its own body. The whole graph lives in
+-- one hash, KEYS[1]; each field is a record id, each value a msgpack map.
+-- ARGV[1] is the caller's clock in milliseconds. Writes are buffered and
+-- made at the end, so a script that raises an error writes nothing.
+
+local G = KEYS[1]
+local NOW = tonumber(ARGV[1])
+local ROOT
+local cache, order, idof = {}, {}, {}
+local out, cancels = {}, {}
+local expireAt
+
+local function raise(code, msg)
+  error({err = code .. ' ' .. msg})
+end
+
+local function terminal(s)
+  return s == 'done' or s == 'failed' or s == 'canceled'
+end
+
+local function paused(s)
+  return s == 'suspended' or s == 'interrupted'
+end
+
+local function rootOf(id)
+  return string.match(id, '^[^.]+')
+end
+
+-- place returns the parent, role and index an id encodes.
+local function place(id)
+  local p, last = string.match(id, '^(.*)%.([^.]+)$')
+  if not p then
+    return nil, 'root', 0
+  end
+  local c = string.sub(last, 1, 1)
+  if c == 's' then
+    return p, 'success', tonumber(string.sub(last, 2))
+  elseif c == 'e' then
+    return p, 'error', tonumber(string.sub(last, 2))
+  end
+  return p, 'child', tonumber(last)
+end
+
+local function decode(id, raw)
+  local ok, rec = pcall(cmsgpack.unpack, raw)
+  if not ok or type(rec) ~= 'table' or rec.k == nil then
+    raise('CORRUPT', G .. ' field ' .. id)
+  end
+  return rec
+end
+
+-- keep puts rec in the working set under id.
+local function keep(id, rec)
+  cache[id] = rec
+  idof[rec] = id
+  order[#order + 1] = id
+  return rec
+end
+
+-- get loads record id for change.
+local function get(id)
+  local r = cache[id]
+  if r then
+    return r
+  end
+  local raw = redis.call('HGET', G, id)
+  if not raw then
+    raise('NOTFOUND', id)
+  end
+  return keep(id, decode(id, raw))
+end
+
+local function root()
+  return get(ROOT)
+end
+
+local function orNull(v)
+  if v == nil or v == '' then
+    return 'null'
+  end
+  return v
+end
+
+local function childID(p, i) return p .. '.' .. i end
+local function successID(p, i) return p .. '.s' .. i end
+local function errorID(p, i) return p .. '.e' .. i end
+
+local function taskPayload(args, v)
+  if args == nil then
+    return orNull(v)
+  end
+  return '{"args":' .. orNull(args) .. ',"in":' .. orNull(v) .. '}'
+end
+
+local function errorJSON(e)
+  local t = {task = e.t or '', message = e.m or '', attempts = e.at or 0, kind = e.k or ''}
+  if e.st and e.st ~= '' then
+    t.stack = e.st
+  end
+  return cjson.encode(t)
+end
+
+local function failurePayload(input, e)
+  return '{"input":' .. orNull(input) .. ',"error":' .. errorJSON(e) .. '}'
+end
+
+local function copyError(e)
+  return {t = e.t, m = e.m, at = e.at, k = e.k, st = e.st}
+end
+
+local enter, start, complete, failNode, notifyParent, advance, settle
+
+local function dispatch(x)
+  local id = idof[x]
+  x.g = (x.g or 0) + 1
+  x.run = nil
+  x.h = nil
+  out[#out + 1] = {k = id .. '#' .. x.g, t = x.n, tg = id, rt = ROOT, p = taskPayload(x.a, x['in'])}
+end
+
+local function endNode(x)
+  x.ea = NOW
+  if x.en then
+    local r = root()
+    r.lv = (r.lv or 0) - 1
+  end
+end
+
+enter = function(x, v)
+  if terminal(x.s) or x.en then
+    return
+  end
+  local r = root()
+  x['in'] = orNull(v)
+  x.en = true
+  r.lv = (r.lv or 0) + 1
+  if paused(x.s) then
+    x.ls = 'pending'
+    x.h = true
+    return
+  end
+  start(x)
+end
+
+start = function(x)
+  x.h = nil
+  if x.k == 'task' then
+    x.s = 'pending'
+    dispatch(x)
+  elseif x.k == 'chain' then
+    x.s = 'active'
+    x.cu = 0
+    enter(get(childID(idof[x], 0)), x['in'])
+  elseif x.k == 'swarm' then
+    x.s = 'active'
+    settle(x)
+  else
+    raise('CORRUPT', G .. ' field ' .. idof[x] .. ' has kind ' .. tostring(x.k))
+  end
+end
+
+complete = function(x, result)
+  x.s = 'done'
+  x.re = orNull(result)
+  x.h = nil
+  endNode(x)
+  local id = idof[x]
+  for i = 0, (x.os or 0) - 1 do
+    enter(get(successID(id, i)), x.re)
+  end
+  notifyParent(x)
+end
+
+failNode = function(x, e)
+  x.s = 'failed'
+  x.er = e
+  x.h = nil
+  endNode(x)
+  local id = idof[x]
+  if (x.oe or 0) > 0 then
+    local payload = failurePayload(x['in'], e)
+    for i = 0, x.oe - 1 do
+      enter(get(errorID(id, i)), payload)
+    end
+  end
+  notifyParent(x)
+end
+
+notifyParent = function(x)
+  local p, role, index = place(idof[x])
+  if role ~= 'child' then
+    return
+  end
+  local c = get(p)
+  if c.k == 'chain' then
+    if c.s == 'active' and index == (c.cu or 0) then
+      advance(c)
+    end
+  elseif c.k == 'swarm' then
+    local st = c.sw
+    st.rn = (st.rn or 0) - 1
+    if x.s == 'done' then
+      st.dn = (st.dn or 0) + 1
+    else
+      st.fl = (st.fl or 0) + 1
+      if x.er then
+        st.le = copyError(x.er)
+      end
+    end
+    settle(c)
+  else
+    raise('CORRUPT', G .. ' field ' .. p .. ' is a ' .. tostring(c.k) .. ', not a container')
+  end
+end
+
+advance = function(c)
+  local id = idof[c]
+  local cu = c.cu or 0
+  local step = get(childID(id, cu))
+  if step.s == 'done' then
+    if cu + 1 < (c.c or 0) then
+      c.cu = cu + 1
+      enter(get(childID(id, cu + 1)), step.re)
+    else
+      complete(c, step.re)
+    end
+  elseif step.s == 'failed' then
+    failNode(c, copyError(step.er or {m = 'step failed'}))
+  end
+end
+
+settle = function(s)
+  if s.s ~= 'active' then
+    return
+  end
+  local st = s.sw
+  local id = idof[s]
+  local lim = st.sf or 0
+  if lim > 0 and (st.fl or 0) >= lim then
+    local e = {t = s.n}
+    if st.le then
+      e = copyError(st.le)
+    end
+    e.m = string.format('swarm stopped at its limit of %d failed items; last: %s', lim, e.m or '')
+    e.k = 'swarm'
+    e.st = nil
+    failNode(s, e)
+    return
+  end
+  local conc = st.mc or 0
+  if conc <= 0 then
+    conc = 30
+  end
+  local n = s.c or 0
+  while (st.rn or 0) < conc and (st.nx or 0) < n do
+    local item = get(childID(id, st.nx or 0))
+    st.nx = (st.nx or 0) + 1
+    st.rn = (st.rn or 0) + 1
+    enter(item, s['in'])
+  end
+  if st.cl and (st.dn or 0) + (st.fl or 0) == n and n > 0 then
+    local results = {}
+    for i = 0, n - 1 do
+      local cid = childID(id, i)
+      local item = cache[cid]
+      if not item then
+        local raw = redis.call('HGET', G, cid)
+        if not raw then
+          raise('NOTFOUND', cid)
+        end
+        item = decode(cid, raw)
+      end
+      if item.s == 'done' then
+        results[#results + 1] = orNull(item.re)
+      end
+    end
+    complete(s, '[' .. table.concat(results, ',') .. ']')
+  end
+end
+
+-- hset writes field-value pairs in batches.
+local function hset(args)
+  local n = #args
+  local i = 1
+  while i <= n do
+    local j = math.min(i + 999, n)
+    redis.call('HSET', G, unpack(args, i, j))
+    i = j + 1
+  end
+end
+
+-- commit writes every loaded record back and sets the expiry.
+local function commit()
+  local args = {}
+  for _, id in ipairs(order) do
+    local r = cache[id]
+    if r.ob and #r.ob == 0 then
+      r.ob = nil
+    end
+    args[#args + 1] = id
+    args[#args + 1] = cmsgpack.pack(r)
+  end
+  hset(args)
+  if expireAt then
+    redis.call('PEXPIRE', G, expireAt)
+  end
+end
+
+-- finish writes the decided dispatches to source's outbox, sets the
+-- graph's expiry, commits, and returns the effects.
+local function finish(source)
+  if #out > 0 then
+    local s = get(source)
+    s.ob = s.ob or {}
+    for _, d in ipairs(out) do
+      s.ob[#s.ob + 1] = d
+    end
+  end
+  local r = root()
+  if r.fi then
+    -- ended before: the expiry stays
+  elseif terminal(r.s) and (r.lv or 0) <= 0 then
+    r.fi = true
+    expireAt = r.td
+  else
+    expireAt = r.ta
+  end
+  for _, id in ipairs(order) do
+    cache[id].ua = NOW
+  end
+  commit()
+  return cmsgpack.pack({src = source, d = out, c = cancels})
+end
+
+-- effectsOf returns the dispatches still owed by x's outbox.
+local function effectsOf(id, x)
+  return cmsgpack.pack({src = id, d = x.ob or {}, c = {}})
+end

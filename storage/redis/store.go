@@ -1,0 +1,252 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+	"github.com/mageflow-go/mageflow/storage/transition"
+)
+
+// Store is a storage.Store in Redis. It is safe for concurrent use.
+type Store struct {
+	c      goredis.UniversalClient
+	prefix string
+	now    func() time.Time
+	lua    *scripts
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New returns a store that keeps its records in Redis through c, which the
+// caller configures (TLS, ACL user, Sentinel, Cluster) and closes.
+func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
+	if c == nil {
+		return nil, errors.New("storage/redis: nil client")
+	}
+	lua, err := loadScripts()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{c: c, prefix: DefaultPrefix, now: time.Now, lua: lua}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Prefix returns the prefix of the store's keys.
+func (s *Store) Prefix() string { return s.prefix }
+
+// Key returns the key of the hash that holds the graph rooted at root.
+func (s *Store) Key(root string) string { return s.prefix + ":{" + root + "}" }
+
+// eval runs script for the graph of id and returns its reply.
+func (s *Store) eval(ctx context.Context, script *goredis.Script, op, id string, args ...any) (any, error) {
+	if !sig.ValidID(id) {
+		return nil, fmt.Errorf("storage/redis: %s: invalid id %q: %w", op, id, storage.ErrNotFound)
+	}
+	key := s.Key(sig.RootOf(id))
+	argv := make([]any, 0, len(args)+1)
+	argv = append(argv, s.now().UnixMilli())
+	argv = append(argv, args...)
+	res, err := script.Run(ctx, s.c, []string{key}, argv...).Result()
+	if err != nil {
+		return nil, translate(op+" "+id, key, err)
+	}
+	return res, nil
+}
+
+// effects runs a transition script and decodes the effects it returns.
+func (s *Store) effects(ctx context.Context, script *goredis.Script, op, id string, args ...any) (storage.Effects, error) {
+	res, err := s.eval(ctx, script, op, id, args...)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	raw, ok := res.(string)
+	if !ok {
+		return storage.Effects{}, fmt.Errorf("storage/redis: %s %s: unexpected reply %T: %w", op, id, res, storage.ErrCorrupt)
+	}
+	var w wireEffects
+	if err := msgpack.Unmarshal([]byte(raw), &w); err != nil {
+		return storage.Effects{}, fmt.Errorf("storage/redis: %s %s: decode reply: %v: %w", op, id, err, storage.ErrCorrupt)
+	}
+	eff := storage.Effects{Source: w.Source, Cancels: w.Cancels}
+	for _, d := range w.Dispatches {
+		eff.Dispatches = append(eff.Dispatches, fromWireDispatch(d))
+	}
+	return eff, nil
+}
+
+// records encodes prepared records as id/value pairs for a script.
+func records(recs []*sig.Record) ([]any, error) {
+	out := make([]any, 0, 2*len(recs))
+	for _, r := range recs {
+		b, err := msgpack.Marshal(toWire(r))
+		if err != nil {
+			return nil, fmt.Errorf("storage/redis: encode %s: %w", r.ID, err)
+		}
+		out = append(out, r.ID, b)
+	}
+	return out, nil
+}
+
+// CreateGraph implements storage.Store. One round trip.
+func (s *Store) CreateGraph(ctx context.Context, g storage.Graph) (storage.Effects, error) {
+	if len(g.Records) == 0 || g.Records[0] == nil {
+		return storage.Effects{}, fmt.Errorf("storage/redis: create graph: no root record: %w", storage.ErrState)
+	}
+	root := g.Records[0].ID
+	if g.Records[0].Role != sig.RoleRoot || sig.RootOf(root) != root || !sig.ValidID(root) {
+		return storage.Effects{}, fmt.Errorf("storage/redis: create graph: first record %q is not a root: %w", root, storage.ErrState)
+	}
+	if g.ActiveTTL < time.Millisecond || g.DoneTTL < time.Millisecond {
+		return storage.Effects{}, fmt.Errorf("storage/redis: create graph %s: TTLs must be at least 1ms (active %v, done %v): %w", root, g.ActiveTTL, g.DoneTTL, storage.ErrState)
+	}
+	recs, err := transition.Prepare(root, g.Records, nil, s.now())
+	if err != nil {
+		return storage.Effects{}, fmt.Errorf("storage/redis: %w", err)
+	}
+	pairs, err := records(recs)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	start := "0"
+	if g.Start {
+		start = "1"
+	}
+	args := append([]any{root, start, orNull(g.Input), g.ActiveTTL.Milliseconds(), g.DoneTTL.Milliseconds()}, pairs...)
+	return s.effects(ctx, s.lua.create, "create graph", root, args...)
+}
+
+// StartGraph implements storage.Store. One round trip.
+func (s *Store) StartGraph(ctx context.Context, root string, input []byte) (storage.Effects, error) {
+	return s.effects(ctx, s.lua.start, "start", root, root, orNull(input))
+}
+
+// Claim implements storage.Store. One round trip.
+func (s *Store) Claim(ctx context.Context, id, runID string) (storage.Claim, error) {
+	res, err := s.eval(ctx, s.lua.claim, "claim", id, id, runID)
+	if err != nil {
+		return storage.Claim{}, err
+	}
+	raw, _ := res.(string)
+	var w wireClaim
+	if err := msgpack.Unmarshal([]byte(raw), &w); err != nil {
+		return storage.Claim{}, fmt.Errorf("storage/redis: claim %s: decode reply: %v: %w", id, err, storage.ErrCorrupt)
+	}
+	o, ok := outcomes[w.Outcome]
+	if !ok {
+		return storage.Claim{}, fmt.Errorf("storage/redis: claim %s: unknown outcome %q: %w", id, w.Outcome, storage.ErrCorrupt)
+	}
+	return storage.Claim{Outcome: o, Record: fromWire(id, &w.Record)}, nil
+}
+
+var outcomes = map[string]storage.Outcome{
+	"claimed":   storage.Claimed,
+	"ended":     storage.Ended,
+	"duplicate": storage.Duplicate,
+	"held":      storage.Held,
+	"dropped":   storage.Dropped,
+}
+
+// Complete implements storage.Store. One round trip.
+func (s *Store) Complete(ctx context.Context, id, runID string, result []byte) (storage.Effects, error) {
+	return s.effects(ctx, s.lua.complete, "complete", id, id, runID, orNull(result))
+}
+
+// Fail implements storage.Store. One round trip.
+func (s *Store) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (storage.Effects, error) {
+	return s.effects(ctx, s.lua.fail, "fail", id, id, runID, info.Task, info.Message, info.Attempts, string(info.Kind), info.Stack)
+}
+
+// AddItems implements storage.Store. One round trip.
+func (s *Store) AddItems(ctx context.Context, id string, base int, items []*sig.Record) (storage.Effects, error) {
+	n := 0
+	for _, it := range items {
+		if it == nil {
+			return storage.Effects{}, fmt.Errorf("storage/redis: add items to %s: nil item: %w", id, storage.ErrState)
+		}
+		if it.Parent == id && it.Role == sig.RoleChild {
+			if it.Index != base+n {
+				return storage.Effects{}, fmt.Errorf("storage/redis: add items to %s: item %s has index %d, want %d: %w", id, it.ID, it.Index, base+n, storage.ErrState)
+			}
+			n++
+		}
+	}
+	recs, err := transition.Prepare(sig.RootOf(id), items, map[string]bool{id: true}, s.now())
+	if err != nil {
+		return storage.Effects{}, fmt.Errorf("storage/redis: add items to %s: %w", id, err)
+	}
+	pairs, err := records(recs)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	return s.effects(ctx, s.lua.add, "add items to", id, append([]any{id, base, n}, pairs...)...)
+}
+
+// CloseSwarm implements storage.Store. One round trip.
+func (s *Store) CloseSwarm(ctx context.Context, id string) (storage.Effects, error) {
+	return s.effects(ctx, s.lua.close, "close swarm", id, id)
+}
+
+// Apply implements storage.Store. One round trip.
+func (s *Store) Apply(ctx context.Context, root string, op sig.Op) (storage.Effects, error) {
+	return s.effects(ctx, s.lua.apply, string(op), root, root, string(op))
+}
+
+// Ack implements storage.Store. One round trip.
+func (s *Store) Ack(ctx context.Context, id string, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(keys)+1)
+	args = append(args, id)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	_, err := s.eval(ctx, s.lua.ack, "ack", id, args...)
+	return err
+}
+
+// Get implements storage.Store. One round trip.
+func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
+	res, err := s.eval(ctx, s.lua.get, "get", id, id)
+	if err != nil {
+		return nil, err
+	}
+	pair, ok := res.([]any)
+	if !ok || len(pair) != 2 {
+		return nil, fmt.Errorf("storage/redis: get %s: unexpected reply %T: %w", id, res, storage.ErrCorrupt)
+	}
+	raw, _ := pair[0].(string)
+	pttl, _ := pair[1].(int64)
+	var w wireRecord
+	if err := msgpack.Unmarshal([]byte(raw), &w); err != nil || w.Kind == "" {
+		return nil, fmt.Errorf("storage/redis: get %s: key %s field %s does not decode (%v): %w", id, s.Key(sig.RootOf(id)), id, err, storage.ErrCorrupt)
+	}
+	r := fromWire(id, &w)
+	if pttl > 0 {
+		r.ExpiresAt = time.Now().Add(time.Duration(pttl) * time.Millisecond)
+	}
+	return r, nil
+}
+
+func orNull(v []byte) []byte {
+	if len(v) == 0 {
+		return []byte("null")
+	}
+	return v
+}
+

@@ -1,0 +1,228 @@
+package redis
+
+import (
+	"time"
+
+	"github.com/mageflow-go/mageflow/sig"
+)
+
+// wireRecord is a record as stored: a msgpack map with short keys, read
+// and written by the scripts too. A record's id, root, parent, role and
+// index are not stored: the hash field is the id, and the rest derive from
+// it. Times and TTLs are milliseconds, which Lua's numbers hold exactly.
+type wireRecord struct {
+	Kind       string         `msgpack:"k"`
+	Name       string         `msgpack:"n,omitempty"`
+	Children   int            `msgpack:"c,omitempty"`
+	OnSuccess  int            `msgpack:"os,omitempty"`
+	OnError    int            `msgpack:"oe,omitempty"`
+	Args       string         `msgpack:"a,omitempty"`
+	Input      string         `msgpack:"in,omitempty"`
+	Result     string         `msgpack:"re,omitempty"`
+	Error      *wireError     `msgpack:"er,omitempty"`
+	Status     string         `msgpack:"s"`
+	LastStatus string         `msgpack:"ls,omitempty"`
+	Entered    bool           `msgpack:"en,omitempty"`
+	Held       bool           `msgpack:"h,omitempty"`
+	Gen        int            `msgpack:"g,omitempty"`
+	RunID      string         `msgpack:"run,omitempty"`
+	Attempts   int            `msgpack:"at,omitempty"`
+	Cursor     int            `msgpack:"cu,omitempty"`
+	Swarm      *wireSwarm     `msgpack:"sw,omitempty"`
+	Live       int            `msgpack:"lv,omitempty"`
+	Finished   bool           `msgpack:"fi,omitempty"`
+	Outbox     []wireDispatch `msgpack:"ob,omitempty"`
+	ActiveTTL  int64          `msgpack:"ta,omitempty"`
+	DoneTTL    int64          `msgpack:"td,omitempty"`
+	CreatedAt  int64          `msgpack:"ca,omitempty"`
+	UpdatedAt  int64          `msgpack:"ua,omitempty"`
+	EndedAt    int64          `msgpack:"ea,omitempty"`
+}
+
+// wireError is an ErrorInfo as stored. Its first fields are always
+// written, so that Lua never sees it as an empty table (which it would
+// write back as an array).
+type wireError struct {
+	Task     string `msgpack:"t"`
+	Message  string `msgpack:"m"`
+	Attempts int    `msgpack:"at,omitempty"`
+	Kind     string `msgpack:"k,omitempty"`
+	Stack    string `msgpack:"st,omitempty"`
+}
+
+// wireSwarm is a swarm's state as stored; the counters are always written
+// (see wireError).
+type wireSwarm struct {
+	MaxConcurrency     int        `msgpack:"mc,omitempty"`
+	StopAfterNFailures int        `msgpack:"sf,omitempty"`
+	MaxItems           int        `msgpack:"mi,omitempty"`
+	Closed             bool       `msgpack:"cl,omitempty"`
+	Next               int        `msgpack:"nx"`
+	Running            int        `msgpack:"rn"`
+	Done               int        `msgpack:"dn"`
+	Failed             int        `msgpack:"fl"`
+	LastError          *wireError `msgpack:"le,omitempty"`
+}
+
+// wireDispatch is an outbox entry as stored.
+type wireDispatch struct {
+	Key     string `msgpack:"k"`
+	Task    string `msgpack:"t"`
+	Target  string `msgpack:"tg"`
+	Root    string `msgpack:"rt"`
+	Payload string `msgpack:"p"`
+}
+
+// wireEffects is what the transition scripts return.
+type wireEffects struct {
+	Source     string         `msgpack:"src"`
+	Dispatches []wireDispatch `msgpack:"d"`
+	Cancels    []string       `msgpack:"c"`
+}
+
+// wireClaim is what the claim script returns.
+type wireClaim struct {
+	Outcome string     `msgpack:"o"`
+	Record  wireRecord `msgpack:"r"`
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+func bytesOf(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
+}
+
+func toWireError(e *sig.ErrorInfo) *wireError {
+	if e == nil {
+		return nil
+	}
+	return &wireError{Task: e.Task, Message: e.Message, Attempts: e.Attempts, Kind: string(e.Kind), Stack: e.Stack}
+}
+
+func fromWireError(e *wireError) *sig.ErrorInfo {
+	if e == nil {
+		return nil
+	}
+	return &sig.ErrorInfo{Task: e.Task, Message: e.Message, Attempts: e.Attempts, Kind: sig.ErrorKind(e.Kind), Stack: e.Stack}
+}
+
+// toWire converts a record to its stored form.
+func toWire(r *sig.Record) *wireRecord {
+	w := &wireRecord{
+		Kind:       string(r.Kind),
+		Name:       r.Name,
+		Children:   r.Children,
+		OnSuccess:  r.OnSuccess,
+		OnError:    r.OnError,
+		Args:       string(r.Args),
+		Input:      string(r.Input),
+		Result:     string(r.Result),
+		Error:      toWireError(r.Error),
+		Status:     string(r.Status),
+		LastStatus: string(r.LastStatus),
+		Entered:    r.Entered,
+		Held:       r.Held,
+		Gen:        r.Gen,
+		RunID:      r.RunID,
+		Attempts:   r.Attempts,
+		Cursor:     r.Cursor,
+		Live:       r.Live,
+		Finished:   r.Finished,
+		ActiveTTL:  r.ActiveTTL.Milliseconds(),
+		DoneTTL:    r.DoneTTL.Milliseconds(),
+		CreatedAt:  ms(r.CreatedAt),
+		UpdatedAt:  ms(r.UpdatedAt),
+		EndedAt:    ms(r.EndedAt),
+	}
+	if s := r.Swarm; s != nil {
+		w.Swarm = &wireSwarm{
+			MaxConcurrency:     s.Config.MaxConcurrency,
+			StopAfterNFailures: s.Config.StopAfterNFailures,
+			MaxItems:           s.Config.MaxItems,
+			Closed:             s.Closed,
+			Next:               s.Next,
+			Running:            s.Running,
+			Done:               s.Done,
+			Failed:             s.Failed,
+			LastError:          toWireError(s.LastError),
+		}
+	}
+	for _, d := range r.Outbox {
+		w.Outbox = append(w.Outbox, toWireDispatch(d))
+	}
+	return w
+}
+
+func toWireDispatch(d sig.Dispatch) wireDispatch {
+	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload)}
+}
+
+func fromWireDispatch(d wireDispatch) sig.Dispatch {
+	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload)}
+}
+
+// fromWire converts a stored record back; id is its hash field.
+func fromWire(id string, w *wireRecord) *sig.Record {
+	parent, role, index, _ := sig.Place(id)
+	r := &sig.Record{
+		ID:         id,
+		Root:       sig.RootOf(id),
+		Kind:       sig.Kind(w.Kind),
+		Name:       w.Name,
+		Parent:     parent,
+		Role:       role,
+		Index:      index,
+		Children:   w.Children,
+		OnSuccess:  w.OnSuccess,
+		OnError:    w.OnError,
+		Args:       bytesOf(w.Args),
+		Input:      bytesOf(w.Input),
+		Result:     bytesOf(w.Result),
+		Error:      fromWireError(w.Error),
+		Status:     sig.Status(w.Status),
+		LastStatus: sig.Status(w.LastStatus),
+		Entered:    w.Entered,
+		Held:       w.Held,
+		Gen:        w.Gen,
+		RunID:      w.RunID,
+		Attempts:   w.Attempts,
+		Cursor:     w.Cursor,
+		Live:       w.Live,
+		Finished:   w.Finished,
+		ActiveTTL:  time.Duration(w.ActiveTTL) * time.Millisecond,
+		DoneTTL:    time.Duration(w.DoneTTL) * time.Millisecond,
+		CreatedAt:  fromMS(w.CreatedAt),
+		UpdatedAt:  fromMS(w.UpdatedAt),
+		EndedAt:    fromMS(w.EndedAt),
+	}
+	if s := w.Swarm; s != nil {
+		r.Swarm = &sig.SwarmState{
+			Config:    sig.SwarmConfig{MaxConcurrency: s.MaxConcurrency, StopAfterNFailures: s.StopAfterNFailures, MaxItems: s.MaxItems},
+			Closed:    s.Closed,
+			Next:      s.Next,
+			Running:   s.Running,
+			Done:      s.Done,
+			Failed:    s.Failed,
+			LastError: fromWireError(s.LastError),
+		}
+	}
+	for _, d := range w.Outbox {
+		r.Outbox = append(r.Outbox, fromWireDispatch(d))
+	}
+	return r
+}
