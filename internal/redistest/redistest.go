@@ -105,7 +105,6 @@ func Keys(t testing.TB, c goredis.UniversalClient, prefix string) []string {
 	return keys
 }
 
-
 // Delete removes every key under prefix.
 func Delete(t testing.TB, c goredis.UniversalClient, prefix string) {
 	t.Helper()

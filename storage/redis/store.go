@@ -249,4 +249,3 @@ func orNull(v []byte) []byte {
 	}
 	return v
 }
-
