@@ -155,7 +155,9 @@ type Store interface {
 
 // Notifier is implemented by stores that can signal changes without being
 // polled. Ended returns a channel that is closed once record id has a
-// terminal status (at once if it already has one, or if it is missing).
+// terminal status (promptly if it already has one, or if it is missing),
+// or when ctx ends. Callers check the status again when it closes: a store
+// may also close it when it cannot watch any longer.
 type Notifier interface {
-	Ended(id string) <-chan struct{}
+	Ended(ctx context.Context, id string) <-chan struct{}
 }

@@ -9,6 +9,10 @@ import (
 	"github.com/mageflow-go/mageflow/storage"
 )
 
+// maxPoll is the longest wait between two reads of a record that Wait
+// watches.
+const maxPoll = time.Second
+
 // Get returns record id.
 func (e *Engine) Get(ctx context.Context, id string) (*sig.Record, error) {
 	r, err := e.store.Get(ctx, id)
@@ -18,10 +22,13 @@ func (e *Engine) Get(ctx context.Context, id string) (*sig.Record, error) {
 	return r, nil
 }
 
-// Wait blocks until record id is terminal and returns it.
+// Wait blocks until record id is terminal and returns it. It reads the
+// record again when the store's notifier (if any) says it ended, and at
+// growing intervals otherwise.
 func (e *Engine) Wait(ctx context.Context, id string) (*sig.Record, error) {
 	n, notifies := e.store.(storage.Notifier)
 	delay := time.Millisecond
+	spurious := 0
 	for {
 		r, err := e.Get(ctx, id)
 		if err != nil {
@@ -30,23 +37,45 @@ func (e *Engine) Wait(ctx context.Context, id string) (*sig.Record, error) {
 		if r.Status.Terminal() {
 			return r, nil
 		}
-		if notifies {
-			select {
-			case <-n.Ended(id):
-				continue
-			case <-ctx.Done():
-				return nil, fmt.Errorf("mageflow: wait for %s: %w", id, ctx.Err())
+		woke, err := e.pause(ctx, n, notifies, id, delay)
+		if err != nil {
+			return nil, fmt.Errorf("mageflow: wait for %s: %w", id, err)
+		}
+		if woke {
+			// a notifier that keeps firing before the end is not to be
+			// trusted: poll instead
+			if spurious++; spurious > 3 {
+				notifies = false
 			}
 		}
+		delay = min(2*delay, maxPoll)
+	}
+}
+
+// pause waits until the notifier fires (woke) or a delay passes: delay
+// when polling, maxPoll while the notifier watches (it then only bounds a
+// lost signal).
+func (e *Engine) pause(ctx context.Context, n storage.Notifier, notifies bool, id string, delay time.Duration) (woke bool, err error) {
+	if !notifies {
 		t := time.NewTimer(delay)
+		defer t.Stop()
 		select {
 		case <-t.C:
+			return false, nil
 		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("mageflow: wait for %s: %w", id, ctx.Err())
+			return false, ctx.Err()
 		}
-		if delay < 200*time.Millisecond {
-			delay *= 2
-		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t := time.NewTimer(maxPoll)
+	defer t.Stop()
+	select {
+	case <-n.Ended(wctx, id):
+		return ctx.Err() == nil, ctx.Err()
+	case <-t.C:
+		return false, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
 }

@@ -178,16 +178,31 @@ func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
 }
 
 // Ended implements storage.Notifier.
-func (s *Store) Ended(id string) <-chan struct{} {
+func (s *Store) Ended(ctx context.Context, id string) <-chan struct{} {
 	ch := make(chan struct{})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.live(id, s.now())
-	if r == nil || r.Status.Terminal() {
+	if r == nil || r.Status.Terminal() || ctx.Err() != nil {
 		close(ch)
 		return ch
 	}
 	s.waiters[id] = append(s.waiters[id], ch)
+	context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		ws := s.waiters[id]
+		for i, w := range ws {
+			if w == ch {
+				s.waiters[id] = append(ws[:i], ws[i+1:]...)
+				if len(s.waiters[id]) == 0 {
+					delete(s.waiters, id)
+				}
+				close(ch)
+				return
+			}
+		}
+	})
 	return ch
 }
 

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ func notifierCases() []testCase {
 	return []testCase{
 		{
 			Name: "NotifierEnded",
-			Rule: "A store that implements Notifier closes Ended(id) once record id is terminal, and at once for a terminal or missing record.",
+			Rule: "A store that implements Notifier closes Ended(ctx, id) once record id is terminal, promptly for a terminal or missing record, and when ctx ends; not before.",
 			Test: testNotifierEnded,
 		},
 	}
@@ -27,33 +28,37 @@ func testNotifierEnded(t *testing.T, e *env) {
 	if !ok {
 		t.Skip("store does not implement storage.Notifier")
 	}
-	closed := func(ch <-chan struct{}) bool {
+	closes := func(what string, ch <-chan struct{}) {
+		t.Helper()
 		select {
 		case <-ch:
-			return true
-		default:
-			return false
+		case <-time.After(notifyDeadline):
+			t.Fatalf("Ended(%s) still open after %v", what, notifyDeadline)
+		}
+	}
+	open := func(what string, ch <-chan struct{}) {
+		t.Helper()
+		select {
+		case <-ch:
+			t.Fatalf("Ended(%s) closed too early", what)
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	g := e.graph(chain(task(taskInc), task(taskInc)))
 	ds := e.start(g, `1`)
-	ended := n.Ended(g.root)
-	if closed(ended) {
-		t.Fatalf("Ended(root) closed while the chain runs")
-	}
+	ended := n.Ended(e.ctx, g.root)
+	open("root of a running chain", ended)
 	e.drain(ds)
-	select {
-	case <-ended:
-	case <-time.After(notifyDeadline):
-		t.Fatalf("Ended(root) still open %v after the chain ended", notifyDeadline)
-	}
-	if !closed(n.Ended(g.root)) {
-		t.Errorf("Ended of a done record is not closed at once")
-	}
-	if !closed(n.Ended(sig.ChildID(g.root, 0))) {
-		t.Errorf("Ended of a done step is not closed at once")
-	}
-	if !closed(n.Ended(sig.NewRootID(time.Now()))) {
-		t.Errorf("Ended of a missing record is not closed at once")
-	}
+	closes("root after the chain ended", ended)
+	closes("a done root", n.Ended(e.ctx, g.root))
+	closes("a done step", n.Ended(e.ctx, sig.ChildID(g.root, 0)))
+	closes("a missing record", n.Ended(e.ctx, sig.NewRootID(time.Now())))
+
+	h := e.graph(task(taskInc))
+	e.start(h, `1`)
+	ctx, cancel := context.WithCancel(e.ctx)
+	waiting := n.Ended(ctx, h.root)
+	open("a pending task", waiting)
+	cancel()
+	closes("a pending task after its context ended", waiting)
 }

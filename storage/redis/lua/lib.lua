@@ -9,6 +9,7 @@ local NOW = tonumber(ARGV[1])
 local ROOT
 local cache, order, idof = {}, {}, {}
 local out, cancels = {}, {}
+local ended = {}
 local expireAt
 
 local function raise(code, msg)
@@ -121,6 +122,7 @@ end
 
 local function endNode(x)
   x.ea = NOW
+  ended[#ended + 1] = idof[x]
   if x.en then
     local r = root()
     r.lv = (r.lv or 0) - 1
@@ -304,6 +306,9 @@ local function commit()
   hset(args)
   if expireAt then
     redis.call('PEXPIRE', G, expireAt)
+  end
+  for _, id in ipairs(ended) do
+    redis.call('SPUBLISH', G .. ':ended', id)
   end
 end
 
