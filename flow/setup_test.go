@@ -8,7 +8,8 @@ import (
 
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
-	memstore "github.com/mageflow-go/mageflow/storage/memory"
+	"github.com/mageflow-go/mageflow/internal/redistest"
+	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -16,14 +17,17 @@ import (
 type env struct {
 	c       *mageflow.Client
 	backend *membackend.Backend
-	store   *memstore.Store
+	store   teststore.Store
 }
+
+// TestMain stops the local Redis Cluster some runs start.
+func TestMain(m *testing.M) { redistest.Main(m) }
 
 // setup returns a client that executes tasks, stopped at the end of t.
 func setup(t *testing.T, tasks ...task.Registrable) env {
 	t.Helper()
 	b := membackend.New()
-	s := memstore.New()
+	s := teststore.New(t)
 	c, err := mageflow.New(b, s)
 	if err != nil {
 		t.Fatal(err)

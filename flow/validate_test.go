@@ -42,7 +42,7 @@ func TestBadFlowsAreRejectedBeforeStoring(t *testing.T) {
 			t.Parallel()
 			e := setup(t, double, sumInts)
 			ctx := testCtx(t)
-			before := e.store.Len()
+			before := e.store.Records()
 			_, err := flow.Start(ctx, e.c, tc.f, 1)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Start error %v, want one mentioning %s", err, tc.want)
@@ -53,7 +53,7 @@ func TestBadFlowsAreRejectedBeforeStoring(t *testing.T) {
 			if _, err := flow.Sign(ctx, e.c, tc.f); err == nil {
 				t.Fatal("Sign accepted the bad flow")
 			}
-			if n := e.store.Len(); n != before {
+			if n := e.store.Records(); n != before {
 				t.Fatalf("%d records stored for a rejected flow", n-before)
 			}
 		})

@@ -36,6 +36,9 @@ func translate(op, key string, err error) error {
 	if errors.As(err, &rerr) {
 		msg := rerr.Error()
 		code, rest, _ := strings.Cut(msg, " ")
+		if i := strings.Index(rest, " script: "); i >= 0 {
+			rest = rest[:i] // Redis appends where in the script the error rose
+		}
 		if sentinel, ok := codes[code]; ok {
 			return fmt.Errorf("storage/redis: %s: %s: %w", op, rest, sentinel)
 		}

@@ -1,0 +1,90 @@
+// Package teststore gives this module's flow-level tests the store that
+// MAGEFLOW_TEST_STORE names, so that one suite runs on every store:
+// "memory" (the default), "redis" (the Redis of MAGEFLOW_REDIS_URL) or
+// "redis-cluster" (a local 3-master cluster; the package's TestMain must
+// call redistest.Main).
+package teststore
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/mageflow-go/mageflow/internal/redistest"
+	"github.com/mageflow-go/mageflow/storage"
+	memstore "github.com/mageflow-go/mageflow/storage/memory"
+	redisstore "github.com/mageflow-go/mageflow/storage/redis"
+)
+
+// Kind returns the store kind tests use.
+func Kind() string {
+	if k := os.Getenv("MAGEFLOW_TEST_STORE"); k != "" {
+		return k
+	}
+	return "memory"
+}
+
+// Store is a store for one test, with a count of the records it holds.
+type Store struct {
+	storage.Store
+	// Records counts the records the store holds for this test.
+	Records func() int
+	// KeyTTLs returns the remaining time to live of every key the store
+	// holds for this test (-1 for a key without one); nil for stores
+	// without keys.
+	KeyTTLs func() map[string]time.Duration
+}
+
+// New returns a fresh store of Kind() for t, emptied when t ends.
+func New(t testing.TB) Store {
+	t.Helper()
+	switch k := Kind(); k {
+	case "memory":
+		s := memstore.New()
+		return Store{Store: s, Records: s.Len}
+	case "redis":
+		return redisStore(t, redistest.Client(t))
+	case "redis-cluster":
+		return redisStore(t, redistest.Cluster(t))
+	default:
+		t.Fatalf("MAGEFLOW_TEST_STORE=%q: want memory, redis or redis-cluster", k)
+		return Store{}
+	}
+}
+
+func redisStore(t testing.TB, c goredis.UniversalClient) Store {
+	t.Helper()
+	prefix := redistest.Prefix(t, c)
+	s, err := redisstore.New(c, redisstore.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyTTLs := func() map[string]time.Duration {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out := map[string]time.Duration{}
+		for _, k := range redistest.Keys(t, c, prefix) {
+			d, err := c.PTTL(ctx, k).Result()
+			if err != nil {
+				t.Errorf("PTTL %s: %v", k, err)
+				continue
+			}
+			out[k] = d
+		}
+		return out
+	}
+	return Store{Store: s, KeyTTLs: keyTTLs, Records: func() int {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		n := 0
+		for _, k := range redistest.Keys(t, c, prefix) {
+			if h, err := c.HLen(ctx, k).Result(); err == nil {
+				n += int(h)
+			}
+		}
+		return n
+	}}
+}
