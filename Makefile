@@ -5,12 +5,20 @@ GOFMT ?= gofmt
 # COVERPROFILE is where `make cover` writes its profile (*.out is ignored by git).
 COVERPROFILE ?= cover.out
 
-.PHONY: test fmt-check vet cover bench
+.PHONY: test services fmt-check vet cover bench
 
-## test: gofmt check, go vet, then every test with the race detector.
-test: fmt-check
+## test: start the services, gofmt check, go vet, then every test with the
+## race detector; then the flow-level suite again on Redis and on a local
+## Redis Cluster.
+test: services fmt-check
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	MAGEFLOW_TEST_STORE=redis $(GO) test -race -count=1 ./flow/...
+	MAGEFLOW_TEST_STORE=redis-cluster $(GO) test -race -count=1 ./flow/...
+
+## services: find or start what the tests use (see scripts/services.sh).
+services:
+	bash scripts/services.sh
 
 ## fmt-check: fail, listing them, if some files are not gofmt-formatted.
 fmt-check:

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/mageflow-go/mageflow/sig"
@@ -31,10 +32,13 @@ func (e *Engine) Wait(ctx context.Context, id string) (*sig.Record, error) {
 	spurious := 0
 	for {
 		r, err := e.Get(ctx, id)
-		if err != nil {
+		switch {
+		case transient(err):
+			// the store is unreachable: keep waiting for it
+			e.log.Warn("mageflow: wait: store unreachable", slog.String("root", id), slog.String("error", err.Error()))
+		case err != nil:
 			return nil, err
-		}
-		if r.Status.Terminal() {
+		case r.Status.Terminal():
 			return r, nil
 		}
 		woke, err := e.pause(ctx, n, notifies, id, delay)

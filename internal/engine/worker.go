@@ -42,7 +42,11 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		defer cancel()
 
-		cl, err := e.store.Claim(sctx, id, d.RunID)
+		var cl storage.Claim
+		err := e.retry(sctx, "claim", func() (err error) {
+			cl, err = e.store.Claim(sctx, id, d.RunID)
+			return err
+		})
 		if errors.Is(err, storage.ErrNotFound) {
 			log.Warn("mageflow: record of delivered task not found (expired?); dropped")
 			return nil
@@ -63,7 +67,11 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
 		out, runErr := def.Invoke(task.WithInfo(ctx, info), d.Payload)
 		if runErr == nil {
-			eff, err := e.store.Complete(sctx, id, d.RunID, out)
+			var eff storage.Effects
+			err := e.retry(sctx, "complete", func() (err error) {
+				eff, err = e.store.Complete(sctx, id, d.RunID, out)
+				return err
+			})
 			if err != nil {
 				return e.ignoreEnded(log, "complete", id, err)
 			}
@@ -77,7 +85,11 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		}
 		ei := errorInfo(ctx, def.Name(), runErr, d.Attempt)
 		log.Info("mageflow: task failed", slog.String("error", ei.Message), slog.String("kind", string(ei.Kind)))
-		eff, err := e.store.Fail(sctx, id, d.RunID, ei)
+		var eff storage.Effects
+		err = e.retry(sctx, "fail", func() (err error) {
+			eff, err = e.store.Fail(sctx, id, d.RunID, ei)
+			return err
+		})
 		if err != nil {
 			return e.ignoreEnded(log, "fail", id, err)
 		}
@@ -140,7 +152,7 @@ func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
 		}
 	}
 	if len(keys) > 0 {
-		if err := e.store.Ack(ctx, eff.Source, keys); err != nil {
+		if err := e.retry(ctx, "ack", func() error { return e.store.Ack(ctx, eff.Source, keys) }); err != nil {
 			// Harmless: a redelivery re-sends, and dispatch keys dedupe.
 			e.log.Warn("mageflow: ack outbox", slog.String("record", eff.Source), slog.String("error", err.Error()))
 		}
