@@ -8,16 +8,17 @@ import (
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
-	memstore "github.com/mageflow-go/mageflow/storage/memory"
+	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/task"
 )
 
 var noop = task.New("noop", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
 
-// benchClient is a client on the memory backend and store with a worker.
+// benchClient is a client on the memory backend and the store
+// MAGEFLOW_TEST_STORE names (memory by default), with a worker.
 func benchClient(b *testing.B) *mageflow.Client {
 	b.Helper()
-	c, err := mageflow.New(membackend.New(), memstore.New())
+	c, err := mageflow.New(membackend.New(), teststore.New(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func benchClient(b *testing.B) *mageflow.Client {
 }
 
 // BenchmarkChainStep measures one step of a 100-step chain of no-op tasks
-// on the memory backend and store, from start to the result.
+// on the memory backend, from start to the result.
 func BenchmarkChainStep(b *testing.B) {
 	const steps = 100
 	c := benchClient(b)
@@ -59,7 +60,7 @@ func BenchmarkChainStep(b *testing.B) {
 }
 
 // BenchmarkSwarmItems measures a swarm of 10,000 no-op items with
-// concurrency 1,000 on the memory backend and store.
+// concurrency 1,000 on the memory backend.
 func BenchmarkSwarmItems(b *testing.B) {
 	const items = 10_000
 	c := benchClient(b)

@@ -8,42 +8,79 @@
 // two at once) feeding a fan-in step, with a success and an error callback.
 // The first order goes through (after one retry of a flaky task); the
 // second is rejected and its error callback fires.
+//
+// With -redis, the same pipeline keeps its state in Redis instead:
+//
+//	go run ./examples/quickstart -redis redis://127.0.0.1:6379/0
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/storage"
 	memstore "github.com/mageflow-go/mageflow/storage/memory"
+	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
 
 func main() {
+	redisURL := flag.String("redis", "", "keep the flows' state in the Redis at this URL (redis://host:port/db) instead of in memory")
+	flag.Parse()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
-	if err := run(ctx, os.Stdout); err != nil {
+	if err := run(ctx, os.Stdout, *redisURL); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-// run builds the client and the pipeline, and runs two orders through it.
-func run(ctx context.Context, w io.Writer) (err error) {
+// newStore returns the in-memory store, or the Redis store at redisURL.
+func newStore(ctx context.Context, redisURL string) (storage.Store, string, func(), error) {
+	if redisURL == "" {
+		return memstore.New(), "the in-memory store", func() {}, nil
+	}
+	opt, err := goredis.ParseURL(redisURL)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("-redis: %w", err)
+	}
+	rc := goredis.NewClient(opt)
+	if err := rc.Ping(ctx).Err(); err != nil {
+		_ = rc.Close()
+		return nil, "", nil, fmt.Errorf("-redis %s: %w", redisURL, err)
+	}
+	s, err := redisstore.New(rc, redisstore.WithPrefix("mageflow-quickstart"))
+	if err != nil {
+		_ = rc.Close()
+		return nil, "", nil, err
+	}
+	return s, "the Redis store at " + opt.Addr, func() { _ = rc.Close() }, nil
+}
+
+// run builds the client and the pipeline, and runs two orders through it,
+// with the state in memory or, given a URL, in Redis.
+func run(ctx context.Context, w io.Writer, redisURL string) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out := &printer{w: w}
 	s := newShop(out)
 
-	// The embedded default. The backend's own logs are silenced: the
-	// tasks tell the story.
-	c, err := mageflow.New(membackend.New(), memstore.New())
+	store, where, closeStore, err := newStore(ctx, redisURL)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	c, err := mageflow.New(membackend.New(), store)
 	if err != nil {
 		return err
 	}
@@ -74,7 +111,7 @@ func run(ctx context.Context, w io.Writer) (err error) {
 	pipeline := flow.Then(flow.Then(flow.Then(s.validate, s.scoreFraud), checks), s.makeReceipt)
 	pipeline = flow.OnError(flow.OnSuccess(pipeline, s.emailReceipt), s.alertOps)
 
-	out.printf("mageflow quickstart: an order pipeline on the in-memory backend and store\n")
+	out.printf("mageflow quickstart: an order pipeline on the in-memory backend, state in %s\n", where)
 	out.printf("pipeline: validate -> score-fraud -> [quote-price, check-address, reserve-stock@BER-1,")
 	out.printf("          estimate-shipping] (at most 2 at once) -> make-receipt")
 	out.printf("          on success: email-receipt; on error: alert-ops")

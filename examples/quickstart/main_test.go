@@ -7,14 +7,28 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mageflow-go/mageflow/internal/redistest"
 )
 
 func TestRun(t *testing.T) {
 	t.Parallel()
+	t.Run("memory", func(t *testing.T) {
+		t.Parallel()
+		testRun(t, "")
+	})
+	t.Run("redis", func(t *testing.T) {
+		t.Parallel()
+		redistest.Client(t) // skips, or fails under MAGEFLOW_REQUIRE_SERVICES=1, without Redis
+		testRun(t, redistest.URL())
+	})
+}
+
+func testRun(t *testing.T, redisURL string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var buf bytes.Buffer
-	if err := run(ctx, &buf); err != nil {
+	if err := run(ctx, &buf, redisURL); err != nil {
 		t.Fatalf("run: %v\noutput:\n%s", err, buf.String())
 	}
 	out := buf.String()

@@ -1,0 +1,68 @@
+// Package redis is the Redis [storage.Store] (import it as redisstore): the
+// store production deployments run, with the Hatchet backend.
+//
+//	rc := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+//	store, err := redisstore.New(rc, redisstore.WithPrefix("myapp"))
+//
+// It takes the caller's go-redis client (any goredis.UniversalClient:
+// a single server, Sentinel, or Cluster, with the TLS and ACL settings the
+// caller chose) and never closes it.
+//
+// # Keys
+//
+// A graph lives in one hash, under
+//
+//	<prefix>:{<root id>}
+//
+// whose fields are record ids and whose values are records encoded with
+// msgpack (short keys; times and TTLs in milliseconds). The root id between
+// braces is a hash tag: every key of a graph is in one slot, so every
+// script works on Redis Cluster. Ids encode a record's place (a chain step
+// or swarm item is <parent>.<index>, a callback <parent>.s<i> or
+// <parent>.e<i>), so records hold no lists of children: a swarm item is
+// found from its index, and "start the next items" and "an item ended"
+// cost the same however many items the swarm has. A pending item of a
+// swarm of tasks takes about 148 bytes (measured with MEMORY USAGE by
+// TestMemoryPerPendingSwarmItem).
+//
+// Records that end are announced on the shard channel
+// <prefix>:{<root id>}:ended (in the graph's slot), which [Store.Ended]
+// subscribes to, so waiting for a run costs no polling.
+//
+// # Round trips
+//
+// Every operation is one round trip, one command: an EVALSHA of the
+// operation's script (the first call on a server that lacks the script is
+// followed by one EVAL). TestOneRoundTripPerOperation asserts it with a
+// go-redis hook.
+//
+//	operation    commands  script
+//	CreateGraph  1         create.lua
+//	StartGraph   1         start.lua
+//	Claim        1         claim.lua
+//	Complete     1         complete.lua
+//	Fail         1         fail.lua
+//	AddItems     1         add.lua
+//	CloseSwarm   1         close.lua
+//	Apply        1         apply.lua
+//	Ack          1         ack.lua
+//	Get          1         get.lua
+//
+// The scripts are storage/transition's rules in Lua (lua/lib.lua), checked
+// against the Go version by storage/storagetest. They buffer their writes
+// and make them at the end, so a script that stops on an error writes
+// nothing.
+//
+// # Expiry
+//
+// The graph's hash carries the graph's active TTL from its latest write,
+// and its done TTL once it ended; no key of the store lives without a
+// TTL.
+//
+// # Errors
+//
+// Errors are translated in one place: the scripts' answers become the
+// storage sentinels, a key or field that is not ours gives
+// storage.ErrCorrupt naming it, and an unreachable server gives an error
+// wrapping go-redis's.
+package redis
