@@ -8,15 +8,16 @@ import (
 
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/internal/flowsuite"
 	"github.com/mageflow-go/mageflow/task"
 )
 
 // countedFlow is a chain, then a swarm, with a success callback on the
 // swarm and one on the whole flow, every task counting its calls.
-func countedFlow(rec *recorder) (flow.Flow[int, []int], []task.Registrable) {
+func countedFlow(rec *flowsuite.Recorder) (flow.Flow[int, []int], []task.Registrable) {
 	step := func(name string, d int) task.Task[int, int] {
 		return task.New(name, func(ctx context.Context, n int) (int, error) {
-			rec.add(name)
+			rec.Add(name)
 			return n + d, nil
 		})
 	}
@@ -29,11 +30,11 @@ func countedFlow(rec *recorder) (flow.Flow[int, []int], []task.Registrable) {
 		regs = append(regs, it)
 	}
 	swarmDone := task.New("swarm-done", func(ctx context.Context, xs []int) (int, error) {
-		rec.add("swarm-done")
+		rec.Add("swarm-done")
 		return len(xs), nil
 	})
 	flowDone := task.New("flow-done", func(ctx context.Context, xs []int) (int, error) {
-		rec.add("flow-done")
+		rec.Add("flow-done")
 		return len(xs), nil
 	})
 	regs = append(regs, swarmDone, flowDone)
@@ -46,13 +47,13 @@ func TestFaultsLoseNothingAndRunNothingTwice(t *testing.T) {
 	for _, kind := range []membackend.FaultKind{membackend.DuplicateDelivery, membackend.Redeliver, membackend.CrashBeforeDispatch} {
 		t.Run(kind.String(), func(t *testing.T) {
 			t.Parallel()
-			rec := newRecorder()
+			rec := flowsuite.NewRecorder()
 			f, regs := countedFlow(rec)
 			e := setup(t, regs...)
 			// every delivery misbehaves, many times over
 			e.backend.Inject(membackend.Fault{Kind: kind, Times: 1000})
 			ctx := testCtx(t)
-			run, err := flow.Start(ctx, e.c, f, 0)
+			run, err := flow.Start(ctx, e.Client, f, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,16 +64,15 @@ func TestFaultsLoseNothingAndRunNothingTwice(t *testing.T) {
 			if want := []int{11, 12, 13, 14, 15, 16}; !slices.Equal(out, want) {
 				t.Fatalf("output %v, want %v", out, want)
 			}
-			e.waitEnded(t, run.ID())
-			rec.mu.Lock()
-			defer rec.mu.Unlock()
-			for name, n := range rec.calls {
+			e.WaitEnded(t, run.ID())
+			calls := rec.Calls()
+			for name, n := range calls {
 				if n != 1 {
 					t.Errorf("%s ran %d times, want once", name, n)
 				}
 			}
-			if len(rec.calls) != 10 {
-				t.Errorf("%d tasks ran, want 10: %v", len(rec.calls), rec.order)
+			if len(calls) != 10 {
+				t.Errorf("%d tasks ran, want 10: %v", len(calls), rec.Order())
 			}
 			if st := e.backend.Stats(); st.FaultsFired == 0 {
 				t.Errorf("no fault fired: %+v", st)
@@ -83,7 +83,7 @@ func TestFaultsLoseNothingAndRunNothingTwice(t *testing.T) {
 
 func TestCrashBetweenCompleteAndDispatchOnSwarmCompletion(t *testing.T) {
 	t.Parallel()
-	rec := newRecorder()
+	rec := flowsuite.NewRecorder()
 	f, regs := countedFlow(rec)
 	e := setup(t, regs...)
 	// the last item to finish completes the swarm; crash every item once
@@ -92,15 +92,15 @@ func TestCrashBetweenCompleteAndDispatchOnSwarmCompletion(t *testing.T) {
 		e.backend.Inject(membackend.Fault{Task: fmt.Sprintf("item-%d", i), Kind: membackend.CrashBeforeDispatch})
 	}
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, f, 0)
+	run, err := flow.Start(ctx, e.Client, f, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := run.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.waitEnded(t, run.ID())
-	if rec.count("swarm-done") != 1 || rec.count("flow-done") != 1 {
-		t.Fatalf("callbacks %v; each must fire once", rec.calls)
+	e.WaitEnded(t, run.ID())
+	if rec.Count("swarm-done") != 1 || rec.Count("flow-done") != 1 {
+		t.Fatalf("callbacks %v; each must fire once", rec.Calls())
 	}
 }

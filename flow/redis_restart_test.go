@@ -11,6 +11,7 @@ import (
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/internal/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/redistest"
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 	"github.com/mageflow-go/mageflow/task"
@@ -88,7 +89,7 @@ func TestFlowsSurviveARedisRestart(t *testing.T) {
 		}
 	}
 	for _, run := range runs {
-		eventually(t, "the graph to end", func() bool {
+		flowsuite.Eventually(t, "the graph to end", func() bool {
 			r, err := s.Get(ctx, run.ID())
 			return err == nil && r.Finished
 		})

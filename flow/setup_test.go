@@ -2,33 +2,47 @@ package flow_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
+	"github.com/mageflow-go/mageflow/internal/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/redistest"
 	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/task"
 )
 
-// env is a client on the memory backend and store with a running worker.
+// TestMain stops the local Redis Cluster some runs start.
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// TestFlows runs the flow-level suite on the memory backend, with the
+// store MAGEFLOW_TEST_STORE names.
+func TestFlows(t *testing.T) {
+	flowsuite.Run(t, flowsuite.Harness{New: func(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) flowsuite.Env {
+		return setupWith(t, opts, tasks...).Env
+	}})
+}
+
+// env is a flowsuite.Env on the memory backend, which tests here reach
+// for fault injection.
 type env struct {
-	c       *mageflow.Client
+	flowsuite.Env
 	backend *membackend.Backend
 	store   teststore.Store
 }
 
-// TestMain stops the local Redis Cluster some runs start.
-func TestMain(m *testing.M) { redistest.Main(m) }
-
 // setup returns a client that executes tasks, stopped at the end of t.
 func setup(t *testing.T, tasks ...task.Registrable) env {
 	t.Helper()
+	return setupWith(t, nil, tasks...)
+}
+
+func setupWith(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) env {
+	t.Helper()
 	b := membackend.New()
 	s := teststore.New(t)
-	c, err := mageflow.New(b, s)
+	c, err := mageflow.New(b, s, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +60,11 @@ func setup(t *testing.T, tasks ...task.Registrable) env {
 			t.Errorf("stop worker: %v", err)
 		}
 	})
-	return env{c: c, backend: b, store: s}
+	return env{
+		Env:     flowsuite.Env{Client: c, Store: s, Records: s.Records, KeyTTLs: s.KeyTTLs},
+		backend: b,
+		store:   s,
+	}
 }
 
 // testCtx is a context bounded well within the test's time.
@@ -55,56 +73,4 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// recorder counts task calls by label, safe for concurrent use.
-type recorder struct {
-	mu    sync.Mutex
-	calls map[string]int
-	order []string
-}
-
-func newRecorder() *recorder { return &recorder{calls: make(map[string]int)} }
-
-func (r *recorder) add(label string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls[label]++
-	r.order = append(r.order, label)
-}
-
-func (r *recorder) count(label string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.calls[label]
-}
-
-// eventually polls cond every millisecond until it holds, failing t after
-// a deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(15 * time.Second)
-	defer deadline.Stop()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-// waitEnded waits until the graph of run id ended: root terminal and every
-// callback finished, so that counts of calls are final.
-func (e env) waitEnded(t *testing.T, id string) {
-	t.Helper()
-	eventually(t, "graph "+id+" to end", func() bool {
-		r, err := e.store.Get(context.Background(), id)
-		if err != nil {
-			t.Fatalf("read root %s: %v", id, err)
-		}
-		return r.Finished
-	})
 }

@@ -1,9 +1,8 @@
-package flow_test
+package flowsuite
 
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -11,17 +10,11 @@ import (
 	"github.com/mageflow-go/mageflow/task"
 )
 
-var (
-	double = task.New("double", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
-	inc    = task.New("inc", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
-	show   = task.New("show", func(ctx context.Context, n int) (string, error) { return strconv.Itoa(n), nil })
-)
-
-func TestThenPassesOutputs(t *testing.T) {
+func testThenPassesOutputs(t *testing.T, h Harness) {
 	t.Parallel()
-	e := setup(t, double, inc, show)
+	e := h.setup(t, double, inc, show)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, flow.Then(flow.Then(double, inc), show), 20)
+	run, err := flow.Start(ctx, e.Client, flow.Then(flow.Then(double, inc), show), 20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,13 +27,13 @@ func TestThenPassesOutputs(t *testing.T) {
 	}
 }
 
-func TestChainHelperAndNesting(t *testing.T) {
+func testChainHelperAndNesting(t *testing.T, h Harness) {
 	t.Parallel()
-	e := setup(t, double, inc, show)
+	e := h.setup(t, double, inc, show)
 	ctx := testCtx(t)
 	// a chain nested as a step of a chain, behind callbacks so it does not flatten
 	inner := flow.OnSuccess(flow.Chain(inc, inc), double)
-	run, err := flow.Start(ctx, e.c, flow.Then(flow.Chain(double, inner, double), show), 1)
+	run, err := flow.Start(ctx, e.Client, flow.Then(flow.Chain(double, inner, double), show), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,37 +46,37 @@ func TestChainHelperAndNesting(t *testing.T) {
 	}
 }
 
-func TestChainFailureStopsAndFiresCallbacksOnce(t *testing.T) {
+func testChainFailureStopsAndFiresCallbacksOnce(t *testing.T, h Harness) {
 	t.Parallel()
-	rec := newRecorder()
+	rec := NewRecorder()
 	step := func(name string) task.Task[int, int] {
-		return task.New(name, func(ctx context.Context, n int) (int, error) { rec.add(name); return n + 1, nil })
+		return task.New(name, func(ctx context.Context, n int) (int, error) { rec.Add(name); return n + 1, nil })
 	}
 	a, c := step("a"), step("c")
 	boom := task.New("b", func(ctx context.Context, n int) (int, error) {
-		rec.add("b")
+		rec.Add("b")
 		return 0, errors.New("b broke")
 	}, task.WithRetries(2))
 	var stepFailure, chainFailure flow.Failure[int]
 	var mu sync.Mutex
 	onStep := task.New("on-step", func(ctx context.Context, f flow.Failure[int]) (bool, error) {
-		rec.add("on-step")
+		rec.Add("on-step")
 		mu.Lock()
 		stepFailure = f
 		mu.Unlock()
 		return true, nil
 	})
 	onChain := task.New("on-chain", func(ctx context.Context, f flow.Failure[int]) (bool, error) {
-		rec.add("on-chain")
+		rec.Add("on-chain")
 		mu.Lock()
 		chainFailure = f
 		mu.Unlock()
 		return true, nil
 	})
-	e := setup(t, a, boom, c, onStep, onChain)
+	e := h.setup(t, a, boom, c, onStep, onChain)
 	ctx := testCtx(t)
 	f := flow.OnError(flow.Chain(a, flow.OnError(boom, onStep), c), onChain)
-	run, err := flow.Start(ctx, e.c, f, 10)
+	run, err := flow.Start(ctx, e.Client, f, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,9 +88,9 @@ func TestChainFailureStopsAndFiresCallbacksOnce(t *testing.T) {
 	if fe.Info.Task != "b" || fe.Info.Message != "b broke" || fe.Info.Attempts != 3 {
 		t.Fatalf("failure info %+v", fe.Info)
 	}
-	e.waitEnded(t, run.ID())
+	e.WaitEnded(t, run.ID())
 	for label, want := range map[string]int{"a": 1, "b": 3, "c": 0, "on-step": 1, "on-chain": 1} {
-		if got := rec.count(label); got != want {
+		if got := rec.Count(label); got != want {
 			t.Errorf("%s ran %d times, want %d", label, got, want)
 		}
 	}

@@ -1,4 +1,4 @@
-package flow_test
+package flowsuite
 
 import (
 	"context"
@@ -8,26 +8,17 @@ import (
 	"time"
 
 	"github.com/mageflow-go/mageflow"
-	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
-	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
 )
 
-// TestNothingOutlivesItsTTL runs many flows of every shape (chains,
+// testNothingOutlivesItsTTL runs many flows of every shape (chains,
 // swarms, callbacks, failures, a cancel) with a short done TTL, checks
 // that every key the store holds has a TTL, and that once the done TTL
 // passed nothing is left.
-func TestNothingOutlivesItsTTL(t *testing.T) {
+func testNothingOutlivesItsTTL(t *testing.T, h Harness) {
 	t.Parallel()
-	const done = mageflow.MinDoneTTL
-	st := teststore.New(t)
-	b := membackend.New()
-	c, err := mageflow.New(b, st, mageflow.WithTTL(time.Hour, done))
-	if err != nil {
-		t.Fatal(err)
-	}
 	flaky := task.New("flaky", func(ctx context.Context, n int) (int, error) {
 		if n%3 == 0 {
 			return 0, errors.New("multiple of three")
@@ -37,6 +28,7 @@ func TestNothingOutlivesItsTTL(t *testing.T) {
 	alert := task.New("alert", func(ctx context.Context, f flow.Failure[int]) (int, error) { return f.Input, nil })
 	sumAll := task.New("sum-all", func(ctx context.Context, xs []int) (int, error) { return len(xs), nil })
 	hold := make(chan struct{})
+	defer close(hold)
 	wait := task.New("wait", func(ctx context.Context, n int) (int, error) {
 		select {
 		case <-hold:
@@ -44,14 +36,8 @@ func TestNothingOutlivesItsTTL(t *testing.T) {
 		}
 		return n, nil
 	})
-	if err := c.Register(double, inc, flaky, alert, sumAll, wait); err != nil {
-		t.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { close(hold); _ = stop(context.Background()) }()
+	e := h.setupWith(t, []mageflow.Option{mageflow.WithTTL(time.Hour, mageflow.MinDoneTTL)}, double, inc, flaky, alert, sumAll, wait)
+	c, st := e.Client, e
 	ctx := testCtx(t)
 
 	shapes := []flow.Flow[int, int]{
@@ -90,9 +76,9 @@ func TestNothingOutlivesItsTTL(t *testing.T) {
 		}
 	}
 	// once every graph ended and its done TTL passed, nothing is left
-	eventually(t, "every flow to expire", func() bool {
+	Eventually(t, "every flow to expire", func() bool {
 		for _, id := range ids {
-			if _, err := st.Get(ctx, id); !errors.Is(err, storage.ErrNotFound) {
+			if _, err := st.Store.Get(ctx, id); !errors.Is(err, storage.ErrNotFound) {
 				return false
 			}
 		}

@@ -1,4 +1,4 @@
-package flow_test
+package flowsuite
 
 import (
 	"context"
@@ -12,14 +12,14 @@ import (
 	"github.com/mageflow-go/mageflow/task"
 )
 
-func TestEverySuccessCallbackFiresOnce(t *testing.T) {
+func testEverySuccessCallbackFiresOnce(t *testing.T, h Harness) {
 	t.Parallel()
-	rec := newRecorder()
+	rec := NewRecorder()
 	var mu sync.Mutex
 	seen := map[string]int{}
 	cb := func(name string) task.Task[int, bool] {
 		return task.New(name, func(ctx context.Context, n int) (bool, error) {
-			rec.add(name)
+			rec.Add(name)
 			mu.Lock()
 			seen[name] = n
 			mu.Unlock()
@@ -28,19 +28,19 @@ func TestEverySuccessCallbackFiresOnce(t *testing.T) {
 	}
 	one, two, three := cb("one"), cb("two"), cb("three")
 	four := task.New("four", func(ctx context.Context, xs []int) (int, error) {
-		rec.add("four")
+		rec.Add("four")
 		mu.Lock()
 		seen["four"] = len(xs)
 		mu.Unlock()
 		return len(xs), nil
 	})
-	e := setup(t, double, inc, one, two, three, four)
+	e := h.setup(t, double, inc, one, two, three, four)
 	ctx := testCtx(t)
 	// a task, a chain and a swarm with a callback of its own, all as
 	// callbacks of one node
 	f := flow.OnSuccess(flow.OnSuccess(flow.OnSuccess(flow.OnSuccess(inc,
 		one), two), flow.Then(double, three)), flow.OnSuccess(flow.Swarm(inc, inc, inc), four))
-	run, err := flow.Start(ctx, e.c, f, 4)
+	run, err := flow.Start(ctx, e.Client, f, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,18 +48,18 @@ func TestEverySuccessCallbackFiresOnce(t *testing.T) {
 	if err != nil || out != 5 {
 		t.Fatalf("Wait = %d, %v; want 5", out, err)
 	}
-	e.waitEnded(t, run.ID())
+	e.WaitEnded(t, run.ID())
 	mu.Lock()
 	defer mu.Unlock()
 	want := map[string]int{"one": 5, "two": 5, "three": 10, "four": 3}
 	for name, v := range want {
-		if rec.count(name) != 1 || seen[name] != v {
-			t.Errorf("callback %s: %d calls, saw %d; want 1 call with %d", name, rec.count(name), seen[name], v)
+		if rec.Count(name) != 1 || seen[name] != v {
+			t.Errorf("callback %s: %d calls, saw %d; want 1 call with %d", name, rec.Count(name), seen[name], v)
 		}
 	}
 }
 
-func TestErrorCallbackOnlyAfterFinalAttempt(t *testing.T) {
+func testErrorCallbackOnlyAfterFinalAttempt(t *testing.T, h Harness) {
 	t.Parallel()
 	var attempts, alerts atomic.Int32
 	var alertAttempt atomic.Int32
@@ -72,22 +72,22 @@ func TestErrorCallbackOnlyAfterFinalAttempt(t *testing.T) {
 		alertAttempt.Store(attempts.Load())
 		return 0, nil
 	})
-	e := setup(t, flaky, alert)
+	e := h.setup(t, flaky, alert)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, flow.OnError(flaky, alert), 1)
+	run, err := flow.Start(ctx, e.Client, flow.OnError(flaky, alert), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := run.Wait(ctx); err == nil {
 		t.Fatal("flow of a failing task succeeded")
 	}
-	e.waitEnded(t, run.ID())
+	e.WaitEnded(t, run.ID())
 	if attempts.Load() != 4 || alerts.Load() != 1 || alertAttempt.Load() != 4 {
 		t.Fatalf("%d attempts, %d alerts (the alert saw %d attempts); want 4, 1, 4", attempts.Load(), alerts.Load(), alertAttempt.Load())
 	}
 }
 
-func TestRetriedTaskSucceedsWithoutErrorCallback(t *testing.T) {
+func testRetriedTaskSucceedsWithoutErrorCallback(t *testing.T, h Harness) {
 	t.Parallel()
 	var alerts atomic.Int32
 	flaky := task.New("flaky", func(ctx context.Context, n int) (int, error) {
@@ -100,9 +100,9 @@ func TestRetriedTaskSucceedsWithoutErrorCallback(t *testing.T) {
 		alerts.Add(1)
 		return 0, nil
 	})
-	e := setup(t, flaky, alert)
+	e := h.setup(t, flaky, alert)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, flow.OnError(flaky, alert), 7)
+	run, err := flow.Start(ctx, e.Client, flow.OnError(flaky, alert), 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,22 +110,22 @@ func TestRetriedTaskSucceedsWithoutErrorCallback(t *testing.T) {
 	if err != nil || out != 70 {
 		t.Fatalf("Wait = %d, %v; want 70", out, err)
 	}
-	e.waitEnded(t, run.ID())
+	e.WaitEnded(t, run.ID())
 	if alerts.Load() != 0 {
 		t.Fatal("error callback fired for a task that succeeded on retry")
 	}
 }
 
-func TestNonRetryableSkipsRetries(t *testing.T) {
+func testNonRetryableSkipsRetries(t *testing.T, h Harness) {
 	t.Parallel()
 	var attempts atomic.Int32
 	bad := task.New("bad", func(ctx context.Context, n int) (int, error) {
 		attempts.Add(1)
 		return 0, task.NonRetryable(errors.New("invalid order"))
 	}, task.WithRetries(5))
-	e := setup(t, bad)
+	e := h.setup(t, bad)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, bad, 1)
+	run, err := flow.Start(ctx, e.Client, bad, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,26 +139,26 @@ func TestNonRetryableSkipsRetries(t *testing.T) {
 	}
 }
 
-func TestPanicIsAFailureWithStack(t *testing.T) {
+func testPanicIsAFailureWithStack(t *testing.T, h Harness) {
 	t.Parallel()
 	boom := task.New("boom", func(ctx context.Context, n int) (int, error) {
 		var m map[string]int
 		m["x"] = n // nil map: panics
 		return 0, nil
 	})
-	e := setup(t, boom, double)
+	e := h.setup(t, boom, double)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, boom, 1)
+	run, err := flow.Start(ctx, e.Client, boom, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = run.Wait(ctx)
 	var fe *flow.FailedError
-	if !errors.As(err, &fe) || fe.Info.Kind != "panic" || !strings.Contains(fe.Info.Stack, "callbacks_test.go") {
+	if !errors.As(err, &fe) || fe.Info.Kind != "panic" || !strings.Contains(fe.Info.Stack, "flowsuite/callbacks.go") {
 		t.Fatalf("Wait error %v (info %+v); want a panic failure with the stack", err, fe)
 	}
 	// the worker survived
-	run2, err := flow.Start(ctx, e.c, double, 2)
+	run2, err := flow.Start(ctx, e.Client, double, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,15 +167,15 @@ func TestPanicIsAFailureWithStack(t *testing.T) {
 	}
 }
 
-func TestTimeoutFailsTheAttempt(t *testing.T) {
+func testTimeoutFailsTheAttempt(t *testing.T, h Harness) {
 	t.Parallel()
 	stuck := task.New("stuck", func(ctx context.Context, n int) (int, error) {
 		<-ctx.Done()
 		return 0, ctx.Err()
 	}, task.WithTimeout(20_000_000)) // 20ms
-	e := setup(t, stuck)
+	e := h.setup(t, stuck)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, stuck, 1)
+	run, err := flow.Start(ctx, e.Client, stuck, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestTimeoutFailsTheAttempt(t *testing.T) {
 	}
 }
 
-func TestBindStoresArgs(t *testing.T) {
+func testBindStoresArgs(t *testing.T, h Harness) {
 	t.Parallel()
 	type greeting struct {
 		Greeting string `json:"greeting"`
@@ -195,15 +195,15 @@ func TestBindStoresArgs(t *testing.T) {
 		return a.Args.Greeting + ", " + a.In, nil
 	})
 	upper := task.New("upper", func(ctx context.Context, s string) (string, error) { return strings.ToUpper(s), nil })
-	e := setup(t, greet, upper)
+	e := h.setup(t, greet, upper)
 	ctx := testCtx(t)
 	f := flow.Then(flow.Bind(greet, greeting{"hello"}), upper)
-	sg, err := flow.Sign(ctx, e.c, f)
+	sg, err := flow.Sign(ctx, e.Client, f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// a handle attached by id, as another process would
-	other, err := flow.Attach[string](e.c, sg.ID())
+	other, err := flow.Attach[string](e.Client, sg.ID())
 	if err != nil {
 		t.Fatal(err)
 	}

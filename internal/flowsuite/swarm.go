@@ -1,4 +1,4 @@
-package flow_test
+package flowsuite
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func (g *gauge) peak() int {
 	return g.max
 }
 
-func TestSwarmOrderInputAndConcurrency(t *testing.T) {
+func testSwarmOrderInputAndConcurrency(t *testing.T, h Harness) {
 	t.Parallel()
 	var g gauge
 	release := make(chan struct{})
@@ -58,13 +58,13 @@ func TestSwarmOrderInputAndConcurrency(t *testing.T) {
 		items[i] = tk
 		tasks = append(tasks, tk)
 	}
-	e := setup(t, tasks...)
+	e := h.setup(t, tasks...)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, flow.Swarm(items...).WithConfig(flow.SwarmConfig{MaxConcurrency: 3}), 100)
+	run, err := flow.Start(ctx, e.Client, flow.Swarm(items...).WithConfig(flow.SwarmConfig{MaxConcurrency: 3}), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "3 items to start", func() bool { return started.Load() == 3 })
+	Eventually(t, "3 items to start", func() bool { return started.Load() == 3 })
 	close(release)
 	out, err := run.Wait(ctx)
 	if err != nil {
@@ -82,7 +82,7 @@ func TestSwarmOrderInputAndConcurrency(t *testing.T) {
 	}
 }
 
-func TestSwarmDefaultConcurrencyIs30(t *testing.T) {
+func testSwarmDefaultConcurrencyIs30(t *testing.T, h Harness) {
 	t.Parallel()
 	var g gauge
 	var started atomic.Int32
@@ -94,17 +94,17 @@ func TestSwarmDefaultConcurrencyIs30(t *testing.T) {
 		<-release
 		return n, nil
 	})
-	e := setup(t, slow)
+	e := h.setup(t, slow)
 	ctx := testCtx(t)
 	items := make([]flow.Flow[int, int], 50)
 	for i := range items {
 		items[i] = slow
 	}
-	run, err := flow.Start(ctx, e.c, flow.Swarm(items...), 1)
+	run, err := flow.Start(ctx, e.Client, flow.Swarm(items...), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "30 items to start", func() bool { return started.Load() == 30 })
+	Eventually(t, "30 items to start", func() bool { return started.Load() == 30 })
 	close(release)
 	out, err := run.Wait(ctx)
 	if err != nil {
@@ -115,7 +115,7 @@ func TestSwarmDefaultConcurrencyIs30(t *testing.T) {
 	}
 }
 
-func TestSwarmToleratesFailuresByDefault(t *testing.T) {
+func testSwarmToleratesFailuresByDefault(t *testing.T, h Harness) {
 	t.Parallel()
 	odd := task.New("fail-odd", func(ctx context.Context, n int) (int, error) {
 		if n%2 == 1 {
@@ -125,13 +125,13 @@ func TestSwarmToleratesFailuresByDefault(t *testing.T) {
 	})
 	// every item gets the swarm input, so bind an offset to vary it
 	add := task.New("add", func(ctx context.Context, a flow.Args[int, int]) (int, error) { return a.Args + a.In, nil })
-	e := setup(t, odd, add)
+	e := h.setup(t, odd, add)
 	ctx := testCtx(t)
 	var items []flow.Flow[int, int]
 	for i := 0; i < 6; i++ {
 		items = append(items, flow.Then(flow.Bind(add, i), odd))
 	}
-	run, err := flow.Start(ctx, e.c, flow.Swarm(items...), 10)
+	run, err := flow.Start(ctx, e.Client, flow.Swarm(items...), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,26 +144,26 @@ func TestSwarmToleratesFailuresByDefault(t *testing.T) {
 	}
 }
 
-func TestSwarmStopsAfterNFailures(t *testing.T) {
+func testSwarmStopsAfterNFailures(t *testing.T, h Harness) {
 	t.Parallel()
-	rec := newRecorder()
+	rec := NewRecorder()
 	fail := task.New("fail", func(ctx context.Context, n int) (int, error) {
-		rec.add("fail")
+		rec.Add("fail")
 		return 0, errors.New("no")
 	})
 	never := task.New("never", func(ctx context.Context, n int) (int, error) {
-		rec.add("never")
+		rec.Add("never")
 		return n, nil
 	})
 	alert := task.New("alert", func(ctx context.Context, f flow.Failure[int]) (int, error) {
-		rec.add("alert")
+		rec.Add("alert")
 		return 0, nil
 	})
-	e := setup(t, fail, never, alert)
+	e := h.setup(t, fail, never, alert)
 	ctx := testCtx(t)
 	// one at a time: the two failing items run first; the rest never start
 	s := flow.Swarm(fail, fail, never, never, never).WithConfig(flow.SwarmConfig{MaxConcurrency: 1, StopAfterNFailures: 2})
-	run, err := flow.Start(ctx, e.c, flow.OnError(s, alert), 1)
+	run, err := flow.Start(ctx, e.Client, flow.OnError(s, alert), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,38 +172,38 @@ func TestSwarmStopsAfterNFailures(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Info.Kind != "swarm" {
 		t.Fatalf("Wait error %v, want a swarm failure", err)
 	}
-	e.waitEnded(t, run.ID())
-	if rec.count("fail") != 2 || rec.count("never") != 0 || rec.count("alert") != 1 {
-		t.Fatalf("calls %v; want 2 failures, no pending item started, one alert", rec.calls)
+	e.WaitEnded(t, run.ID())
+	if rec.Count("fail") != 2 || rec.Count("never") != 0 || rec.Count("alert") != 1 {
+		t.Fatalf("calls %v; want 2 failures, no pending item started, one alert", rec.Calls())
 	}
 }
 
-func TestSwarmConcurrentCompletionsExactlyOnce(t *testing.T) {
+func testSwarmConcurrentCompletionsExactlyOnce(t *testing.T, h Harness) {
 	t.Parallel()
-	rec := newRecorder()
+	rec := NewRecorder()
 	id := task.New("id", func(ctx context.Context, n int) (int, error) { return n, nil })
 	var got []int
 	var mu sync.Mutex
 	done := task.New("done", func(ctx context.Context, xs []int) (int, error) {
-		rec.add("done")
+		rec.Add("done")
 		mu.Lock()
 		got = xs
 		mu.Unlock()
 		return len(xs), nil
 	})
-	e := setup(t, id, done)
+	e := h.setup(t, id, done)
 	ctx := testCtx(t)
 	const n = 500
 	items := make([]flow.Flow[int, int], n)
 	plus := task.New("plus", func(ctx context.Context, a flow.Args[int, int]) (int, error) { return a.Args + a.In, nil })
-	if err := e.c.Register(plus); err != nil {
+	if err := e.Client.Register(plus); err != nil {
 		t.Fatal(err)
 	}
 	for i := range items {
 		items[i] = flow.Bind(plus, i)
 	}
 	s := flow.Swarm(items...).WithConfig(flow.SwarmConfig{MaxConcurrency: n})
-	run, err := flow.Start(ctx, e.c, flow.OnSuccess(s, done), 0)
+	run, err := flow.Start(ctx, e.Client, flow.OnSuccess(s, done), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,9 +211,9 @@ func TestSwarmConcurrentCompletionsExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.waitEnded(t, run.ID())
-	if rec.count("done") != 1 {
-		t.Fatalf("success callback fired %d times, want 1", rec.count("done"))
+	e.WaitEnded(t, run.ID())
+	if rec.Count("done") != 1 {
+		t.Fatalf("success callback fired %d times, want 1", rec.Count("done"))
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -224,13 +224,13 @@ func TestSwarmConcurrentCompletionsExactlyOnce(t *testing.T) {
 	}
 }
 
-func TestSignSwarmGrowsWhileRunning(t *testing.T) {
+func testSignSwarmGrowsWhileRunning(t *testing.T, h Harness) {
 	t.Parallel()
 	sq := task.New("square", func(ctx context.Context, n int) (int, error) { return n * n, nil })
 	cube := task.New("cube", func(ctx context.Context, n int) (int, error) { return n * n * n, nil })
-	e := setup(t, sq, cube)
+	e := h.setup(t, sq, cube)
 	ctx := testCtx(t)
-	ss, err := flow.SignSwarm(ctx, e.c, flow.Swarm[int, int]().WithConfig(flow.SwarmConfig{MaxItems: 4}))
+	ss, err := flow.SignSwarm(ctx, e.Client, flow.Swarm[int, int]().WithConfig(flow.SwarmConfig{MaxItems: 4}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,12 +266,12 @@ func TestSignSwarmGrowsWhileRunning(t *testing.T) {
 	}
 }
 
-func TestSignSwarmMaxItemsClosesIt(t *testing.T) {
+func testSignSwarmMaxItemsClosesIt(t *testing.T, h Harness) {
 	t.Parallel()
 	sq := task.New("square", func(ctx context.Context, n int) (int, error) { return n * n, nil })
-	e := setup(t, sq)
+	e := h.setup(t, sq)
 	ctx := testCtx(t)
-	ss, err := flow.SignSwarm(ctx, e.c, flow.Swarm[int, int]().WithConfig(flow.SwarmConfig{MaxItems: 2}))
+	ss, err := flow.SignSwarm(ctx, e.Client, flow.Swarm[int, int]().WithConfig(flow.SwarmConfig{MaxItems: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,9 +294,9 @@ func TestSignSwarmMaxItemsClosesIt(t *testing.T) {
 	}
 }
 
-func TestSwarmNestsChainsAndIsAChainStep(t *testing.T) {
+func testSwarmNestsChainsAndIsAChainStep(t *testing.T, h Harness) {
 	t.Parallel()
-	e := setup(t, double, inc)
+	e := h.setup(t, double, inc)
 	sum := task.New("sum", func(ctx context.Context, xs []int) (int, error) {
 		s := 0
 		for _, x := range xs {
@@ -304,14 +304,14 @@ func TestSwarmNestsChainsAndIsAChainStep(t *testing.T) {
 		}
 		return s, nil
 	})
-	if err := e.c.Register(sum); err != nil {
+	if err := e.Client.Register(sum); err != nil {
 		t.Fatal(err)
 	}
 	ctx := testCtx(t)
 	// 5 -> swarm[double, inc->double, swarm-as-item...] -> sum
 	inner := flow.Then(flow.Swarm(inc, double), sum) // 5 -> [6,10] -> 16
 	f := flow.Then(flow.Swarm(double, flow.Then(inc, double), inner), sum)
-	run, err := flow.Start(ctx, e.c, f, 5)
+	run, err := flow.Start(ctx, e.Client, f, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

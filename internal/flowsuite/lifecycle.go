@@ -1,4 +1,4 @@
-package flow_test
+package flowsuite
 
 import (
 	"context"
@@ -57,14 +57,14 @@ func status(t *testing.T, ctx context.Context, h interface {
 	return st
 }
 
-func TestSuspendChainStopsBeforeNextStepAndResumeContinuesOnce(t *testing.T) {
+func testSuspendChainStopsBeforeNextStepAndResumeContinuesOnce(t *testing.T, h Harness) {
 	t.Parallel()
 	g, first := newGate("first")
 	var second atomic.Int32
 	next := task.New("second", func(ctx context.Context, n int) (int, error) { second.Add(1); return n * 10, nil })
-	e := setup(t, first, next)
+	e := h.setup(t, first, next)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, flow.Then(first, next), 1)
+	run, err := flow.Start(ctx, e.Client, flow.Then(first, next), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +80,8 @@ func TestSuspendChainStopsBeforeNextStepAndResumeContinuesOnce(t *testing.T) {
 	}
 	close(g.release) // the running step finishes
 	step0 := sig.ChildID(run.ID(), 0)
-	eventually(t, "the running step to finish", func() bool {
-		r, _ := e.store.Get(ctx, step0)
+	Eventually(t, "the running step to finish", func() bool {
+		r, _ := e.Store.Get(ctx, step0)
 		return r != nil && r.Status == sig.Done
 	})
 	if second.Load() != 0 {
@@ -102,19 +102,19 @@ func TestSuspendChainStopsBeforeNextStepAndResumeContinuesOnce(t *testing.T) {
 	}
 }
 
-func TestSuspendedSwarmKeepsItsCapAndRunsEveryItemOnce(t *testing.T) {
+func testSuspendedSwarmKeepsItsCapAndRunsEveryItemOnce(t *testing.T, h Harness) {
 	t.Parallel()
 	var g gauge
-	calls := newRecorder()
+	calls := NewRecorder()
 	hold := make(chan struct{})
 	item := task.New("item", func(ctx context.Context, a flow.Args[string, int]) (string, error) {
 		g.enter()
 		defer g.leave()
-		calls.add(a.Args)
+		calls.Add(a.Args)
 		<-hold
 		return a.Args, nil
 	})
-	e := setup(t, item)
+	e := h.setup(t, item)
 	ctx := testCtx(t)
 	var items []flow.Flow[int, string]
 	var want []string
@@ -122,20 +122,20 @@ func TestSuspendedSwarmKeepsItsCapAndRunsEveryItemOnce(t *testing.T) {
 		items = append(items, flow.Bind(item, s))
 		want = append(want, s)
 	}
-	run, err := flow.Start(ctx, e.c, flow.Swarm(items...).WithConfig(flow.SwarmConfig{MaxConcurrency: 2}), 0)
+	run, err := flow.Start(ctx, e.Client, flow.Swarm(items...).WithConfig(flow.SwarmConfig{MaxConcurrency: 2}), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "two items to run", func() bool { return calls.count("a")+calls.count("b") == 2 })
+	Eventually(t, "two items to run", func() bool { return calls.Count("a")+calls.Count("b") == 2 })
 	if err := run.Suspend(ctx); err != nil {
 		t.Fatal(err)
 	}
 	close(hold)
-	eventually(t, "the running items to finish", func() bool {
-		r, _ := e.store.Get(ctx, run.ID())
+	Eventually(t, "the running items to finish", func() bool {
+		r, _ := e.Store.Get(ctx, run.ID())
 		return r != nil && r.Swarm.Running == 0
 	})
-	if n := len(calls.order); n != 2 {
+	if n := len(calls.Order()); n != 2 {
 		t.Fatalf("%d items ran while suspended, want the 2 already running", n)
 	}
 	if err := run.Resume(ctx); err != nil {
@@ -146,8 +146,8 @@ func TestSuspendedSwarmKeepsItsCapAndRunsEveryItemOnce(t *testing.T) {
 		t.Fatalf("Wait = %v, %v; want %v", out, err, want)
 	}
 	for _, s := range want {
-		if calls.count(s) != 1 {
-			t.Errorf("item %s ran %d times", s, calls.count(s))
+		if calls.Count(s) != 1 {
+			t.Errorf("item %s ran %d times", s, calls.Count(s))
 		}
 	}
 	if g.peak() > 2 {
@@ -155,12 +155,12 @@ func TestSuspendedSwarmKeepsItsCapAndRunsEveryItemOnce(t *testing.T) {
 	}
 }
 
-func TestInterruptStopsRunningTaskAndResumeRunsItAgain(t *testing.T) {
+func testInterruptStopsRunningTaskAndResumeRunsItAgain(t *testing.T, h Harness) {
 	t.Parallel()
 	g, slow := newGate("slow")
-	e := setup(t, slow)
+	e := h.setup(t, slow)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, slow, 5)
+	run, err := flow.Start(ctx, e.Client, slow, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,15 +182,15 @@ func TestInterruptStopsRunningTaskAndResumeRunsItAgain(t *testing.T) {
 	}
 }
 
-func TestCancelStopsEverythingWithoutErrorCallbacks(t *testing.T) {
+func testCancelStopsEverythingWithoutErrorCallbacks(t *testing.T, h Harness) {
 	t.Parallel()
 	g, slow := newGate("slow")
 	var later, alerts atomic.Int32
 	after := task.New("after", func(ctx context.Context, n int) (int, error) { later.Add(1); return n, nil })
 	alert := task.New("alert", func(ctx context.Context, f flow.Failure[int]) (int, error) { alerts.Add(1); return 0, nil })
-	e := setup(t, slow, after, alert)
+	e := h.setup(t, slow, after, alert)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.c, flow.OnError(flow.Then(slow, after), alert), 1)
+	run, err := flow.Start(ctx, e.Client, flow.OnError(flow.Then(slow, after), alert), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,14 +202,14 @@ func TestCancelStopsEverythingWithoutErrorCallbacks(t *testing.T) {
 	if !errors.Is(err, mageflow.ErrCanceled) {
 		t.Fatalf("Wait error %v, want mageflow.ErrCanceled", err)
 	}
-	e.waitEnded(t, run.ID())
+	e.WaitEnded(t, run.ID())
 	if later.Load() != 0 || alerts.Load() != 0 {
 		t.Fatalf("after a cancel: %d later steps, %d error callbacks ran", later.Load(), alerts.Load())
 	}
 	if err := run.Cancel(ctx); err == nil {
 		t.Fatal("canceling a canceled run succeeded")
 	}
-	r, err := e.store.Get(ctx, run.ID())
+	r, err := e.Store.Get(ctx, run.ID())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,106 @@
+// Package flowsuite is the flow-level test suite of mageflow: every
+// semantic of chains, swarms, callbacks, retries, validation, lifecycle
+// and expiry, run through the public API against a client that a
+// [Harness] builds. The flow package runs it on the memory backend (with
+// the store MAGEFLOW_TEST_STORE names), and backend/hatchet runs it on a
+// real Hatchet engine with the Redis store, so every backend and store
+// keeps the same behaviour.
+package flowsuite
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mageflow-go/mageflow"
+	"github.com/mageflow-go/mageflow/storage"
+	"github.com/mageflow-go/mageflow/task"
+)
+
+// Env is one test's client, with a running worker, and its store.
+type Env struct {
+	Client *mageflow.Client
+	Store  storage.Store
+	// Records counts the records the store holds for this test.
+	Records func() int
+	// KeyTTLs returns the time to live of each key the store holds for
+	// this test, for stores with keys (nil otherwise).
+	KeyTTLs func() map[string]time.Duration
+}
+
+// Harness builds the environment of one test.
+type Harness struct {
+	// New returns a client with options opts over a fresh backend and
+	// store, that has registered tasks and started its worker; the worker
+	// stops when t ends. Tests of one run may share a backend's engine but
+	// must not see each other's tasks.
+	New func(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) Env
+	// Wait bounds every wait of a test (default 20 s).
+	Wait time.Duration
+}
+
+// testCase is one behaviour and the test that checks it.
+type testCase struct {
+	name string
+	test func(t *testing.T, h Harness)
+}
+
+// Run runs the whole suite as parallel subtests.
+func Run(t *testing.T, h Harness) {
+	t.Helper()
+	for _, c := range cases() {
+		t.Run(c.name, func(t *testing.T) { c.test(t, h) })
+	}
+}
+
+func cases() []testCase {
+	return []testCase{
+		{"ThenPassesOutputs", testThenPassesOutputs},
+		{"ChainHelperAndNesting", testChainHelperAndNesting},
+		{"ChainFailureStopsAndFiresCallbacksOnce", testChainFailureStopsAndFiresCallbacksOnce},
+		{"SwarmOrderInputAndConcurrency", testSwarmOrderInputAndConcurrency},
+		{"SwarmDefaultConcurrencyIs30", testSwarmDefaultConcurrencyIs30},
+		{"SwarmToleratesFailuresByDefault", testSwarmToleratesFailuresByDefault},
+		{"SwarmStopsAfterNFailures", testSwarmStopsAfterNFailures},
+		{"SwarmConcurrentCompletionsExactlyOnce", testSwarmConcurrentCompletionsExactlyOnce},
+		{"SignSwarmGrowsWhileRunning", testSignSwarmGrowsWhileRunning},
+		{"SignSwarmMaxItemsClosesIt", testSignSwarmMaxItemsClosesIt},
+		{"SwarmNestsChainsAndIsAChainStep", testSwarmNestsChainsAndIsAChainStep},
+		{"EverySuccessCallbackFiresOnce", testEverySuccessCallbackFiresOnce},
+		{"ErrorCallbackOnlyAfterFinalAttempt", testErrorCallbackOnlyAfterFinalAttempt},
+		{"RetriedTaskSucceedsWithoutErrorCallback", testRetriedTaskSucceedsWithoutErrorCallback},
+		{"NonRetryableSkipsRetries", testNonRetryableSkipsRetries},
+		{"PanicIsAFailureWithStack", testPanicIsAFailureWithStack},
+		{"TimeoutFailsTheAttempt", testTimeoutFailsTheAttempt},
+		{"BindStoresArgs", testBindStoresArgs},
+		{"SuspendChainStopsBeforeNextStepAndResumeContinuesOnce", testSuspendChainStopsBeforeNextStepAndResumeContinuesOnce},
+		{"SuspendedSwarmKeepsItsCapAndRunsEveryItemOnce", testSuspendedSwarmKeepsItsCapAndRunsEveryItemOnce},
+		{"InterruptStopsRunningTaskAndResumeRunsItAgain", testInterruptStopsRunningTaskAndResumeRunsItAgain},
+		{"CancelStopsEverythingWithoutErrorCallbacks", testCancelStopsEverythingWithoutErrorCallbacks},
+		{"BadFlowsAreRejectedBeforeStoring", testBadFlowsAreRejectedBeforeStoring},
+		{"NothingOutlivesItsTTL", testNothingOutlivesItsTTL},
+	}
+}
+
+// setup returns the environment of a test that runs tasks.
+func (h Harness) setup(t *testing.T, tasks ...task.Registrable) Env {
+	t.Helper()
+	return h.New(t, nil, tasks...)
+}
+
+// setupWith is setup with client options.
+func (h Harness) setupWith(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) Env {
+	t.Helper()
+	return h.New(t, opts, tasks...)
+}
+
+// waitFor is how long a test waits for anything.
+var waitFor = 20 * time.Second
+
+// testCtx is a context bounded well within the test's time.
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	t.Cleanup(cancel)
+	return ctx
+}
