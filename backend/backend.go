@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -60,6 +61,25 @@ func (b Backoff) Delay(n int) time.Duration {
 		return b.Max
 	}
 	return d
+}
+
+// Check reports what makes spec and h unfit to register: an empty name, a
+// nil handler, negative retries, timeout or backoff. Backends call it in
+// Register and wrap its error.
+func (s TaskSpec) Check(h Handler) error {
+	switch {
+	case s.Name == "":
+		return errors.New("empty task name")
+	case h == nil:
+		return fmt.Errorf("task %q: nil handler", s.Name)
+	case s.Retries < 0:
+		return fmt.Errorf("task %q: negative retries %d", s.Name, s.Retries)
+	case s.Timeout < 0:
+		return fmt.Errorf("task %q: negative timeout %v", s.Name, s.Timeout)
+	case s.Backoff.Base < 0 || s.Backoff.Max < 0:
+		return fmt.Errorf("task %q: negative backoff", s.Name)
+	}
+	return nil
 }
 
 // MaxAttempts is Retries+1.

@@ -80,13 +80,8 @@ func New(opts ...Option) *Backend {
 // The contract asks for registration before Start; this Backend also
 // accepts it after.
 func (b *Backend) Register(spec backend.TaskSpec, h backend.Handler) error {
-	switch {
-	case spec.Name == "":
-		return fmt.Errorf("backend/memory: register: empty task name")
-	case h == nil:
-		return fmt.Errorf("backend/memory: register %q: nil handler", spec.Name)
-	case spec.Retries < 0:
-		return fmt.Errorf("backend/memory: register %q: negative retries %d", spec.Name, spec.Retries)
+	if err := spec.Check(h); err != nil {
+		return fmt.Errorf("backend/memory: register: %w", err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -48,6 +48,9 @@ type testCase struct {
 // Run runs the whole suite as parallel subtests.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
+	if h.Wait > 0 {
+		waitFor = h.Wait
+	}
 	for _, c := range cases() {
 		t.Run(c.name, func(t *testing.T) { c.test(t, h) })
 	}

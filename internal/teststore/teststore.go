@@ -46,13 +46,20 @@ func New(t testing.TB) Store {
 		s := memstore.New()
 		return Store{Store: s, Records: s.Len}
 	case "redis":
-		return redisStore(t, redistest.Client(t))
+		return Redis(t)
 	case "redis-cluster":
 		return redisStore(t, redistest.Cluster(t))
 	default:
 		t.Fatalf("MAGEFLOW_TEST_STORE=%q: want memory, redis or redis-cluster", k)
 		return Store{}
 	}
+}
+
+// Redis returns a Redis store on the Redis of MAGEFLOW_REDIS_URL, under a
+// prefix of t's own.
+func Redis(t testing.TB) Store {
+	t.Helper()
+	return redisStore(t, redistest.Client(t))
 }
 
 func redisStore(t testing.TB, c goredis.UniversalClient) Store {
