@@ -1,0 +1,86 @@
+package hatchet_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	v0client "github.com/hatchet-dev/hatchet/pkg/client"
+
+	"github.com/mageflow-go/mageflow"
+	"github.com/mageflow-go/mageflow/backend"
+	"github.com/mageflow-go/mageflow/backend/backendtest"
+	hatchetbackend "github.com/mageflow-go/mageflow/backend/hatchet"
+	"github.com/mageflow-go/mageflow/backend/hatchet/internal/hatchettest"
+	"github.com/mageflow-go/mageflow/internal/flowsuite"
+	"github.com/mageflow-go/mageflow/internal/teststore"
+	"github.com/mageflow-go/mageflow/task"
+)
+
+func TestMain(m *testing.M) { hatchettest.Main(m) }
+
+// envMu guards the process environment the SDK reads its settings from.
+var envMu sync.Mutex
+
+// newBackend returns a backend on the local engine, in a namespace of its
+// own so that tests do not run each other's tasks.
+func newBackend(t *testing.T) *hatchetbackend.Backend {
+	t.Helper()
+	dev := hatchettest.Engine(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	ns := "t" + hex.EncodeToString(b[:])
+	envMu.Lock()
+	for k, v := range dev.Settings {
+		os.Setenv(k, v)
+	}
+	os.Setenv("HATCHET_CLIENT_LOG_LEVEL", "error")
+	c, err := hatchetbackend.NewClient(v0client.WithNamespace(ns))
+	envMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	be, err := hatchetbackend.New(c, hatchetbackend.WithNamespace(ns), hatchetbackend.WithWorkerName("test-"+ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return be
+}
+
+// TestConformance runs the backend suite against a real Hatchet engine.
+func TestConformance(t *testing.T) {
+	backendtest.Run(t, func(t *testing.T) backend.Backend { return newBackend(t) })
+}
+
+// TestFlows runs the flow-level suite on Hatchet with the Redis store.
+func TestFlows(t *testing.T) {
+	flowsuite.Run(t, flowsuite.Harness{
+		Wait: time.Minute,
+		New: func(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) flowsuite.Env {
+			s := teststore.Redis(t)
+			c, err := mageflow.New(newBackend(t), s, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Register(tasks...); err != nil {
+				t.Fatal(err)
+			}
+			stop, err := c.StartWorker(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				if err := stop(ctx); err != nil {
+					t.Errorf("stop worker: %v", err)
+				}
+			})
+			return flowsuite.Env{Client: c, Store: s, Records: s.Records, KeyTTLs: s.KeyTTLs}
+		},
+	})
+}

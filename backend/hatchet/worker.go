@@ -1,0 +1,244 @@
+package hatchet
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/hatchet-dev/hatchet/pkg/client/rest"
+	"github.com/hatchet-dev/hatchet/pkg/worker"
+	sdk "github.com/hatchet-dev/hatchet/sdks/go"
+	"github.com/rs/zerolog"
+
+	"github.com/mageflow-go/mageflow/backend"
+)
+
+// Start implements backend.Backend: it creates the registered tasks on the
+// engine and starts this process's worker. A process that registered no
+// task starts nothing.
+func (b *Backend) Start(ctx context.Context) (func(context.Context) error, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.started {
+		return nil, errors.New("backend/hatchet: already started")
+	}
+	b.started = true
+	if len(b.tasks) == 0 {
+		none := func() error { return nil }
+		return b.stop(none, none), nil
+	}
+	var workflows []sdk.WorkflowBase
+	for _, e := range b.tasks {
+		t, err := b.define(e)
+		if err != nil {
+			return nil, err
+		}
+		workflows = append(workflows, t)
+	}
+	quiet := zerolog.Nop()
+	name := b.workerName + "-" + randomSuffix()
+	w, err := newWorker(b.c, name, sdk.WithWorkflows(workflows...), sdk.WithSlots(b.slots), sdk.WithDurableSlots(b.durableSlots), sdk.WithLogger(&quiet))
+	if err != nil {
+		return nil, fmt.Errorf("backend/hatchet: new worker %s: %w", b.workerName, err)
+	}
+	cleanup, err := w.Start()
+	if err != nil {
+		return nil, fmt.Errorf("backend/hatchet: start worker %s: %w", name, err)
+	}
+	// The SDK registers the worker in a goroutine that panics if it is
+	// stopped before it registered: return only once it did, so that stop
+	// is always safe.
+	id, err := b.awaitWorker(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	for name := range b.tasks {
+		b.known[name] = true
+	}
+	b.log.Info("backend/hatchet: worker started", slog.String("worker", name), slog.Int("tasks", len(b.tasks)))
+	return b.stop(func() error {
+		// no new runs while the running ones finish; the listener stays
+		// up meanwhile, so that their cancellations still arrive
+		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := b.c.Workers().Pause(pctx, id); err != nil {
+			b.log.Warn("backend/hatchet: pause worker", slog.String("worker", name), slog.String("error", err.Error()))
+		}
+		return nil
+	}, cleanup), nil
+}
+
+// registerTimeout bounds the wait for a new worker to register.
+const registerTimeout = time.Minute
+
+// awaitWorker waits until the engine lists an active worker named name,
+// and returns its id.
+func (b *Backend) awaitWorker(ctx context.Context, name string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		list, err := b.c.Workers().List(ctx)
+		if err == nil && list != nil && list.Rows != nil {
+			for _, w := range *list.Rows {
+				if w.Name == name && w.Status != nil && *w.Status == rest.ACTIVE {
+					return w.Metadata.Id, nil
+				}
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return "", fmt.Errorf("backend/hatchet: worker %s did not register: %w", name, ctx.Err())
+		}
+	}
+}
+
+// randomSuffix tells this process's worker apart from others of its name.
+func randomSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newWorker is the SDK's NewWorker, with its panics as errors.
+func newWorker(c *sdk.Client, name string, opts ...sdk.WorkerOption) (w *sdk.Worker, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			w, err = nil, fmt.Errorf("%v", v)
+		}
+	}()
+	return c.NewWorker(name, opts...)
+}
+
+// stop returns the function that stops the worker: pause takes it out of
+// scheduling, then the running handlers get until ctx ends to finish
+// (canceled if they do not), then cleanup closes its connection.
+func (b *Backend) stop(pause, cleanup func() error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		b.mu.Lock()
+		already := b.stopped
+		b.stopped = true
+		b.mu.Unlock()
+		if already {
+			return nil
+		}
+		err := pause()
+		idle := make(chan struct{})
+		go func() {
+			b.running.Wait()
+			close(idle)
+		}()
+		var waitErr error
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			waitErr = fmt.Errorf("backend/hatchet: stop: running tasks did not finish: %w", ctx.Err())
+			b.mu.Lock()
+			for c := range b.cancels {
+				(*c)()
+			}
+			b.mu.Unlock()
+		}
+		err = errors.Join(err, cleanup(), waitErr)
+		if err != nil {
+			return fmt.Errorf("backend/hatchet: stop: %w", err)
+		}
+		return nil
+	}
+}
+
+// define makes the Hatchet task of entry e.
+func (b *Backend) define(e *entry) (t *sdk.StandaloneTask, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			t, err = nil, fmt.Errorf("backend/hatchet: define task %q: %v", e.spec.Name, v)
+		}
+	}()
+	timeout := e.spec.Timeout
+	if timeout <= 0 {
+		timeout = b.defaultTimeout
+	}
+	opts := []sdk.StandaloneTaskOption{
+		sdk.WithRetries(e.spec.Retries),
+		sdk.WithExecutionTimeout(timeout + timeoutGrace),
+		sdk.WithWorkflowIdempotency(sdk.IdempotencyConfig{Expression: "input.key", TTL: DedupeWindow}),
+	}
+	if e.spec.Backoff.Base > 0 {
+		// Hatchet waits factor^retry seconds, at most its max: the closest
+		// to doubling from Base with a cap.
+		maxSeconds := int(math.Ceil(e.spec.Backoff.Max.Seconds()))
+		if maxSeconds <= 0 {
+			maxSeconds = int(time.Hour.Seconds())
+		}
+		opts = append(opts, sdk.WithRetryBackoff(2, maxSeconds))
+	}
+	if e.spec.Durable {
+		return b.c.NewStandaloneDurableTask(e.spec.Name, func(hctx sdk.DurableContext, in input) (output, error) {
+			return b.run(hctx, e, in)
+		}, opts...), nil
+	}
+	return b.c.NewStandaloneTask(e.spec.Name, func(hctx sdk.Context, in input) (output, error) {
+		return b.run(hctx, e, in)
+	}, opts...), nil
+}
+
+// ctxKey carries Hatchet's context inside the plain one handlers get.
+type ctxKey struct{}
+
+// Context returns Hatchet's own context of the task running with ctx
+// (MageFlow's with_ctx), for handlers that want Hatchet's features (logs,
+// refreshing the timeout, releasing the slot). Do not pass it to
+// flow.Start: Hatchet would make the runs it starts children of this one.
+func Context(ctx context.Context) (sdk.Context, bool) {
+	h, ok := ctx.Value(ctxKey{}).(sdk.Context)
+	return h, ok
+}
+
+// run executes one attempt of a task for Hatchet.
+func (b *Backend) run(hctx sdk.Context, e *entry, in input) (output, error) {
+	b.running.Add(1)
+	defer b.running.Done()
+	meta := hctx.AdditionalMetadata()
+	ctx, cancel := context.WithCancel(context.WithValue(hctx.GetContext(), ctxKey{}, hctx))
+	defer cancel()
+	b.mu.Lock()
+	b.cancels[&cancel] = struct{}{}
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.cancels, &cancel)
+		b.mu.Unlock()
+	}()
+	if e.spec.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.spec.Timeout)
+		defer cancel()
+	}
+	payload := []byte(in.In)
+	if len(payload) == 0 {
+		payload = []byte("null")
+	}
+	d := backend.Delivery{
+		Task:        e.spec.Name,
+		Payload:     payload,
+		Meta:        meta,
+		RunID:       hctx.WorkflowRunId(),
+		Attempt:     hctx.RetryCount() + 1,
+		MaxAttempts: e.spec.MaxAttempts(),
+	}
+	err := e.h(ctx, d)
+	switch {
+	case err == nil:
+		return output{Record: meta[backend.MetaRecord]}, nil
+	case backend.IsFinal(err):
+		return output{}, worker.NewNonRetryableError(err)
+	}
+	return output{}, err
+}
