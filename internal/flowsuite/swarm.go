@@ -181,7 +181,6 @@ func testSwarmStopsAfterNFailures(t *testing.T, h Harness) {
 func testSwarmConcurrentCompletionsExactlyOnce(t *testing.T, h Harness) {
 	t.Parallel()
 	rec := NewRecorder()
-	id := task.New("id", func(ctx context.Context, n int) (int, error) { return n, nil })
 	var got []int
 	var mu sync.Mutex
 	done := task.New("done", func(ctx context.Context, xs []int) (int, error) {
@@ -191,14 +190,11 @@ func testSwarmConcurrentCompletionsExactlyOnce(t *testing.T, h Harness) {
 		mu.Unlock()
 		return len(xs), nil
 	})
-	e := h.setup(t, id, done)
+	plus := task.New("plus", func(ctx context.Context, a flow.Args[int, int]) (int, error) { return a.Args + a.In, nil })
+	e := h.setup(t, plus, done)
 	ctx := testCtx(t)
 	const n = 500
 	items := make([]flow.Flow[int, int], n)
-	plus := task.New("plus", func(ctx context.Context, a flow.Args[int, int]) (int, error) { return a.Args + a.In, nil })
-	if err := e.Client.Register(plus); err != nil {
-		t.Fatal(err)
-	}
 	for i := range items {
 		items[i] = flow.Bind(plus, i)
 	}
@@ -296,17 +292,8 @@ func testSignSwarmMaxItemsClosesIt(t *testing.T, h Harness) {
 
 func testSwarmNestsChainsAndIsAChainStep(t *testing.T, h Harness) {
 	t.Parallel()
-	e := h.setup(t, double, inc)
-	sum := task.New("sum", func(ctx context.Context, xs []int) (int, error) {
-		s := 0
-		for _, x := range xs {
-			s += x
-		}
-		return s, nil
-	})
-	if err := e.Client.Register(sum); err != nil {
-		t.Fatal(err)
-	}
+	sum := sumInts
+	e := h.setup(t, double, inc, sum)
 	ctx := testCtx(t)
 	// 5 -> swarm[double, inc->double, swarm-as-item...] -> sum
 	inner := flow.Then(flow.Swarm(inc, double), sum) // 5 -> [6,10] -> 16
