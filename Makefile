@@ -5,16 +5,23 @@ GOFMT ?= gofmt
 # COVERPROFILE is where `make cover` writes its profile (*.out is ignored by git).
 COVERPROFILE ?= cover.out
 
-.PHONY: test services fmt-check vet cover bench
+.PHONY: test test-hatchet services fmt-check vet cover bench
 
 ## test: start the services, gofmt check, go vet, then every test with the
 ## race detector; then the flow-level suite again on Redis and on a local
-## Redis Cluster.
+## Redis Cluster, and the Hatchet backend's module on a local engine.
 test: services fmt-check
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	MAGEFLOW_TEST_STORE=redis $(GO) test -race -count=1 ./flow/...
 	MAGEFLOW_TEST_STORE=redis-cluster $(GO) test -race -count=1 ./flow/...
+	$(MAKE) test-hatchet
+
+## test-hatchet: the Hatchet backend's module, against a local engine it
+## starts on PostgreSQL (the first build of the engine takes minutes).
+test-hatchet:
+	cd backend/hatchet && $(GO) vet ./...
+	cd backend/hatchet && $(GO) test -race -count=1 -timeout 30m ./...
 
 ## services: find or start what the tests use (see scripts/services.sh).
 services:
