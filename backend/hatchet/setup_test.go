@@ -28,23 +28,36 @@ var envMu sync.Mutex
 
 // newBackend returns a backend on the local engine, in a namespace of its
 // own so that tests do not run each other's tasks.
-func newBackend(t *testing.T) *hatchetbackend.Backend {
+func newBackend(t testing.TB) *hatchetbackend.Backend {
+	t.Helper()
+	return newBackendWith(t)
+}
+
+// setEnv puts the engine's settings where the SDK reads them. envMu is
+// held.
+func setEnv(dev *hatchettest.Dev) {
+	for k, v := range dev.Settings {
+		os.Setenv(k, v)
+	}
+	os.Setenv("HATCHET_CLIENT_LOG_LEVEL", "error")
+}
+
+// newBackendWith is newBackend with options.
+func newBackendWith(t testing.TB, opts ...hatchetbackend.Option) *hatchetbackend.Backend {
 	t.Helper()
 	dev := hatchettest.Engine(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	ns := "t" + hex.EncodeToString(b[:])
 	envMu.Lock()
-	for k, v := range dev.Settings {
-		os.Setenv(k, v)
-	}
-	os.Setenv("HATCHET_CLIENT_LOG_LEVEL", "error")
+	setEnv(dev)
 	c, err := hatchetbackend.NewClient(v0client.WithNamespace(ns))
 	envMu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
-	be, err := hatchetbackend.New(c, hatchetbackend.WithNamespace(ns), hatchetbackend.WithWorkerName("test-"+ns))
+	opts = append([]hatchetbackend.Option{hatchetbackend.WithNamespace(ns), hatchetbackend.WithWorkerName("test-" + ns)}, opts...)
+	be, err := hatchetbackend.New(c, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
