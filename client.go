@@ -55,7 +55,7 @@ func New(b backend.Backend, s storage.Store, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	return &Client{eng: engine.New(b, s, engine.Config{Logger: o.logger, TTL: o.ttl, Now: time.Now})}, nil
+	return &Client{eng: engine.New(b, s, engine.Config{Logger: o.logger, TTL: o.ttl, Now: time.Now, Fresh: o.fresh})}, nil
 }
 
 // Register makes this process's worker execute tasks. Registering a task
@@ -86,6 +86,7 @@ type Option func(*options) error
 type options struct {
 	logger *slog.Logger
 	ttl    map[sig.Kind]engine.TTL
+	fresh  bool
 }
 
 // Default TTLs of stored records.
@@ -113,6 +114,20 @@ func WithLogger(l *slog.Logger) Option {
 			return errors.New("mageflow: WithLogger: nil logger")
 		}
 		o.logger = l
+		return nil
+	}
+}
+
+// WithFreshIDs turns off retry-safe starts. By default a flow started,
+// signed or signed as a swarm inside a running task gets an id derived
+// from the task's record and the order of the task's starts, so that a
+// retried or redelivered task finds the flows its earlier attempt created
+// and nothing runs twice (the task must then create its flows in the same
+// order on every attempt). With WithFreshIDs every start gets a new id,
+// and a retried task creates its flows again.
+func WithFreshIDs() Option {
+	return func(o *options) error {
+		o.fresh = true
 		return nil
 	}
 }

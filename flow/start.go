@@ -12,6 +12,13 @@ import (
 // Start stores f and dispatches its first tasks with input in, then
 // returns at once. Bad flows (nil parts, unknown tasks, empty swarms,
 // negative configs) are rejected before anything is stored.
+//
+// Called inside a running task, Start (like Sign and SignSwarm) is safe to
+// retry: the flow's id derives from the task's record and the number of
+// flows the task created before it, so a retried or redelivered task gets
+// back the flow its earlier attempt started instead of starting another.
+// The rule that comes with it: a task creates its flows in the same order
+// on every attempt. mageflow.WithFreshIDs turns this off.
 func Start[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out], in In) (*Run[Out], error) {
 	eng, err := engine.From(c)
 	if err != nil {

@@ -2,6 +2,7 @@ package sig
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"strconv"
 	"strings"
@@ -92,4 +93,14 @@ func Place(id string) (parent string, role Role, index int, ok bool) {
 		return "", "", 0, false
 	}
 	return parent, role, n, true
+}
+
+// DerivedRootID is the root id of the n-th graph created by the task of
+// record parent: the same parent and n give the same id, so a retried task
+// finds what its earlier attempt created.
+func DerivedRootID(parent string, n int) string {
+	sum := sha256.Sum256([]byte(parent + "/" + strconv.Itoa(n)))
+	var b [16]byte
+	copy(b[:], sum[:16])
+	return encode(b)
 }

@@ -33,6 +33,9 @@ type Config struct {
 	TTL map[sig.Kind]TTL
 	// Now is the clock for new ids.
 	Now func() time.Time
+	// Fresh turns off derived ids: graphs created inside a running task
+	// get fresh ids, so a retried task creates them again.
+	Fresh bool
 }
 
 // Engine is the runtime of one client.
@@ -42,6 +45,7 @@ type Engine struct {
 	log     *slog.Logger
 	ttl     map[sig.Kind]TTL
 	now     func() time.Time
+	derive  bool
 
 	mu    sync.RWMutex
 	tasks map[string]*graph.TaskDef
@@ -56,6 +60,7 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 		log:     cfg.Logger,
 		ttl:     cfg.TTL,
 		now:     cfg.Now,
+		derive:  !cfg.Fresh,
 		tasks:   make(map[string]*graph.TaskDef),
 		known:   make(map[string]bool),
 	}

@@ -21,18 +21,27 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 	if err := e.validate(ctx, s); err != nil {
 		return "", err
 	}
-	root := sig.NewRootID(e.now())
+	root, derived := e.newRootID(ctx)
 	recs, err := e.lower(nil, s, root, root, "", sig.RoleRoot, 0)
 	if err != nil {
 		return "", err
 	}
 	ttl := e.graphTTL(s)
 	eff, err := e.store.CreateGraph(ctx, storage.Graph{Records: recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input})
+	if derived && errors.Is(err, storage.ErrExists) {
+		// an earlier attempt of the running task created it: reuse it,
+		// and send what that attempt may not have sent
+		return root, e.resend(ctx, root)
+	}
 	if err != nil {
 		return "", fmt.Errorf("mageflow: store flow: %w", err)
 	}
 	if err := e.send(ctx, eff); err != nil {
-		e.abandon(root, err)
+		if !derived {
+			// nobody would send it again: take it back
+			e.abandon(root, err)
+		}
+		// else the task fails, and its retry resends
 		return "", fmt.Errorf("mageflow: start flow %s: %w", root, err)
 	}
 	return root, nil
@@ -41,6 +50,12 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 // StartSigned enters the root of a signed graph with input.
 func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) error {
 	eff, err := e.store.StartGraph(ctx, root, input)
+	if errors.Is(err, storage.ErrState) && inTask(ctx) && e.derive {
+		if r, gerr := e.store.Get(ctx, root); gerr == nil && r.Entered {
+			// an earlier attempt of the running task started it
+			return e.resend(ctx, root)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("mageflow: start %s: %w", root, err)
 	}
@@ -49,6 +64,15 @@ func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) err
 		return fmt.Errorf("mageflow: start %s: %w", root, err)
 	}
 	return nil
+}
+
+// resend sends the dispatches still in the outbox of record id.
+func (e *Engine) resend(ctx context.Context, id string) error {
+	r, err := e.store.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("mageflow: reuse %s: %w", id, err)
+	}
+	return e.send(ctx, storage.Effects{Source: id, Dispatches: r.Outbox})
 }
 
 // abandon cancels a graph whose first dispatches could not be sent, so it

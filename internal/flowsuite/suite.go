@@ -82,6 +82,8 @@ func cases() []testCase {
 		{"CancelStopsEverythingWithoutErrorCallbacks", testCancelStopsEverythingWithoutErrorCallbacks},
 		{"BadFlowsAreRejectedBeforeStoring", testBadFlowsAreRejectedBeforeStoring},
 		{"NothingOutlivesItsTTL", testNothingOutlivesItsTTL},
+		{"RetriedTaskStartsItsFlowsOnce", testRetriedTaskStartsItsFlowsOnce},
+		{"FreshIDsStartFlowsAgain", testFreshIDsStartFlowsAgain},
 	}
 }
 

@@ -91,21 +91,21 @@ func run(ctx context.Context, w io.Writer, redisURL string) (err error) {
 
 	for _, o := range []Order{{ID: "A-1001", Items: 3, Cents: 8640}, {ID: "B-2002", Items: 0}} {
 		start := time.Now()
-		fmt.Fprintf(w, "order %s: starting\n", o.ID)
+		t.printf("order %s: starting\n", o.ID)
 		run, err := flow.Start(ctx, c, pipeline, o)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "order %s: run %s (see it in the Hatchet dashboard)\n", o.ID, run.ID())
+		t.printf("order %s: run %s (see it in the Hatchet dashboard)\n", o.ID, run.ID())
 		receipt, err := run.Wait(ctx)
 		var failed *flow.FailedError
 		switch {
 		case errors.As(err, &failed):
-			fmt.Fprintf(w, "order %s: failed in %s: %s (%v)\n", o.ID, failed.Info.Task, failed.Info.Message, time.Since(start).Round(time.Millisecond))
+			t.printf("order %s: failed in %s: %s (%v)\n", o.ID, failed.Info.Task, failed.Info.Message, time.Since(start).Round(time.Millisecond))
 		case err != nil:
 			return err
 		default:
-			fmt.Fprintf(w, "order %s: %s (%v)\n", o.ID, receipt, time.Since(start).Round(time.Millisecond))
+			t.printf("order %s: %s (%v)\n", o.ID, receipt, time.Since(start).Round(time.Millisecond))
 		}
 		if err := t.waitCallback(ctx); err != nil {
 			return err

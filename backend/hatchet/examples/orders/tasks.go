@@ -80,6 +80,13 @@ func (t *tasks) all() []task.Registrable {
 	return []task.Registrable{t.validate, t.price, t.stock, t.address, t.receipt, t.email, t.alert}
 }
 
+// printf writes a line, one writer at a time.
+func (t *tasks) printf(format string, args ...any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, format, args...)
+}
+
 // say prints a line with the task's attempt.
 func (t *tasks) say(ctx context.Context, format string, args ...any) {
 	info, _ := task.Info(ctx)

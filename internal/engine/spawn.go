@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/mageflow-go/mageflow/sig"
+)
+
+// spawnScope numbers the graphs one attempt of a task creates, so that
+// their ids derive from the task's record and their order: an attempt
+// that runs again creates, in the same order, the same ids, and finds what
+// the earlier attempt stored instead of creating it twice.
+type spawnScope struct {
+	parent string
+	n      atomic.Int64
+}
+
+type scopeKey struct{}
+
+// withScope returns ctx for one attempt of the task of record parent.
+func withScope(ctx context.Context, parent string) context.Context {
+	return context.WithValue(ctx, scopeKey{}, &spawnScope{parent: parent})
+}
+
+// inTask reports whether ctx is that of a running task.
+func inTask(ctx context.Context) bool {
+	_, ok := ctx.Value(scopeKey{}).(*spawnScope)
+	return ok
+}
+
+// newRootID returns the root id of a graph created with ctx: derived from
+// the running task when there is one (and derived ids are on), fresh
+// otherwise.
+func (e *Engine) newRootID(ctx context.Context) (id string, derived bool) {
+	if s, ok := ctx.Value(scopeKey{}).(*spawnScope); ok && e.derive {
+		return sig.DerivedRootID(s.parent, int(s.n.Add(1))), true
+	}
+	return sig.NewRootID(e.now()), false
+}
