@@ -136,6 +136,14 @@ type Backend interface {
 	Start(ctx context.Context) (stop func(context.Context) error, err error)
 }
 
+// Batcher is implemented by backends that start many runs faster together
+// than one at a time (a remote engine, where each dispatch is a network
+// round trip). DispatchBatch dispatches ds and returns, for each, its run
+// id or its error, in order; it follows Dispatch's contract for each.
+type Batcher interface {
+	DispatchBatch(ctx context.Context, ds []Dispatch) (runIDs []string, errs []error)
+}
+
 // finalError marks an error as not to be retried.
 type finalError struct{ err error }
 

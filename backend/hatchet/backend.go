@@ -205,6 +205,32 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (string, err
 	}
 }
 
+// batchParallelism bounds the dispatches DispatchBatch has in flight.
+const batchParallelism = 32
+
+var _ backend.Batcher = (*Backend)(nil)
+
+// DispatchBatch implements backend.Batcher: the SDK triggers one run per
+// call, so the dispatches go out in parallel, at most batchParallelism at
+// a time.
+func (b *Backend) DispatchBatch(ctx context.Context, ds []backend.Dispatch) ([]string, []error) {
+	ids := make([]string, len(ds))
+	errs := make([]error, len(ds))
+	sem := make(chan struct{}, batchParallelism)
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ids[i], errs[i] = b.Dispatch(ctx, d)
+		}()
+	}
+	wg.Wait()
+	return ids, errs
+}
+
 // collision reports whether err says the dispatch's key was seen, and the
 // run that has it.
 func collision(err error) (string, bool) {

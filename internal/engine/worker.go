@@ -133,18 +133,32 @@ func errorInfo(ctx context.Context, name string, err error, attempt int) sig.Err
 func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
 	keys := make([]string, 0, len(eff.Dispatches))
 	var sendErr error
-	for _, d := range eff.Dispatches {
-		_, err := e.backend.Dispatch(ctx, backend.Dispatch{
+	ds := make([]backend.Dispatch, len(eff.Dispatches))
+	for i, d := range eff.Dispatches {
+		ds[i] = backend.Dispatch{
 			Task:    d.Task,
 			Payload: d.Payload,
 			Meta:    map[string]string{backend.MetaRecord: d.Target, backend.MetaRoot: d.Root},
 			Key:     d.Key,
-		})
-		if err != nil {
-			sendErr = fmt.Errorf("mageflow: dispatch %s (%s): %w", d.Target, d.Task, err)
-			break
 		}
-		keys = append(keys, d.Key)
+	}
+	if b, ok := e.backend.(backend.Batcher); ok && len(ds) > 1 {
+		_, errs := b.DispatchBatch(ctx, ds)
+		for i, err := range errs {
+			if err != nil {
+				sendErr = errors.Join(sendErr, fmt.Errorf("mageflow: dispatch %s (%s): %w", eff.Dispatches[i].Target, eff.Dispatches[i].Task, err))
+				continue
+			}
+			keys = append(keys, ds[i].Key)
+		}
+	} else {
+		for i, d := range ds {
+			if _, err := e.backend.Dispatch(ctx, d); err != nil {
+				sendErr = fmt.Errorf("mageflow: dispatch %s (%s): %w", eff.Dispatches[i].Target, d.Task, err)
+				break
+			}
+			keys = append(keys, d.Key)
+		}
 	}
 	for _, run := range eff.Cancels {
 		if err := e.backend.Cancel(ctx, run); err != nil {
