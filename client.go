@@ -21,6 +21,10 @@ var ErrUnknownTask = backend.ErrUnknownTask
 // ErrCanceled is wrapped by the error of waiting on a canceled run.
 var ErrCanceled = engine.ErrCanceled
 
+// ErrFinished is wrapped by the error of suspending, interrupting,
+// resuming or canceling a run that already ended.
+var ErrFinished = engine.ErrFinished
+
 // Client runs flows: it holds the tasks this process executes, the backend
 // that runs tasks and the store that keeps the state of started flows. It is
 // safe for concurrent use.

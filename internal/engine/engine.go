@@ -19,6 +19,9 @@ import (
 // ErrCanceled is the error of waiting on a canceled run.
 var ErrCanceled = errors.New("mageflow: run canceled")
 
+// ErrFinished is the error of a lifecycle operation on a run that ended.
+var ErrFinished = errors.New("mageflow: run already finished")
+
 // TTL is how long records of one kind live: Active while their graph runs,
 // Done after it ended.
 type TTL struct {

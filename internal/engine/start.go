@@ -129,6 +129,11 @@ func (e *Engine) CloseSwarm(ctx context.Context, id string) error {
 // Apply performs a lifecycle operation on the graph rooted at root.
 func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
 	eff, err := e.store.Apply(ctx, root, op)
+	if errors.Is(err, storage.ErrState) {
+		if r, gerr := e.store.Get(ctx, root); gerr == nil && r.Status.Terminal() {
+			return fmt.Errorf("mageflow: %s run %s: it is %s: %w", op, root, r.Status, ErrFinished)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("mageflow: %s %s: %w", op, root, err)
 	}

@@ -97,8 +97,8 @@ func testSuspendChainStopsBeforeNextStepAndResumeContinuesOnce(t *testing.T, h H
 	if second.Load() != 1 || g.calls.Load() != 1 {
 		t.Fatalf("first ran %d times, second %d; want once each", g.calls.Load(), second.Load())
 	}
-	if err := run.Resume(ctx); err == nil {
-		t.Fatal("resuming a finished run succeeded")
+	if err := run.Resume(ctx); !errors.Is(err, mageflow.ErrFinished) {
+		t.Fatalf("resuming a finished run: %v, want mageflow.ErrFinished", err)
 	}
 }
 
@@ -206,8 +206,8 @@ func testCancelStopsEverythingWithoutErrorCallbacks(t *testing.T, h Harness) {
 	if later.Load() != 0 || alerts.Load() != 0 {
 		t.Fatalf("after a cancel: %d later steps, %d error callbacks ran", later.Load(), alerts.Load())
 	}
-	if err := run.Cancel(ctx); err == nil {
-		t.Fatal("canceling a canceled run succeeded")
+	if err := run.Cancel(ctx); !errors.Is(err, mageflow.ErrFinished) {
+		t.Fatalf("canceling a canceled run: %v, want mageflow.ErrFinished", err)
 	}
 	r, err := e.Store.Get(ctx, run.ID())
 	if err != nil {
