@@ -273,3 +273,40 @@ func ExampleAttach() {
 	fmt.Println(out, err, again.ID() == id)
 	// Output: 42 <nil> true
 }
+
+// An order waits on a warehouse that is closed for the night: suspend the
+// flow, and resume it in the morning.
+func ExampleRun_Suspend() {
+	ctx := context.Background()
+	open := make(chan struct{})
+	started := make(chan struct{})
+	pick := task.New("pick", func(ctx context.Context, order string) (string, error) {
+		close(started)
+		<-open // the running step finishes even while suspended
+		return order + " picked", nil
+	})
+	ship := task.New("ship", func(ctx context.Context, s string) (string, error) {
+		return s + ", shipped", nil
+	})
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(pick, ship)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	run, _ := flow.Start(ctx, c, flow.Then(pick, ship), "order-7")
+	<-started
+	_ = run.Suspend(ctx)
+	status, _ := run.Status(ctx)
+	fmt.Println("status:", status)
+	close(open) // pick finishes; ship does not start while suspended
+
+	_ = run.Resume(ctx)
+	out, _ := run.Wait(ctx)
+	fmt.Println(out)
+	err := run.Resume(ctx)
+	fmt.Println(errors.Is(err, mageflow.ErrFinished))
+	// Output:
+	// status: suspended
+	// order-7 picked, shipped
+	// true
+}
