@@ -23,30 +23,32 @@
 // # Lifecycle
 //
 // A handle's operations apply to every node of its flow. How each moves a
-// node (a task, chain or swarm), and what happens to it:
+// node (a task, chain or swarm):
 //
-//		status        Suspend      Interrupt    Resume                 Cancel
-//		pending       suspended    interrupted  -                      canceled
-//		active        suspended    interrupted  -                      canceled
-//		suspended     (no change)  interrupted  its last status        canceled
-//		interrupted   (no change)  (no change)  its last status        canceled
-//		done, failed  ErrFinished  ErrFinished  ErrFinished            ErrFinished
-//		canceled      ErrFinished  ErrFinished  ErrFinished            ErrFinished
+//	status        Suspend      Interrupt    Resume           Cancel
+//	pending       suspended    interrupted  -                canceled
+//	active        suspended    interrupted  -                canceled
+//	suspended     (no change)  interrupted  its last status  canceled
+//	interrupted   (no change)  (no change)  its last status  canceled
+//	done, failed  ErrFinished  ErrFinished  ErrFinished      ErrFinished
+//	canceled      ErrFinished  ErrFinished  ErrFinished      ErrFinished
 //
-//	  - Suspend is graceful: a task that has not started does not start (its
-//	    input is kept); a running task finishes, but its chain or swarm does
-//	    not advance, and its callbacks wait.
-//	  - Interrupt also stops running tasks (their context is canceled; on
-//	    Hatchet their runs are canceled). On Resume they run again: an
-//	    interrupted task runs at least once more.
-//	  - Resume continues where the flow stopped, once: held tasks are
-//	    dispatched, chains advance past steps that finished meanwhile, swarms
-//	    fill their free slots (the concurrency cap still holds) and complete
-//	    or fail if they should. Resuming a flow that is not paused is an
-//	    error.
-//	  - Cancel is final: nothing more runs, running tasks are stopped, error
-//	    callbacks do not fire, Wait returns an error wrapping
-//	    mageflow.ErrCanceled, and the flow's records get the done TTL.
+// What each means for the flow:
+//
+//   - Suspend is graceful: a task that has not started does not start (its
+//     input is kept); a running task finishes, but its chain or swarm does
+//     not advance, and its callbacks wait.
+//   - Interrupt also stops running tasks (their context is canceled; on
+//     Hatchet their runs are canceled). On Resume they run again: an
+//     interrupted task runs at least once more.
+//   - Resume continues where the flow stopped, once: held tasks are
+//     dispatched, chains advance past steps that finished meanwhile, swarms
+//     fill their free slots (the concurrency cap still holds) and complete
+//     or fail if they should. Resuming a flow that is not paused is an
+//     error.
+//   - Cancel is final: nothing more runs, running tasks are stopped, error
+//     callbacks do not fire, Wait returns an error wrapping
+//     mageflow.ErrCanceled, and the flow's records get the done TTL.
 //
 // Suspending twice is fine; operations on a flow that ended return an
 // error wrapping mageflow.ErrFinished.
