@@ -195,7 +195,12 @@ func testCancelStopsEverythingWithoutErrorCallbacks(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	g.waitStart(t)
-	if err := run.Cancel(ctx); err != nil {
+	// canceled from a handle attached by id, as another process would
+	attached, err := flow.Attach[int](e.Client, run.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := attached.Cancel(ctx); err != nil {
 		t.Fatal(err)
 	}
 	_, err = run.Wait(ctx)
