@@ -15,6 +15,10 @@ import (
 // do: a delivery, a canceled context, stop returning.
 const WaitTimeout = 20 * time.Second
 
+// BackoffWaitTimeout bounds the wait for a retry that follows a backoff,
+// which a remote engine may hold in a queue it polls at growing intervals.
+const BackoffWaitTimeout = 90 * time.Second
+
 // quietWindow is how long the suite watches for something that must not
 // happen, such as a second delivery.
 const quietWindow = 250 * time.Millisecond
@@ -108,13 +112,19 @@ func (h *harness) dispatch(d backend.Dispatch) string {
 // recv returns the next value from ch, failing the test after WaitTimeout.
 func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
-	timer := time.NewTimer(WaitTimeout)
+	return recvWithin(t, ch, what, WaitTimeout)
+}
+
+// recvWithin is recv with its own bound.
+func recvWithin[T any](t *testing.T, ch <-chan T, what string, d time.Duration) T {
+	t.Helper()
+	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case v := <-ch:
 		return v
 	case <-timer.C:
-		t.Fatalf("no %s within %v", what, WaitTimeout)
+		t.Fatalf("no %s within %v", what, d)
 		panic("unreachable")
 	}
 }
