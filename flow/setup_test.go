@@ -42,29 +42,7 @@ func setupWith(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) 
 	t.Helper()
 	b := membackend.New()
 	s := teststore.New(t)
-	c, err := mageflow.New(b, s, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Register(tasks...); err != nil {
-		t.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := stop(ctx); err != nil {
-			t.Errorf("stop worker: %v", err)
-		}
-	})
-	return env{
-		Env:     flowsuite.Env{Client: c, Store: s, Records: s.Records, KeyTTLs: s.KeyTTLs},
-		backend: b,
-		store:   s,
-	}
+	return env{Env: flowsuite.NewEnv(t, b, s, opts, tasks...), backend: b, store: s}
 }
 
 // testCtx is a context bounded well within the test's time.

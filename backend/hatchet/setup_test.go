@@ -1,7 +1,6 @@
 package hatchet_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -74,26 +73,7 @@ func TestFlows(t *testing.T) {
 	flowsuite.Run(t, flowsuite.Harness{
 		Wait: time.Minute,
 		New: func(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) flowsuite.Env {
-			s := teststore.Redis(t)
-			c, err := mageflow.New(newBackend(t), s, opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Register(tasks...); err != nil {
-				t.Fatal(err)
-			}
-			stop, err := c.StartWorker(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				if err := stop(ctx); err != nil {
-					t.Errorf("stop worker: %v", err)
-				}
-			})
-			return flowsuite.Env{Client: c, Store: s, Records: s.Records, KeyTTLs: s.KeyTTLs}
+			return flowsuite.NewEnv(t, newBackend(t), teststore.Redis(t), opts, tasks...)
 		},
 	})
 }

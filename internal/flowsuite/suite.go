@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/mageflow-go/mageflow"
+	"github.com/mageflow-go/mageflow/backend"
+	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -108,4 +110,30 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// NewEnv returns the environment of a client with options opts over
+// backend b and store s, with tasks registered and its worker started;
+// the worker stops when t ends, waiting up to a minute for running tasks.
+func NewEnv(t testing.TB, b backend.Backend, s teststore.Store, opts []mageflow.Option, tasks ...task.Registrable) Env {
+	t.Helper()
+	c, err := mageflow.New(b, s, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register(tasks...); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := c.StartWorker(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := stop(ctx); err != nil {
+			t.Errorf("stop worker: %v", err)
+		}
+	})
+	return Env{Client: c, Store: s, Records: s.Records, KeyTTLs: s.KeyTTLs}
 }
