@@ -8,6 +8,7 @@ import (
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/internal/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -18,19 +19,7 @@ var noop = task.New("noop", func(ctx context.Context, n int) (int, error) { retu
 // MAGEFLOW_TEST_STORE names (memory by default), with a worker.
 func benchClient(b *testing.B) *mageflow.Client {
 	b.Helper()
-	c, err := mageflow.New(membackend.New(), teststore.New(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Register(noop); err != nil {
-		b.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = stop(context.Background()) })
-	return c
+	return flowsuite.NewEnv(b, membackend.New(), teststore.New(b), nil, noop).Client
 }
 
 // BenchmarkChainStep measures one step of a 100-step chain of no-op tasks

@@ -15,6 +15,7 @@ import (
 	hatchetbackend "github.com/mageflow-go/mageflow/backend/hatchet"
 	"github.com/mageflow-go/mageflow/backend/hatchet/internal/hatchettest"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/internal/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -39,20 +40,8 @@ type num struct {
 // worker runs noop.
 func benchClient(b *testing.B, noop task.Registrable) *mageflow.Client {
 	b.Helper()
-	s := teststore.Redis(b)
-	c, err := mageflow.New(newBackendWith(b, hatchetbackend.WithSlots(benchSlots, benchSlots)), s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c.Register(noop); err != nil {
-		b.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = stop(context.Background()) })
-	return c
+	be := newBackendWith(b, hatchetbackend.WithSlots(benchSlots, benchSlots))
+	return flowsuite.NewEnv(b, be, teststore.Redis(b), nil, noop).Client
 }
 
 // BenchmarkChain20 is a 20-step chain of no-op tasks through mageflow.
