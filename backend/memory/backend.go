@@ -21,8 +21,9 @@ const (
 // Backend is an in-process [backend.Backend]. Make it with [New]. It is safe
 // for concurrent use.
 type Backend struct {
-	workers int
-	log     *slog.Logger
+	workers   int
+	log       *slog.Logger
+	noBackoff bool
 
 	// base is the parent of every handler context; it is canceled when a
 	// stop gives up waiting.
@@ -40,6 +41,7 @@ type Backend struct {
 	running int // handlers executing now
 	faults  []*armedFault
 	stats   Stats
+	idle    []chan struct{} // closed when runs becomes empty
 
 	pool     sync.WaitGroup // worker goroutines
 	timers   sync.WaitGroup // backoff timers armed and not yet finished
@@ -63,12 +65,13 @@ func New(opts ...Option) *Backend {
 		opt(&o)
 	}
 	b := &Backend{
-		workers: o.workers,
-		log:     o.log,
-		tasks:   make(map[string]task),
-		keys:    make(map[string]string),
-		runs:    make(map[string]*run),
-		done:    make(chan struct{}),
+		workers:   o.workers,
+		log:       o.log,
+		noBackoff: o.noBackoff,
+		tasks:     make(map[string]task),
+		keys:      make(map[string]string),
+		runs:      make(map[string]*run),
+		done:      make(chan struct{}),
 	}
 	b.base, b.cancelBase = context.WithCancel(context.Background())
 	b.cond = sync.NewCond(&b.mu)
@@ -196,4 +199,32 @@ func (b *Backend) stopTimer(r *run) {
 func (b *Backend) end(r *run) {
 	r.state = runEnded
 	delete(b.runs, r.id)
+	if len(b.runs) == 0 {
+		for _, ch := range b.idle {
+			close(ch)
+		}
+		b.idle = nil
+	}
+}
+
+// WaitIdle returns nil once no run is queued, running or waiting for a
+// retry, or ctx's error if it ends first. A run's follow-up dispatches are
+// made by its handler, before the run ends, so an idle Backend whose work
+// comes from its own handlers has nothing left to do. Runs queued before
+// Start keep it busy until they ran.
+func (b *Backend) WaitIdle(ctx context.Context) error {
+	b.mu.Lock()
+	if len(b.runs) == 0 {
+		b.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	b.idle = append(b.idle, ch)
+	b.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("backend/memory: wait idle: %w", ctx.Err())
+	}
 }

@@ -10,8 +10,9 @@ const DefaultWorkers = 64
 type Option func(*options)
 
 type options struct {
-	workers int
-	log     *slog.Logger
+	workers   int
+	log       *slog.Logger
+	noBackoff bool
 }
 
 // WithWorkers sets the number of goroutines that run handlers, which bounds
@@ -34,4 +35,10 @@ func WithLogger(l *slog.Logger) Option {
 		}
 		o.log = l
 	}
+}
+
+// WithoutBackoff queues every retry at once, whatever the task's backoff.
+// Tests use it so that a retried task does not make them wait.
+func WithoutBackoff() Option {
+	return func(o *options) { o.noBackoff = true }
 }

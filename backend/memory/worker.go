@@ -121,7 +121,7 @@ func (b *Backend) redeliver(r *run) {
 // retry queues r's next attempt after delay. After stop the retry is
 // dropped. b.mu must be held.
 func (b *Backend) retry(r *run, delay time.Duration) {
-	if delay <= 0 || b.state != started {
+	if delay <= 0 || b.noBackoff || b.state != started {
 		b.enqueue(r) // after stop, the queue is never read
 		return
 	}
