@@ -4,10 +4,12 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mageflow-go/mageflow/backend"
@@ -50,6 +52,9 @@ type Engine struct {
 	now     func() time.Time
 	derive  bool
 
+	// invoke, when set, runs tasks instead of their own function.
+	invoke atomic.Pointer[Invoker]
+
 	mu    sync.RWMutex
 	tasks map[string]*graph.TaskDef
 	known map[string]bool // names the backend said it knows
@@ -85,6 +90,29 @@ func From(client any) (*Engine, error) {
 		return nil, errors.New("mageflow: engine not linked")
 	}
 	return Unwrap(client)
+}
+
+// Invoker runs a task's function on its payload, in place of def.Invoke.
+// Package flowtest uses one to stub tasks and inject failures.
+type Invoker func(ctx context.Context, def *graph.TaskDef, payload []byte) ([]byte, error)
+
+// Intercept makes the worker call inv to run every task; nil restores the
+// tasks' own functions. The protocol around the call (claim, complete or
+// fail, dispatch) is unchanged.
+func (e *Engine) Intercept(inv Invoker) {
+	if inv == nil {
+		e.invoke.Store(nil)
+		return
+	}
+	e.invoke.Store(&inv)
+}
+
+// run calls def's function, or the interceptor.
+func (e *Engine) run(ctx context.Context, def *graph.TaskDef, payload []byte) ([]byte, error) {
+	if inv := e.invoke.Load(); inv != nil {
+		return (*inv)(ctx, def, payload)
+	}
+	return def.Invoke(ctx, payload)
 }
 
 // Register makes this process execute defs.

@@ -65,7 +65,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		}
 
 		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
-		out, runErr := def.Invoke(task.WithInfo(withScope(ctx, id), info), d.Payload)
+		out, runErr := e.run(task.WithInfo(withScope(ctx, id), info), def, d.Payload)
 		if runErr == nil {
 			var eff storage.Effects
 			err := e.retry(sctx, "complete", func() (err error) {
