@@ -97,19 +97,7 @@ func run(ctx context.Context, w io.Writer, redisURL string) (err error) {
 		err = errors.Join(err, stop(sctx))
 	}()
 
-	// validate -> score-fraud -> swarm of checks -> make-receipt. Every
-	// edge is checked by the compiler: the swarm is a Flow[Order, []Check],
-	// and make-receipt takes a []Check. At most two checks run at once,
-	// and one failed check fails the swarm (by default failures are
-	// tolerated and left out of the results).
-	checks := flow.Swarm(
-		s.quotePrice,
-		s.checkAddress,
-		flow.Bind(s.reserveStock, "BER-1"), // a Flow[Order, Check] now
-		s.shipping,
-	).WithConfig(flow.SwarmConfig{MaxConcurrency: 2, StopAfterNFailures: 1})
-	pipeline := flow.Then(flow.Then(flow.Then(s.validate, s.scoreFraud), checks), s.makeReceipt)
-	pipeline = flow.OnError(flow.OnSuccess(pipeline, s.emailReceipt), s.alertOps)
+	pipeline := s.pipeline()
 
 	out.printf("mageflow quickstart: an order pipeline on the in-memory backend, state in %s\n", where)
 	out.printf("pipeline: validate -> score-fraud -> [quote-price, check-address, reserve-stock@BER-1,")

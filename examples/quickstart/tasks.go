@@ -125,6 +125,22 @@ func newShop(out *printer) *shop {
 	return s
 }
 
+// pipeline is validate -> score-fraud -> swarm of checks -> make-receipt,
+// with a success and an error callback. Every edge is checked by the
+// compiler: the swarm is a Flow[Order, []Check], and make-receipt takes a
+// []Check. At most two checks run at once, and one failed check fails the
+// swarm (by default failures are tolerated and left out of the results).
+func (s *shop) pipeline() flow.Flow[Order, Receipt] {
+	checks := flow.Swarm(
+		s.quotePrice,
+		s.checkAddress,
+		flow.Bind(s.reserveStock, "BER-1"), // a Flow[Order, Check] now
+		s.shipping,
+	).WithConfig(flow.SwarmConfig{MaxConcurrency: 2, StopAfterNFailures: 1})
+	pipeline := flow.Then(flow.Then(flow.Then(s.validate, s.scoreFraud), checks), s.makeReceipt)
+	return flow.OnError(flow.OnSuccess(pipeline, s.emailReceipt), s.alertOps)
+}
+
 // tasks returns every task, for registration with the client.
 func (s *shop) tasks() []task.Registrable {
 	return []task.Registrable{s.validate, s.scoreFraud, s.quotePrice, s.checkAddress,
