@@ -86,8 +86,7 @@ func run(ctx context.Context, w io.Writer, redisURL string) (err error) {
 		err = errors.Join(err, stop(sctx))
 	}()
 
-	checks := flow.Swarm(t.price, t.stock, t.address).WithConfig(flow.SwarmConfig{MaxConcurrency: 2})
-	pipeline := flow.OnError(flow.OnSuccess(flow.Then(flow.Then(t.validate, checks), t.receipt), t.email), t.alert)
+	pipeline := t.pipeline()
 
 	for _, o := range []Order{{ID: "A-1001", Items: 3, Cents: 8640}, {ID: "B-2002", Items: 0}} {
 		start := time.Now()

@@ -76,6 +76,13 @@ func newTasks(w io.Writer) *tasks {
 	return t
 }
 
+// pipeline validates an order, runs three checks (two at a time), makes a
+// receipt, and calls back on success or error.
+func (t *tasks) pipeline() flow.Flow[Order, string] {
+	checks := flow.Swarm(t.price, t.stock, t.address).WithConfig(flow.SwarmConfig{MaxConcurrency: 2})
+	return flow.OnError(flow.OnSuccess(flow.Then(flow.Then(t.validate, checks), t.receipt), t.email), t.alert)
+}
+
 func (t *tasks) all() []task.Registrable {
 	return []task.Registrable{t.validate, t.price, t.stock, t.address, t.receipt, t.email, t.alert}
 }
