@@ -9,7 +9,10 @@ import (
 
 // SwarmConfig limits a swarm. Zero values mean the defaults:
 // MaxConcurrency 30, no failure limit (failed items are tolerated), no cap
-// on items.
+// on items. When StopAfterNFailures items have failed, the swarm fails: its
+// items not started never start, and the items still running are stopped
+// (their records end Canceled and their tasks' contexts are canceled), so
+// a failed swarm holds no slot of an enclosing swarm.
 type SwarmConfig = sig.SwarmConfig
 
 // SwarmFlow is a swarm: items that each receive the swarm's input and run

@@ -87,8 +87,8 @@ type Record struct {
 type SwarmConfig struct {
 	// MaxConcurrency is how many items run at once.
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
-	// StopAfterNFailures fails the swarm when that many items failed; zero
-	// tolerates every failure.
+	// StopAfterNFailures fails the swarm when that many items failed, and
+	// stops the items still running; zero tolerates every failure.
 	StopAfterNFailures int `json:"stop_after_n_failures,omitempty"`
 	// MaxItems caps the number of items; the swarm closes when it is
 	// reached. Zero means no cap.

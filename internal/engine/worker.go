@@ -131,6 +131,13 @@ func errorInfo(ctx context.Context, name string, err error, attempt int) sig.Err
 // send hands eff's dispatches to the backend, cancels its runs, and
 // acknowledges what was sent.
 func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
+	// Stop first, then start: a swarm that stops its items frees their
+	// slots only once their runs were told to stop.
+	for _, run := range eff.Cancels {
+		if err := e.backend.Cancel(ctx, run); err != nil {
+			e.log.Warn("mageflow: cancel run", slog.String("run", run), slog.String("error", err.Error()))
+		}
+	}
 	keys := make([]string, 0, len(eff.Dispatches))
 	var sendErr error
 	ds := make([]backend.Dispatch, len(eff.Dispatches))
@@ -158,11 +165,6 @@ func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
 				break
 			}
 			keys = append(keys, d.Key)
-		}
-	}
-	for _, run := range eff.Cancels {
-		if err := e.backend.Cancel(ctx, run); err != nil {
-			e.log.Warn("mageflow: cancel run", slog.String("run", run), slog.String("error", err.Error()))
 		}
 	}
 	if len(keys) > 0 {

@@ -67,6 +67,7 @@ func cases() []testCase {
 		{"SwarmDefaultConcurrencyIs30", testSwarmDefaultConcurrencyIs30},
 		{"SwarmToleratesFailuresByDefault", testSwarmToleratesFailuresByDefault},
 		{"SwarmStopsAfterNFailures", testSwarmStopsAfterNFailures},
+		{"SwarmStopCancelsRunningItems", testSwarmStopCancelsRunningItems},
 		{"SwarmConcurrentCompletionsExactlyOnce", testSwarmConcurrentCompletionsExactlyOnce},
 		{"SignSwarmGrowsWhileRunning", testSignSwarmGrowsWhileRunning},
 		{"SignSwarmMaxItemsClosesIt", testSignSwarmMaxItemsClosesIt},

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -175,6 +176,54 @@ func testSwarmStopsAfterNFailures(t *testing.T, h Harness) {
 	e.WaitEnded(t, run.ID())
 	if rec.Count("fail") != 2 || rec.Count("never") != 0 || rec.Count("alert") != 1 {
 		t.Fatalf("calls %v; want 2 failures, no pending item started, one alert", rec.Calls())
+	}
+}
+
+// A swarm that fails at its limit stops the items still running: their
+// tasks' contexts are canceled, their records end Canceled, and a nested
+// item's later steps never run.
+func testSwarmStopCancelsRunningItems(t *testing.T, h Harness) {
+	t.Parallel()
+	rec := NewRecorder()
+	running := make(chan struct{})
+	fail := task.New("fail", func(ctx context.Context, n int) (int, error) {
+		<-running // fail once the other item runs
+		return 0, task.NonRetryable(errors.New("no"))
+	})
+	hang := task.New("hang", func(ctx context.Context, n int) (int, error) {
+		rec.Add("hang")
+		close(running)
+		<-ctx.Done() // until the swarm stops it
+		rec.Add("stopped")
+		return n, ctx.Err()
+	})
+	after := task.New("after", func(ctx context.Context, n int) (int, error) {
+		rec.Add("after")
+		return n, nil
+	})
+	e := h.setup(t, fail, hang, after)
+	ctx := testCtx(t)
+	s := flow.Swarm(fail, flow.Then(hang, after)).WithConfig(flow.SwarmConfig{StopAfterNFailures: 1})
+	run, err := flow.Start(ctx, e.Client, s, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = run.Wait(ctx)
+	var fe *flow.FailedError
+	if !errors.As(err, &fe) || fe.Info.Kind != "swarm" {
+		t.Fatalf("Wait error %v, want a swarm failure", err)
+	}
+	e.WaitEnded(t, run.ID())
+	Eventually(t, "the running item's task to see its context canceled", func() bool { return rec.Count("stopped") == 1 })
+	item := sig.ChildID(run.ID(), 1)
+	for _, id := range []string{item, sig.ChildID(item, 0), sig.ChildID(item, 1)} {
+		r, err := e.Store.Get(ctx, id)
+		if err != nil || r.Status != sig.Canceled {
+			t.Errorf("record %s: %v %v; want canceled", id, r, err)
+		}
+	}
+	if rec.Count("hang") != 1 || rec.Count("after") != 0 {
+		t.Fatalf("calls %v; want hang once, after never", rec.Calls())
 	}
 }
 

@@ -28,7 +28,7 @@ func concurrencyCases() []testCase {
 		},
 		{
 			Name: "ConcurrentSwarmFailures",
-			Rule: "When items of a swarm fail at once past StopAfterNFailures, the swarm fails exactly once: one dispatch of its error callback, none of its success callback, and every failure counted.",
+			Rule: "When items of a swarm fail at once past StopAfterNFailures, the swarm fails exactly once: one dispatch of its error callback, none of its success callback; the failures up to the limit are counted, and the other items, stopped with the swarm, refuse their late results with ErrCanceled.",
 			Test: testConcurrentSwarmFailures,
 		},
 		{
@@ -160,36 +160,47 @@ func testConcurrentSwarmFailures(t *testing.T, e *env) {
 	if len(ds) != n {
 		t.Fatalf("start dispatched %d items, want %d", len(ds), n)
 	}
+	runs := make([]string, n)
+	for i, d := range ds {
+		runs[i] = e.claim(d.Target)
+	}
 	var mu sync.Mutex
 	var followed []sig.Dispatch
+	var failed, refused int
+	var cancels []string
 	parallel(n, func(i int) {
 		d := ds[i]
-		run := "run-" + d.Target
-		c, err := e.s.Claim(e.ctx, d.Target, run)
-		if err != nil || c.Outcome != storage.Claimed {
-			t.Errorf("Claim(%s): %v %v, want claimed", d.Target, c.Outcome, err)
+		eff, err := e.s.Fail(e.ctx, d.Target, runs[i], boom(taskFail))
+		if errors.Is(err, storage.ErrCanceled) {
+			mu.Lock()
+			refused++
+			mu.Unlock()
 			return
 		}
-		eff, err := e.s.Fail(e.ctx, d.Target, run, boom(taskFail))
 		if err != nil {
 			t.Errorf("Fail(%s): %v", d.Target, err)
 			return
 		}
 		got := e.take(eff, d.Target)
 		mu.Lock()
+		failed++
 		followed = append(followed, got...)
+		cancels = append(cancels, eff.Cancels...)
 		mu.Unlock()
 	})
 	if t.Failed() {
 		t.FailNow()
+	}
+	if failed != limit || refused != n-limit || len(cancels) != n-limit {
+		t.Errorf("%d failures taken, %d refused, %d runs canceled; want %d, %d, %d", failed, refused, len(cancels), limit, n-limit, n-limit)
 	}
 	only(t, "the failures together", followed, eb, 1)
 	rec := e.status(g.root, sig.Failed)
 	if rec.Error == nil || rec.Error.Kind != sig.ErrorSwarm {
 		t.Errorf("swarm Error = %+v, want Kind swarm", rec.Error)
 	}
-	if rec.Swarm.Failed != n || rec.Swarm.Running != 0 || rec.Swarm.Done != 0 {
-		t.Errorf("swarm accounting %+v, want Failed %d Running 0 Done 0", *rec.Swarm, n)
+	if rec.Swarm.Failed != limit || rec.Swarm.Running != 0 || rec.Swarm.Done != 0 {
+		t.Errorf("swarm accounting %+v, want Failed %d Running 0 Done 0", *rec.Swarm, limit)
 	}
 	e.never(sig.SuccessID(g.root, 0))
 	e.drain(followed)

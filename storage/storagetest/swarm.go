@@ -43,8 +43,13 @@ func swarmCases() []testCase {
 		},
 		{
 			Name: "SwarmStopAfterNFailures",
-			Rule: "A swarm fails once, with Kind swarm, when StopAfterNFailures items failed: its error callbacks fire once, items not started never start, items that end later are only counted, and the graph ends only when its error callback ended.",
+			Rule: "A swarm fails once, with Kind swarm, when StopAfterNFailures items failed: its error callbacks fire once, items not started never start, items started and not ended are stopped (Canceled, their running tasks' runs in Cancels, their late results refused with ErrCanceled), and the graph ends only when its error callback ended.",
 			Test: testSwarmStopAfterNFailures,
+		},
+		{
+			Name: "SwarmStopCancelsNestedItems",
+			Rule: "A swarm stopped at its failure limit stops the whole subtree of each unfinished item: a chain item's running step is canceled (its run in Cancels), its later steps and its callbacks never run.",
+			Test: testSwarmStopCancelsNestedItems,
 		},
 		{
 			Name: "SwarmOpenWaitsForClose",
@@ -252,9 +257,19 @@ func testSwarmStopAfterNFailures(t *testing.T, e *env) {
 	if !sameSet(targets(ds), []string{item(0), item(1), item(2)}) {
 		t.Fatalf("start dispatched %v, want items 0-2", targets(ds))
 	}
+	run2 := e.claim(item(2)) // item 2 runs while the swarm fails
 	only(t, "the first failure", e.exec(e.once(item(0))), item(3), 1)
 	e.status(g.root, sig.Active)
-	d := only(t, "the second failure", e.exec(e.once(item(1))), eb, 1)
+
+	run1 := e.claim(item(1))
+	eff, err := e.s.Fail(e.ctx, item(1), run1, sig.ErrorInfo{Task: taskFail, Message: "boom", Attempts: 1, Kind: sig.ErrorTask})
+	if err != nil {
+		t.Fatalf("Fail of the second item: %v", err)
+	}
+	if !sameSet(eff.Cancels, []string{run2}) {
+		t.Errorf("Cancels of the failure that stops the swarm = %v, want the running item's run [%s]", eff.Cancels, run2)
+	}
+	d := only(t, "the second failure", e.take(eff, item(1)), eb, 1)
 
 	rec := e.status(g.root, sig.Failed)
 	if rec.Error == nil || rec.Error.Kind != sig.ErrorSwarm || rec.Error.Message == "" {
@@ -263,11 +278,15 @@ func testSwarmStopAfterNFailures(t *testing.T, e *env) {
 	if rec.Error != nil {
 		expectFailure(t, "error callback", d.Payload, `1`, *rec.Error)
 	}
-	none(t, "an item done after the swarm failed", e.exec(e.once(item(2))))
-	none(t, "an item failed after the swarm failed", e.exec(e.once(item(3))))
+	// Item 2 was running and item 3 dispatched: both are stopped.
+	e.status(item(2), sig.Canceled)
+	e.status(item(3), sig.Canceled)
+	_, err = e.s.Complete(e.ctx, item(2), run2, []byte(`1`))
+	expectErr(t, "Complete of an item stopped with its swarm", err, storage.ErrCanceled)
+	e.claimOutcome(item(3), e.newRun(), storage.Dropped)
 	rec = e.status(g.root, sig.Failed)
-	if rec.Swarm.Done != 1 || rec.Swarm.Failed != 3 || rec.Swarm.Running != 0 {
-		t.Errorf("swarm accounting %+v, want Done 1 Failed 3 Running 0", *rec.Swarm)
+	if rec.Swarm.Done != 0 || rec.Swarm.Failed != 2 || rec.Swarm.Running != 0 {
+		t.Errorf("swarm accounting %+v, want Done 0 Failed 2 Running 0", *rec.Swarm)
 	}
 	for _, i := range []int{4, 5} {
 		if r := e.status(item(i), sig.Pending); r.Entered || r.Gen != 0 {
@@ -288,6 +307,39 @@ func testSwarmStopAfterNFailures(t *testing.T, e *env) {
 	for _, id := range g.ids() {
 		rec := e.get(id)
 		expectExpiry(t, rec, defaultDoneTTL, before, after)
+	}
+	if root := e.get(g.root); !root.Finished || root.Live != 0 {
+		t.Errorf("root Finished %v Live %d, want finished with nothing live", root.Finished, root.Live)
+	}
+}
+
+func testSwarmStopCancelsNestedItems(t *testing.T, e *env) {
+	inner := chain(task(taskInc), task(taskInc)).success(task(taskEcho)).failure(task(taskEcho))
+	g := e.graph(swarm(sig.SwarmConfig{StopAfterNFailures: 1}, task(taskFail), inner).failure(task(taskEcho)))
+	item1 := sig.ChildID(g.root, 1)
+	step0, step1 := sig.ChildID(item1, 0), sig.ChildID(item1, 1)
+
+	e.start(g, `1`)
+	run := e.claim(step0)
+	run0 := e.claim(sig.ChildID(g.root, 0))
+	eff, err := e.s.Fail(e.ctx, sig.ChildID(g.root, 0), run0, sig.ErrorInfo{Task: taskFail, Message: "boom", Attempts: 1, Kind: sig.ErrorTask})
+	if err != nil {
+		t.Fatalf("Fail: %v", err)
+	}
+	if !sameSet(eff.Cancels, []string{run}) {
+		t.Errorf("Cancels = %v, want the running step's run [%s]", eff.Cancels, run)
+	}
+	cb := only(t, "the failure", e.take(eff, sig.ChildID(g.root, 0)), sig.ErrorID(g.root, 0), 1)
+	e.status(g.root, sig.Failed)
+	for _, id := range []string{item1, step0, step1, sig.SuccessID(item1, 0), sig.ErrorID(item1, 0)} {
+		e.status(id, sig.Canceled)
+	}
+	_, err = e.s.Complete(e.ctx, step0, run, []byte(`2`))
+	expectErr(t, "Complete of a step stopped with its swarm", err, storage.ErrCanceled)
+	e.drain([]sig.Dispatch{cb})
+	e.never(step1, sig.SuccessID(item1, 0), sig.ErrorID(item1, 0))
+	if root := e.get(g.root); !root.Finished || root.Live != 0 {
+		t.Errorf("root Finished %v Live %d, want finished with nothing live", root.Finished, root.Live)
 	}
 }
 
@@ -348,7 +400,9 @@ func testCloseSwarmRules(t *testing.T, e *env) {
 	e.status(failed.root, sig.Failed)
 	_, err = e.s.CloseSwarm(e.ctx, failed.root)
 	expectErr(t, "CloseSwarm of a failed swarm", err, storage.ErrState)
-	e.exec(e.once(sig.ChildID(failed.root, 1)))
+	// The item dispatched before the failure was stopped with the swarm.
+	e.once(sig.ChildID(failed.root, 1))
+	e.claimOutcome(sig.ChildID(failed.root, 1), e.newRun(), storage.Dropped)
 
 	tk := e.graph(task(taskInc))
 	e.start(tk, `1`)

@@ -240,6 +240,9 @@ func (m *machine) settle(s *sig.Record) error {
 		info.Message = fmt.Sprintf("swarm stopped at its limit of %d failed items; last: %s", lim, info.Message)
 		info.Kind = sig.ErrorSwarm
 		info.Stack = ""
+		if err := m.stopItems(s); err != nil {
+			return err
+		}
 		return m.fail(s, info)
 	}
 	conc := st.Config.MaxConcurrency
@@ -269,6 +272,56 @@ func (m *machine) settle(s *sig.Record) error {
 			}
 		}
 		return m.complete(s, ListPayload(results))
+	}
+	return nil
+}
+
+// stopItems stops the items of swarm s that started and have not ended,
+// when s fails at its failure limit: a failed swarm runs nothing more.
+func (m *machine) stopItems(s *sig.Record) error {
+	for i := 0; i < s.Swarm.Next; i++ {
+		item, err := m.get(sig.ChildID(s.ID, i))
+		if err != nil {
+			return err
+		}
+		if item.Status.Terminal() {
+			continue
+		}
+		if err := m.stop(item); err != nil {
+			return err
+		}
+		s.Swarm.Running--
+	}
+	return nil
+}
+
+// stop cancels x and whatever under it has not ended (steps, items,
+// callbacks), and returns the runs of its running tasks in the effects'
+// cancels. No callback of a stopped node fires, and no parent hears of it.
+func (m *machine) stop(x *sig.Record) error {
+	if !x.Status.Terminal() {
+		if x.Kind == sig.KindTask && x.RunID != "" && (x.Status == sig.Active || x.LastStatus == sig.Active) {
+			m.cancels = append(m.cancels, x.RunID)
+		}
+		x.LastStatus, x.Status = x.Status, sig.Canceled
+		x.Held = false
+		if err := m.end(x); err != nil {
+			return err
+		}
+	}
+	for _, ids := range [...]struct {
+		n  int
+		id func(string, int) string
+	}{{x.Children, sig.ChildID}, {x.OnSuccess, sig.SuccessID}, {x.OnError, sig.ErrorID}} {
+		for i := 0; i < ids.n; i++ {
+			c, err := m.get(ids.id(x.ID, i))
+			if err != nil {
+				return err
+			}
+			if err := m.stop(c); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -129,6 +129,44 @@ local function endNode(x)
   end
 end
 
+-- stopNode cancels x and whatever under it has not ended (steps, items,
+-- callbacks), adding the runs of its running tasks to cancels. No callback
+-- of a stopped node fires, and no parent hears of it.
+local function stopNode(x)
+  if not terminal(x.s) then
+    if x.k == 'task' and x.run and (x.s == 'active' or x.ls == 'active') then
+      cancels[#cancels + 1] = x.run
+    end
+    x.ls, x.s = x.s, 'canceled'
+    x.h = nil
+    endNode(x)
+  end
+  local id = idof[x]
+  for i = 0, (x.c or 0) - 1 do
+    stopNode(get(childID(id, i)))
+  end
+  for i = 0, (x.os or 0) - 1 do
+    stopNode(get(successID(id, i)))
+  end
+  for i = 0, (x.oe or 0) - 1 do
+    stopNode(get(errorID(id, i)))
+  end
+end
+
+-- stopItems stops the items of swarm s that started and have not ended,
+-- when s fails at its failure limit.
+local function stopItems(s)
+  local st = s.sw
+  local id = idof[s]
+  for i = 0, (st.nx or 0) - 1 do
+    local item = get(childID(id, i))
+    if not terminal(item.s) then
+      stopNode(item)
+      st.rn = (st.rn or 0) - 1
+    end
+  end
+end
+
 enter = function(x, v)
   if terminal(x.s) or x.en then
     return
@@ -247,6 +285,7 @@ settle = function(s)
     e.m = string.format('swarm stopped at its limit of %d failed items; last: %s', lim, e.m or '')
     e.k = 'swarm'
     e.st = nil
+    stopItems(s)
     failNode(s, e)
     return
   end
