@@ -85,7 +85,9 @@ func (s TaskSpec) Check(h Handler) error {
 // MaxAttempts is Retries+1.
 func (s TaskSpec) MaxAttempts() int { return s.Retries + 1 }
 
-// Delivery is one attempt of a run, given to a [Handler].
+// Delivery is one attempt of a run, given to a [Handler]. Its Payload and
+// Meta belong to the backend: a handler reads them and does not change
+// them.
 type Delivery struct {
 	Task    string
 	Payload []byte
@@ -103,7 +105,9 @@ type Delivery struct {
 // while attempts remain, unless the error is marked [Final].
 type Handler func(ctx context.Context, d Delivery) error
 
-// Dispatch asks for one run of a task.
+// Dispatch asks for one run of a task. A backend may keep Payload and
+// Meta without copying them: the caller does not change them after
+// Backend.Dispatch.
 type Dispatch struct {
 	Task    string
 	Payload []byte

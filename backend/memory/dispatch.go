@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"fmt"
-	"maps"
 	"strconv"
 
 	"github.com/mageflow-go/mageflow/backend"
@@ -56,8 +55,8 @@ func (b *Backend) newRun(t task, d backend.Dispatch) *run {
 		id:      "mem-" + strconv.FormatUint(b.seq, 10),
 		spec:    t.spec,
 		handler: t.handler,
-		payload: append([]byte(nil), d.Payload...),
-		meta:    maps.Clone(d.Meta),
+		payload: d.Payload,
+		meta:    d.Meta,
 		attempt: 1,
 	}
 	b.runs[r.id] = r

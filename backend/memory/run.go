@@ -1,9 +1,7 @@
 package memory
 
 import (
-	"bytes"
 	"context"
-	"maps"
 	"time"
 
 	"github.com/mageflow-go/mageflow/backend"
@@ -35,12 +33,12 @@ type run struct {
 }
 
 // delivery returns the current attempt as handed to the handler. Payload and
-// metadata are copies, so concurrent deliveries never share them.
+// metadata are the dispatch's own: handlers only read them.
 func (r *run) delivery() backend.Delivery {
 	return backend.Delivery{
 		Task:        r.spec.Name,
-		Payload:     bytes.Clone(r.payload),
-		Meta:        maps.Clone(r.meta),
+		Payload:     r.payload,
+		Meta:        r.meta,
 		RunID:       r.id,
 		Attempt:     r.attempt,
 		MaxAttempts: r.spec.MaxAttempts(),
@@ -50,9 +48,10 @@ func (r *run) delivery() backend.Delivery {
 // logAttrs are the structured fields that identify the run in logs.
 func (r *run) logAttrs() []any { return logAttrs(r.spec.Name, r.id, r.attempt, r.meta) }
 
-// attempt is one delivery of a run, carried on the handler's context so that
+// attempt is one delivery of a run. It is the handler's context, so that
 // Dispatch knows which delivery it is called from.
 type attempt struct {
+	context.Context
 	b   *Backend // the Backend that made the delivery
 	run *run
 	// crashed is set when a CrashBeforeDispatch fault blocked one of this
@@ -61,6 +60,14 @@ type attempt struct {
 }
 
 type attemptKey struct{}
+
+// Value returns the attempt itself for attemptKey.
+func (a *attempt) Value(key any) any {
+	if key == (attemptKey{}) {
+		return a
+	}
+	return a.Context.Value(key)
+}
 
 // attemptFrom returns the delivery of b whose handler ctx (or a context
 // derived from it) is ctx, or nil.

@@ -44,12 +44,11 @@ func (b *Backend) next() (context.Context, *attempt, backend.Delivery, bool) {
 		} else {
 			ctx, r.cancel = context.WithCancel(b.base)
 		}
-		a := &attempt{b: b, run: r}
-		ctx = context.WithValue(ctx, attemptKey{}, a)
+		a := &attempt{Context: ctx, b: b, run: r}
 		r.state = runRunning
 		b.running++
 		b.stats.Delivered++
-		return ctx, a, r.delivery(), true
+		return a, a, r.delivery(), true
 	}
 }
 
@@ -78,10 +77,10 @@ func (b *Backend) finish(a *attempt, err error) {
 	r.cancel()
 	r.cancel = nil
 	b.running--
-	attrs := r.logAttrs()
 	var (
 		level = slog.LevelDebug
 		msg   string
+		attrs []any
 	)
 	switch {
 	case r.state == runEnded:
@@ -97,14 +96,19 @@ func (b *Backend) finish(a *attempt, err error) {
 		b.end(r)
 	case !backend.IsFinal(err) && r.attempt < r.spec.MaxAttempts():
 		delay := r.spec.Backoff.Delay(r.attempt)
-		msg, attrs = "retrying", append(attrs, "err", err, "delay", delay)
+		msg, attrs = "retrying", []any{"err", err, "delay", delay}
 		b.stats.Retried++
 		r.attempt++
 		b.retry(r, delay)
 	default:
-		level, msg, attrs = slog.LevelWarn, "run failed", append(attrs, "err", err)
+		level, msg, attrs = slog.LevelWarn, "run failed", []any{"err", err}
 		b.stats.Failed++
 		b.end(r)
+	}
+	if msg != "" && b.log.Enabled(context.Background(), level) {
+		attrs = append(r.logAttrs(), attrs...)
+	} else {
+		msg = ""
 	}
 	b.mu.Unlock()
 	if msg != "" {

@@ -32,9 +32,9 @@ func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, 
 func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 	return func(ctx context.Context, d backend.Delivery) error {
 		id := d.Meta[backend.MetaRecord]
-		log := e.log.With(slog.String("task", def.Name()), slog.String("record", id), slog.String("run", d.RunID), slog.Int("attempt", d.Attempt))
+		log := &deliveryLog{base: e.log, task: def.Name(), record: id, d: &d}
 		if !sig.ValidID(id) {
-			log.Error("mageflow: delivery without a record id")
+			log.get().Error("mageflow: delivery without a record id")
 			return backend.Final(fmt.Errorf("mageflow: task %s: delivery without a record id", def.Name()))
 		}
 		// Store calls go on when the task's context ends (timeout,
@@ -48,7 +48,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 			return err
 		})
 		if errors.Is(err, storage.ErrNotFound) {
-			log.Warn("mageflow: record of delivered task not found (expired?); dropped")
+			log.get().Warn("mageflow: record of delivered task not found (expired?); dropped")
 			return nil
 		}
 		if err != nil {
@@ -57,10 +57,10 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		switch cl.Outcome {
 		case storage.Claimed:
 		case storage.Ended:
-			log.Debug("mageflow: redelivered ended task; re-sending its outbox", slog.Int("pending", len(cl.Record.Outbox)))
+			log.get().Debug("mageflow: redelivered ended task; re-sending its outbox", slog.Int("pending", len(cl.Record.Outbox)))
 			return e.send(sctx, storage.Effects{Source: id, Dispatches: cl.Record.Outbox})
 		default:
-			log.Debug("mageflow: delivery not run", slog.String("outcome", cl.Outcome.String()))
+			log.get().Debug("mageflow: delivery not run", slog.String("outcome", cl.Outcome.String()))
 			return nil
 		}
 
@@ -80,11 +80,11 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 
 		final := task.IsNonRetryable(runErr) || d.Attempt >= d.MaxAttempts
 		if !final {
-			log.Debug("mageflow: attempt failed; the backend retries", slog.String("error", runErr.Error()))
+			log.get().Debug("mageflow: attempt failed; the backend retries", slog.String("error", runErr.Error()))
 			return runErr
 		}
 		ei := errorInfo(ctx, def.Name(), runErr, d.Attempt)
-		log.Info("mageflow: task failed", slog.String("error", ei.Message), slog.String("kind", string(ei.Kind)))
+		log.get().Info("mageflow: task failed", slog.String("error", ei.Message), slog.String("kind", string(ei.Kind)))
 		var eff storage.Effects
 		err = e.retry(sctx, "fail", func() (err error) {
 			eff, err = e.store.Fail(sctx, id, d.RunID, ei)
@@ -102,10 +102,26 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 	}
 }
 
+// deliveryLog is the logger of one delivery, with the delivery's fields,
+// made only when something is logged.
+type deliveryLog struct {
+	base         *slog.Logger
+	task, record string
+	d            *backend.Delivery
+	l            *slog.Logger
+}
+
+func (l *deliveryLog) get() *slog.Logger {
+	if l.l == nil {
+		l.l = l.base.With(slog.String("task", l.task), slog.String("record", l.record), slog.String("run", l.d.RunID), slog.Int("attempt", l.d.Attempt))
+	}
+	return l.l
+}
+
 // ignoreEnded turns the errors of a task that ended elsewhere into nil.
-func (e *Engine) ignoreEnded(log *slog.Logger, what, id string, err error) error {
+func (e *Engine) ignoreEnded(log *deliveryLog, what, id string, err error) error {
 	if errors.Is(err, storage.ErrCanceled) || errors.Is(err, storage.ErrNotOwner) || errors.Is(err, storage.ErrNotFound) {
-		log.Debug("mageflow: result dropped", slog.String("op", what), slog.String("reason", err.Error()))
+		log.get().Debug("mageflow: result dropped", slog.String("op", what), slog.String("reason", err.Error()))
 		return nil
 	}
 	return fmt.Errorf("mageflow: %s %s: %w", what, id, err)

@@ -23,6 +23,7 @@ type Store struct {
 	graphs  map[string]*graph
 	waiters map[string][]chan struct{}
 	ops     int
+	tx      tx // reused by every transition, under mu
 }
 
 var (
@@ -66,8 +67,10 @@ func (s *Store) run(ctx context.Context, what, id string, fn func(transition.Tx)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := &tx{s: s, now: s.now(), work: make(map[string]*sig.Record)}
+	t := &s.tx
+	t.reset(s, s.now())
 	if err := fn(t); err != nil {
+		t.rollback()
 		return fmt.Errorf("storage/memory: %s %s: %w", what, id, err)
 	}
 	t.commit()
@@ -104,6 +107,9 @@ func (s *Store) StartGraph(ctx context.Context, root string, input []byte) (eff 
 func (s *Store) Claim(ctx context.Context, id, runID string) (c storage.Claim, err error) {
 	err = s.run(ctx, "claim", id, func(t transition.Tx) (err error) {
 		c, err = transition.Claim(t, id, runID)
+		if err == nil {
+			c.Record = c.Record.Clone() // the stored record changes with later transitions
+		}
 		return err
 	})
 	return c, err

@@ -8,15 +8,52 @@ import (
 	"github.com/mageflow-go/mageflow/storage"
 )
 
-// tx is a transition's view of the store: working copies written back on
-// commit. s.mu is held for its whole life.
+// tx is a transition's view of the store. Transitions change the stored
+// records in place; tx keeps a copy of each record as it was before, and
+// puts the copies back when the transition fails. s.mu is held for its
+// whole life. One tx is reused by every transition of a store, so that a
+// transition allocates nothing for its bookkeeping.
 type tx struct {
 	s       *Store
 	now     time.Time
-	work    map[string]*sig.Record
-	order   []string
-	added   []string
-	expires map[string]time.Time
+	work    map[string]*sig.Record // records of this transition, by id
+	undo    []undo
+	added   []*sig.Record
+	expires []expiry
+}
+
+// undo is a record as it was before the transition changed it.
+type undo struct {
+	live  *sig.Record
+	saved sig.Record
+	// swarm is *saved.Swarm, which transitions change in place.
+	swarm sig.SwarmState
+}
+
+// expiry is a graph's new expiry time, set by a transition.
+type expiry struct {
+	root string
+	at   time.Time
+}
+
+// maxKept is the most entries whose buffers a tx keeps for the next
+// transition; larger ones are dropped, as clearing them would cost every
+// later transition.
+const maxKept = 64
+
+// reset readies t for a new transition.
+func (t *tx) reset(s *Store, now time.Time) {
+	t.s, t.now = s, now
+	if t.work == nil || len(t.work) > maxKept {
+		t.work = make(map[string]*sig.Record, 8)
+	} else {
+		clear(t.work)
+	}
+	if cap(t.undo) > maxKept {
+		t.undo = nil
+	}
+	clear(t.undo) // drop references to records
+	t.undo, t.added, t.expires = t.undo[:0], t.added[:0], t.expires[:0]
 }
 
 func (t *tx) Now() time.Time { return t.now }
@@ -29,10 +66,23 @@ func (t *tx) Get(id string) (*sig.Record, error) {
 	if r == nil {
 		return nil, fmt.Errorf("record %s: %w", id, storage.ErrNotFound)
 	}
-	c := r.Clone()
-	t.work[id] = c
-	t.order = append(t.order, id)
-	return c, nil
+	u := undo{live: r, saved: *r}
+	if r.Swarm != nil {
+		u.swarm = *r.Swarm
+	}
+	t.undo = append(t.undo, u)
+	t.work[id] = r
+	return r, nil
+}
+
+func (t *tx) Read(id string) (*sig.Record, error) {
+	if r, ok := t.work[id]; ok {
+		return r, nil
+	}
+	if r := t.s.live(id, t.now); r != nil {
+		return r, nil
+	}
+	return nil, fmt.Errorf("record %s: %w", id, storage.ErrNotFound)
 }
 
 func (t *tx) Insert(r *sig.Record) error {
@@ -40,8 +90,7 @@ func (t *tx) Insert(r *sig.Record) error {
 		return fmt.Errorf("record %s: %w", r.ID, storage.ErrExists)
 	}
 	t.work[r.ID] = r
-	t.order = append(t.order, r.ID)
-	t.added = append(t.added, r.ID)
+	t.added = append(t.added, r)
 	return nil
 }
 
@@ -53,10 +102,13 @@ func (t *tx) Exists(id string) (bool, error) {
 }
 
 func (t *tx) Expire(root string, at time.Time) {
-	if t.expires == nil {
-		t.expires = make(map[string]time.Time, 1)
+	for i := range t.expires {
+		if t.expires[i].root == root {
+			t.expires[i].at = at
+			return
+		}
 	}
-	t.expires[root] = at
+	t.expires = append(t.expires, expiry{root, at})
 }
 
 func (t *tx) IDs(root string) ([]string, error) {
@@ -64,21 +116,33 @@ func (t *tx) IDs(root string) ([]string, error) {
 	if g := t.s.graphs[root]; g != nil && t.now.Before(g.expires) {
 		ids = append(ids, g.ids...)
 	}
-	for _, id := range t.added {
-		if sig.RootOf(id) == root {
-			ids = append(ids, id)
+	for _, r := range t.added {
+		if sig.RootOf(r.ID) == root {
+			ids = append(ids, r.ID)
 		}
 	}
 	return ids, nil
 }
 
-// commit writes the working copies back and wakes waiters of records that
-// ended.
+// rollback puts the records the failed transition changed back as they
+// were.
+func (t *tx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		u := &t.undo[i]
+		*u.live = u.saved
+		if u.live.Swarm != nil {
+			*u.live.Swarm = u.swarm
+		}
+	}
+}
+
+// commit stores the added records, sets expiries and wakes the waiters of
+// records that ended.
 func (t *tx) commit() {
 	s := t.s
 	fresh := map[string]bool{}
-	for _, id := range t.added {
-		root := sig.RootOf(id)
+	for _, r := range t.added {
+		root := sig.RootOf(r.ID)
 		g := s.graphs[root]
 		if !fresh[root] && (g == nil || !t.now.Before(g.expires)) {
 			fresh[root] = true
@@ -91,16 +155,18 @@ func (t *tx) commit() {
 			g = &graph{}
 			s.graphs[root] = g
 		}
-		g.ids = append(g.ids, id)
+		g.ids = append(g.ids, r.ID)
+		s.recs[r.ID] = r
 	}
-	for root, at := range t.expires {
-		if g := s.graphs[root]; g != nil {
-			g.expires = at
+	for _, e := range t.expires {
+		if g := s.graphs[e.root]; g != nil {
+			g.expires = e.at
 		}
 	}
-	for _, id := range t.order {
-		r := t.work[id]
-		s.recs[id] = r
+	if len(s.waiters) == 0 {
+		return
+	}
+	for id, r := range t.work {
 		if ws := s.waiters[id]; len(ws) > 0 && r.Status.Terminal() {
 			for _, ch := range ws {
 				close(ch)

@@ -75,8 +75,7 @@ func (m *machine) insert(recs []*sig.Record, known map[string]bool) error {
 		if err := m.tx.Insert(r); err != nil {
 			return err
 		}
-		m.seen[r.ID] = true
-		m.touched = append(m.touched, r)
+		r.UpdatedAt = m.now
 		if r.Role == sig.RoleRoot {
 			m.root = r
 		}

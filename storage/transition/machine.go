@@ -15,26 +15,21 @@ type machine struct {
 	now     time.Time
 	rootID  string
 	root    *sig.Record
-	seen    map[string]bool
-	touched []*sig.Record
 	out     []sig.Dispatch
 	cancels []string
 }
 
 func newMachine(tx Tx, root string) *machine {
-	return &machine{tx: tx, now: tx.Now(), rootID: root, seen: make(map[string]bool)}
+	return &machine{tx: tx, now: tx.Now(), rootID: root}
 }
 
-// get loads record id for change.
+// get loads record id for change, and marks it updated by the transition.
 func (m *machine) get(id string) (*sig.Record, error) {
 	r, err := m.tx.Get(id)
 	if err != nil {
 		return nil, err
 	}
-	if !m.seen[id] {
-		m.seen[id] = true
-		m.touched = append(m.touched, r)
-	}
+	r.UpdatedAt = m.now
 	return r, nil
 }
 
@@ -263,7 +258,7 @@ func (m *machine) settle(s *sig.Record) error {
 	if st.Closed && st.Done+st.Failed == s.Children && s.Children > 0 {
 		results := make([][]byte, 0, st.Done)
 		for i := 0; i < s.Children; i++ {
-			item, err := m.tx.Get(sig.ChildID(s.ID, i))
+			item, err := m.tx.Read(sig.ChildID(s.ID, i))
 			if err != nil {
 				return err
 			}
@@ -348,9 +343,6 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 		m.tx.Expire(m.rootID, m.now.Add(root.DoneTTL))
 	default:
 		m.tx.Expire(m.rootID, m.now.Add(root.ActiveTTL))
-	}
-	for _, r := range m.touched {
-		r.UpdatedAt = m.now
 	}
 	return eff, nil
 }

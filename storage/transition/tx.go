@@ -13,6 +13,10 @@ type Tx interface {
 	// Get returns the working copy of record id, or an error wrapping
 	// storage.ErrNotFound. Two Gets of one id return the same copy.
 	Get(id string) (*sig.Record, error)
+	// Read returns record id, or an error wrapping storage.ErrNotFound,
+	// for reading only: the transition does not change it, so the store
+	// need not prepare to write it back.
+	Read(id string) (*sig.Record, error)
 	// Insert adds a new record; it is written back like the others.
 	Insert(r *sig.Record) error
 	// Exists reports whether record id exists.
