@@ -5,7 +5,7 @@ GOFMT ?= gofmt
 # COVERPROFILE is where `make cover` writes its profile (*.out is ignored by git).
 COVERPROFILE ?= cover.out
 
-.PHONY: test test-hatchet services fmt-check vet cover bench
+.PHONY: test test-hatchet services fmt-check vet cover bench soak
 
 ## test: start the services, gofmt check, go vet, then every test with the
 ## race detector; then the flow-level suite again on Redis and on a local
@@ -48,3 +48,13 @@ cover:
 ## bench: run the benchmarks only.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# SOAK_CHECKS is how many graphs `make soak` runs per property (the Redis
+# variants run a fifth of it).
+SOAK_CHECKS ?= 5000
+
+## soak: the property-based tests of internal/proptest on many more random
+## flow graphs (SOAK_CHECKS per property, without -race), on the memory
+## store and on Redis when it is reachable.
+soak:
+	$(GO) test -count=1 -timeout 60m ./internal/proptest/ -rapid.checks=$(SOAK_CHECKS)
