@@ -31,7 +31,7 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 	if derived && errors.Is(err, storage.ErrExists) {
 		// an earlier attempt of the running task created it: reuse it,
 		// and send what that attempt may not have sent
-		return root, e.resend(ctx, root)
+		return root, e.resendOutbox(ctx, root)
 	}
 	if err != nil {
 		return "", fmt.Errorf("mageflow: store flow: %w", err)
@@ -53,7 +53,7 @@ func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) err
 	if errors.Is(err, storage.ErrState) && inTask(ctx) && e.derive {
 		if r, gerr := e.store.Get(ctx, root); gerr == nil && r.Entered {
 			// an earlier attempt of the running task started it
-			return e.resend(ctx, root)
+			return e.resendOutbox(ctx, root)
 		}
 	}
 	if err != nil {
@@ -66,13 +66,13 @@ func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) err
 	return nil
 }
 
-// resend sends the dispatches still in the outbox of record id.
-func (e *Engine) resend(ctx context.Context, id string) error {
+// resendOutbox sends the dispatches still in the outbox of record id.
+func (e *Engine) resendOutbox(ctx context.Context, id string) error {
 	r, err := e.store.Get(ctx, id)
 	if err != nil {
 		return fmt.Errorf("mageflow: reuse %s: %w", id, err)
 	}
-	return e.send(ctx, storage.Effects{Source: id, Dispatches: r.Outbox})
+	return e.resend(ctx, storage.Effects{Source: id, Dispatches: r.Outbox})
 }
 
 // abandon cancels a graph whose first dispatches could not be sent, so it

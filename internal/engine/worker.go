@@ -58,7 +58,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		case storage.Claimed:
 		case storage.Ended:
 			log.get().Debug("mageflow: redelivered ended task; re-sending its outbox", slog.Int("pending", len(cl.Record.Outbox)))
-			return e.send(sctx, storage.Effects{Source: id, Dispatches: cl.Record.Outbox})
+			return e.resend(sctx, storage.Effects{Source: id, Dispatches: cl.Record.Outbox})
 		default:
 			log.get().Debug("mageflow: delivery not run", slog.String("outcome", cl.Outcome.String()))
 			return nil
@@ -144,9 +144,21 @@ func errorInfo(ctx context.Context, name string, err error, attempt int) sig.Err
 	return ei
 }
 
-// send hands eff's dispatches to the backend, cancels its runs, and
-// acknowledges what was sent.
+// send hands the effects of a transition to the backend: it cancels their
+// runs, dispatches, and acknowledges what was sent. A transition's lone
+// dispatch is not acknowledged: its target's claim does that in the same
+// store operation (sig.Record.Sender), which saves a round trip per step.
 func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
+	return e.deliver(ctx, eff, len(eff.Dispatches) > 1)
+}
+
+// resend hands to the backend the dispatches an outbox still owes, and
+// acknowledges them all.
+func (e *Engine) resend(ctx context.Context, eff storage.Effects) error {
+	return e.deliver(ctx, eff, true)
+}
+
+func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) error {
 	// Stop first, then start: a swarm that stops its items frees their
 	// slots only once their runs were told to stop.
 	for _, run := range eff.Cancels {
@@ -183,7 +195,7 @@ func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
 			keys = append(keys, d.Key)
 		}
 	}
-	if len(keys) > 0 {
+	if ack && len(keys) > 0 {
 		if err := e.retry(ctx, "ack", func() error { return e.store.Ack(ctx, eff.Source, keys) }); err != nil {
 			// Harmless: a redelivery re-sends, and dispatch keys dedupe.
 			e.log.Warn("mageflow: ack outbox", slog.String("record", eff.Source), slog.String("error", err.Error()))

@@ -106,10 +106,7 @@ func (s *Store) StartGraph(ctx context.Context, root string, input []byte) (eff 
 // Claim implements storage.Store.
 func (s *Store) Claim(ctx context.Context, id, runID string) (c storage.Claim, err error) {
 	err = s.run(ctx, "claim", id, func(t transition.Tx) (err error) {
-		c, err = transition.Claim(t, id, runID)
-		if err == nil {
-			c.Record = c.Record.Clone() // the stored record changes with later transitions
-		}
+		c, err = transition.Claim(t, id, runID) // c.Record is a copy
 		return err
 	})
 	return c, err

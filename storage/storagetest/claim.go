@@ -31,6 +31,11 @@ func claimCases() []testCase {
 			Test: testClaimEndedTask,
 		},
 		{
+			Name: "ClaimAcknowledgesLoneDispatch",
+			Rule: "When a transition decides a single dispatch, claiming its target (Claimed or Held) removes it from the sender's outbox, so the sender need not Ack it; the dispatches of a transition that decided several stay until acknowledged.",
+			Test: testClaimAcknowledgesLoneDispatch,
+		},
+		{
 			Name: "ClaimCanceledDropped",
 			Rule: "A claim of a canceled task is Dropped and leaves it Canceled.",
 			Test: testClaimCanceledDropped,
@@ -116,6 +121,50 @@ func testClaimEndedTask(t *testing.T, e *env) {
 	c = e.claimOutcome(f.root, e.newRun(), storage.Ended)
 	if c.Record.Status != sig.Failed {
 		t.Errorf("ended claim of a failed task: Status %s, want failed", c.Record.Status)
+	}
+}
+
+func testClaimAcknowledgesLoneDispatch(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskInc)))
+	step0, step1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	e.create(g)
+	eff, err := e.s.StartGraph(e.ctx, g.root, []byte(`1`))
+	if err != nil {
+		t.Fatalf("StartGraph: %v", err)
+	}
+	only(t, "start", eff.Dispatches, step0, 1)
+	outbox := func(id string) []string { return keysOf(e.get(id).Outbox) }
+	if got := outbox(eff.Source); !sameSet(got, []string{key(step0, 1)}) {
+		t.Fatalf("sender %s outbox before the claim: %v, want [%s]", eff.Source, got, key(step0, 1))
+	}
+	run := e.claim(step0)
+	if got := outbox(eff.Source); len(got) != 0 {
+		t.Errorf("sender outbox after its lone dispatch was claimed: %v, want empty", got)
+	}
+	eff, err = e.s.Complete(e.ctx, step0, run, []byte(`2`))
+	if err != nil {
+		t.Fatalf("Complete: %v", err)
+	}
+	only(t, "complete", eff.Dispatches, step1, 1)
+	// A claim while the graph is suspended holds the task: the delivery
+	// arrived, so the dispatch is acknowledged too.
+	e.apply(g.root, sig.OpSuspend)
+	e.claimOutcome(step1, e.newRun(), storage.Held)
+	if got := outbox(step0); len(got) != 0 {
+		t.Errorf("step 0 outbox after its lone dispatch was held: %v, want empty", got)
+	}
+	e.drain(e.apply(g.root, sig.OpResume).Dispatches)
+	e.status(g.root, sig.Done)
+
+	s := e.graph(swarm(sig.SwarmConfig{}, task(taskInc), task(taskInc)))
+	e.create(s)
+	eff, err = e.s.StartGraph(e.ctx, s.root, []byte(`1`))
+	if err != nil {
+		t.Fatalf("StartGraph: %v", err)
+	}
+	e.claim(sig.ChildID(s.root, 0))
+	if got := outbox(eff.Source); len(got) != 2 {
+		t.Errorf("sender outbox after one of its two dispatches was claimed: %v, want both until Ack", got)
 	}
 }
 

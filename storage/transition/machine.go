@@ -95,6 +95,7 @@ func (m *machine) dispatch(x *sig.Record) {
 	x.Gen++
 	x.RunID = ""
 	x.Held = false
+	x.Sender = ""
 	m.out = append(m.out, sig.Dispatch{
 		Key:     DispatchKey(x.ID, x.Gen),
 		Task:    x.Name,
@@ -331,6 +332,14 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 			return storage.Effects{}, err
 		}
 		src.Outbox = append(src.Outbox, m.out...)
+		if len(m.out) == 1 {
+			// A lone dispatch is acknowledged by its target's claim.
+			target, err := m.get(m.out[0].Target)
+			if err != nil {
+				return storage.Effects{}, err
+			}
+			target.Sender = source
+		}
 	}
 	root, err := m.graphRoot()
 	if err != nil {

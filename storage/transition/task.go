@@ -1,6 +1,9 @@
 package transition
 
 import (
+	"errors"
+	"slices"
+
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 )
@@ -56,10 +59,37 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 		}
 		x.Attempts++
 	}
+	if err := m.acknowledge(x); err != nil {
+		return storage.Claim{}, err
+	}
 	if _, err := m.finish(id); err != nil {
 		return storage.Claim{}, err
 	}
 	return storage.Claim{Outcome: outcome, Record: x.Clone()}, nil
+}
+
+// acknowledge removes the dispatch that delivered task x from the outbox
+// of its sender, when x's dispatch was a lone one.
+func (m *machine) acknowledge(x *sig.Record) error {
+	if x.Sender == "" {
+		return nil
+	}
+	src, err := m.get(x.Sender)
+	x.Sender = ""
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	key := DispatchKey(x.ID, x.Gen)
+	for i, d := range src.Outbox {
+		if d.Key == key {
+			src.Outbox = slices.Delete(slices.Clone(src.Outbox), i, i+1)
+			break
+		}
+	}
+	return nil
 }
 
 // owned checks that runID may end task x; ended reports a replay.

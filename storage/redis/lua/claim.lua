@@ -37,5 +37,6 @@ elseif x.s == 'active' then
   end
   x.at = (x.at or 0) + 1
 end
+acknowledge(x)
 finish(id)
 return reply(outcome)

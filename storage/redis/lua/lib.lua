@@ -117,6 +117,7 @@ local function dispatch(x)
   x.g = (x.g or 0) + 1
   x.run = nil
   x.h = nil
+  x.sd = nil
   out[#out + 1] = {k = id .. '#' .. x.g, t = x.n, tg = id, rt = ROOT, p = taskPayload(x.a, x['in'])}
 end
 
@@ -360,6 +361,10 @@ local function finish(source)
     for _, d in ipairs(out) do
       s.ob[#s.ob + 1] = d
     end
+    if #out == 1 then
+      -- a lone dispatch is acknowledged by its target's claim
+      get(out[1].tg).sd = source
+    end
   end
   local r = root()
   if r.fi then
@@ -375,6 +380,30 @@ local function finish(source)
   end
   commit()
   return cmsgpack.pack({src = source, d = out, c = cancels})
+end
+
+-- acknowledge removes the dispatch that delivered task x from the outbox
+-- of its sender, when x's dispatch was a lone one.
+local function acknowledge(x)
+  local from = x.sd
+  if not from then
+    return
+  end
+  x.sd = nil
+  if not cache[from] and redis.call('HEXISTS', G, from) == 0 then
+    return
+  end
+  local s = get(from)
+  if not s.ob then
+    return
+  end
+  local key = idof[x] .. '#' .. (x.g or 0)
+  for i, d in ipairs(s.ob) do
+    if d.k == key then
+      table.remove(s.ob, i)
+      break
+    end
+  end
 end
 
 -- effectsOf returns the dispatches still owed by x's outbox.
