@@ -79,7 +79,7 @@ func (s *Store) effects(ctx context.Context, script *goredis.Script, op, id stri
 		return storage.Effects{}, fmt.Errorf("storage/redis: %s %s: unexpected reply %T: %w", op, id, res, storage.ErrCorrupt)
 	}
 	var w wireEffects
-	if err := msgpack.Unmarshal([]byte(raw), &w); err != nil {
+	if err := unmarshal(raw, &w); err != nil {
 		return storage.Effects{}, fmt.Errorf("storage/redis: %s %s: decode reply: %v: %w", op, id, err, storage.ErrCorrupt)
 	}
 	eff := storage.Effects{Source: w.Source, Cancels: w.Cancels}
@@ -143,14 +143,18 @@ func (s *Store) Claim(ctx context.Context, id, runID string) (storage.Claim, err
 	}
 	raw, _ := res.(string)
 	var w wireClaim
-	if err := msgpack.Unmarshal([]byte(raw), &w); err != nil {
+	if err := unmarshal(raw, &w); err != nil {
 		return storage.Claim{}, fmt.Errorf("storage/redis: claim %s: decode reply: %v: %w", id, err, storage.ErrCorrupt)
 	}
 	o, ok := outcomes[w.Outcome]
 	if !ok {
 		return storage.Claim{}, fmt.Errorf("storage/redis: claim %s: unknown outcome %q: %w", id, w.Outcome, storage.ErrCorrupt)
 	}
-	return storage.Claim{Outcome: o, Record: fromWire(id, &w.Record)}, nil
+	r, err := fromWire(id, &w.Record)
+	if err != nil {
+		return storage.Claim{}, fmt.Errorf("storage/redis: claim %s: decode reply: %v: %w", id, err, storage.ErrCorrupt)
+	}
+	return storage.Claim{Outcome: o, Record: r}, nil
 }
 
 var outcomes = map[string]storage.Outcome{
@@ -233,10 +237,13 @@ func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
 	raw, _ := pair[0].(string)
 	pttl, _ := pair[1].(int64)
 	var w wireRecord
-	if err := msgpack.Unmarshal([]byte(raw), &w); err != nil || w.Kind == "" {
+	if err := unmarshal(raw, &w); err != nil || w.Kind == "" {
 		return nil, fmt.Errorf("storage/redis: get %s: key %s field %s does not decode (%v): %w", id, s.Key(sig.RootOf(id)), id, err, storage.ErrCorrupt)
 	}
-	r := fromWire(id, &w)
+	r, err := fromWire(id, &w)
+	if err != nil {
+		return nil, fmt.Errorf("storage/redis: get %s: key %s field %s does not decode (%v): %w", id, s.Key(sig.RootOf(id)), id, err, storage.ErrCorrupt)
+	}
 	if pttl > 0 {
 		r.ExpiresAt = time.Now().Add(time.Duration(pttl) * time.Millisecond)
 	}

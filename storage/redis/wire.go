@@ -1,7 +1,14 @@
 package redis
 
 import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
 	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 
 	"github.com/mageflow-go/mageflow/sig"
 )
@@ -87,6 +94,54 @@ type wireClaim struct {
 	Record  wireRecord `msgpack:"r"`
 }
 
+// maxDepth bounds the nesting of a stored value or a reply; ours nest
+// three deep (a claim's record's outbox's entries).
+const maxDepth = 16
+
+// unmarshal decodes the msgpack value raw into v. It first walks raw
+// without building anything, so that corrupt bytes fail as an error rather
+// than crash the process: msgpack v5.4.1 allocates a slice of structs as
+// long as an array header claims (five bytes can ask for 300 GB), and skips
+// unknown fields recursively (deep nesting overflows the stack).
+func unmarshal(raw string, v any) error {
+	if err := walk(msgpack.NewDecoder(strings.NewReader(raw)), 0); err != nil {
+		return err
+	}
+	return msgpack.Unmarshal([]byte(raw), v)
+}
+
+// walk reads one value from d, checking that it nests at most maxDepth
+// deep; a container's elements must all be there, so a length never
+// exceeds what the input holds.
+func walk(d *msgpack.Decoder, depth int) error {
+	if depth > maxDepth {
+		return errors.New("msgpack value nested too deep")
+	}
+	c, err := d.PeekCode()
+	if err != nil {
+		return err
+	}
+	n := 0
+	switch {
+	case msgpcode.IsFixedMap(c), c == msgpcode.Map16, c == msgpcode.Map32:
+		n, err = d.DecodeMapLen()
+		n *= 2
+	case msgpcode.IsFixedArray(c), c == msgpcode.Array16, c == msgpcode.Array32:
+		n, err = d.DecodeArrayLen()
+	default:
+		return d.Skip()
+	}
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		if err := walk(d, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func ms(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
@@ -99,6 +154,18 @@ func fromMS(v int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(v)
+}
+
+// maxMS is the most milliseconds a time.Duration holds.
+const maxMS = math.MaxInt64 / int64(time.Millisecond)
+
+// durationOf is v milliseconds; a count a time.Duration cannot hold is
+// corrupt (toWire never writes one).
+func durationOf(field string, v int64) (time.Duration, error) {
+	if v > maxMS || v < -maxMS {
+		return 0, fmt.Errorf("%s of %d ms is out of range", field, v)
+	}
+	return time.Duration(v) * time.Millisecond, nil
 }
 
 func bytesOf(s string) []byte {
@@ -178,8 +245,17 @@ func fromWireDispatch(d wireDispatch) sig.Dispatch {
 	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload)}
 }
 
-// fromWire converts a stored record back; id is its hash field.
-func fromWire(id string, w *wireRecord) *sig.Record {
+// fromWire converts a stored record back; id is its hash field. It fails
+// on a TTL no time.Duration holds.
+func fromWire(id string, w *wireRecord) (*sig.Record, error) {
+	activeTTL, err := durationOf("active TTL", w.ActiveTTL)
+	if err != nil {
+		return nil, err
+	}
+	doneTTL, err := durationOf("done TTL", w.DoneTTL)
+	if err != nil {
+		return nil, err
+	}
 	parent, role, index, _ := sig.Place(id)
 	r := &sig.Record{
 		ID:         id,
@@ -206,8 +282,8 @@ func fromWire(id string, w *wireRecord) *sig.Record {
 		Cursor:     w.Cursor,
 		Live:       w.Live,
 		Finished:   w.Finished,
-		ActiveTTL:  time.Duration(w.ActiveTTL) * time.Millisecond,
-		DoneTTL:    time.Duration(w.DoneTTL) * time.Millisecond,
+		ActiveTTL:  activeTTL,
+		DoneTTL:    doneTTL,
 		CreatedAt:  fromMS(w.CreatedAt),
 		UpdatedAt:  fromMS(w.UpdatedAt),
 		EndedAt:    fromMS(w.EndedAt),
@@ -227,5 +303,5 @@ func fromWire(id string, w *wireRecord) *sig.Record {
 		r.Outbox = append(r.Outbox, fromWireDispatch(d))
 	}
 	r.Sender = w.Sender
-	return r
+	return r, nil
 }
