@@ -167,3 +167,19 @@ func IsFinal(err error) bool {
 	var f *finalError
 	return errors.As(err, &f)
 }
+
+type tailKey struct{}
+
+// Tail returns ctx marked for the dispatches a handler makes as its last
+// act, right before it returns (the engine sends what follows a task this
+// way). A backend may run the first such dispatch on the handler's own
+// worker once the handler returned, instead of waking another worker.
+// Dispatches made with an unmarked context, such as a task that starts a
+// flow and waits for it, are never deferred that way.
+func Tail(ctx context.Context) context.Context { return context.WithValue(ctx, tailKey{}, true) }
+
+// IsTail reports whether ctx was marked by [Tail].
+func IsTail(ctx context.Context) bool {
+	v, _ := ctx.Value(tailKey{}).(bool)
+	return v
+}

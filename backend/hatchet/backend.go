@@ -139,6 +139,8 @@ func (b *Backend) Known(ctx context.Context, name string) (bool, error) {
 	if b.namespace != "" && !strings.HasPrefix(name, b.namespace) {
 		full = b.namespace + name
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	list, err := b.c.Workflows().List(ctx, &rest.WorkflowListParams{Name: &full})
 	if err != nil {
 		return false, fmt.Errorf("backend/hatchet: look up task %q: %w", name, err)
@@ -160,6 +162,18 @@ func (b *Backend) Known(ctx context.Context, name string) (bool, error) {
 	return found, nil
 }
 
+// callTimeout bounds a call to the engine made with a context that has no
+// deadline, so that a hung engine does not hang its caller.
+const callTimeout = 30 * time.Second
+
+// bounded returns ctx, with callTimeout when it has no deadline.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, callTimeout)
+}
+
 // Dispatch implements backend.Backend. It returns when ctx ends even if
 // the SDK's trigger, which ignores contexts, does not.
 func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (string, error) {
@@ -174,6 +188,8 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (string, err
 		// a Hatchet context would make the run a child of the current one
 		ctx = hctx.GetContext()
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	type result struct {
 		id  string
 		err error
@@ -250,6 +266,8 @@ func (b *Backend) Cancel(ctx context.Context, runID string) error {
 	if err != nil {
 		return nil // not a Hatchet run id: no such run
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if _, err := b.c.Runs().Cancel(ctx, rest.V1CancelTaskRequest{ExternalIds: &[]uuid.UUID{id}}); err != nil {
 		return fmt.Errorf("backend/hatchet: cancel run %s: %w", runID, err)
 	}

@@ -37,7 +37,14 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID strin
 			return id, nil
 		}
 	}
-	r := b.newRun(t, d)
+	var r *run
+	if from != nil && from.tail == nil && b.state == started && backend.IsTail(ctx) {
+		r = b.makeRun(t, d)
+		r.state = runQueued // held by the attempt, not in the queue
+		from.tail = r
+	} else {
+		r = b.newRun(t, d)
+	}
 	if d.Key != "" {
 		b.keys[d.Key] = r.id
 	}
@@ -50,6 +57,13 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID strin
 // newRun creates a run of d with a fresh id and queues its first attempt.
 // b.mu must be held.
 func (b *Backend) newRun(t task, d backend.Dispatch) *run {
+	r := b.makeRun(t, d)
+	b.enqueue(r)
+	return r
+}
+
+// makeRun creates a run of d with a fresh id. b.mu must be held.
+func (b *Backend) makeRun(t task, d backend.Dispatch) *run {
 	b.seq++
 	r := &run{
 		id:      "mem-" + strconv.FormatUint(b.seq, 10),
@@ -61,7 +75,6 @@ func (b *Backend) newRun(t task, d backend.Dispatch) *run {
 	}
 	b.runs[r.id] = r
 	b.stats.Dispatched++
-	b.enqueue(r)
 	return r
 }
 

@@ -57,6 +57,10 @@ type attempt struct {
 	// crashed is set when a CrashBeforeDispatch fault blocked one of this
 	// delivery's dispatches. Guarded by Backend.mu.
 	crashed bool
+	// tail is a run dispatched by the handler as its last act (see
+	// backend.Tail): the worker runs it next, without the queue. Guarded
+	// by Backend.mu.
+	tail *run
 }
 
 type attemptKey struct{}

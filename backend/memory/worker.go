@@ -12,31 +12,39 @@ import (
 
 // work is the loop of one worker goroutine of the pool.
 func (b *Backend) work() {
+	var tail *run
 	for {
-		ctx, a, d, ok := b.next()
+		ctx, a, d, ok := b.next(tail)
 		if !ok {
 			return
 		}
 		err := b.call(ctx, a.run, d)
-		b.finish(a, err)
+		tail = b.finish(a, err)
 	}
 }
 
-// next waits for a queued run and starts its attempt. It reports false when
-// the worker must exit.
-func (b *Backend) next() (context.Context, *attempt, backend.Delivery, bool) {
+// next starts the attempt of tail, the run the worker's last handler
+// dispatched as its last act, or else waits for a queued run. It reports
+// false when the worker must exit.
+func (b *Backend) next(tail *run) (context.Context, *attempt, backend.Delivery, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for {
-		for b.queue.len() == 0 && b.state == started {
-			b.cond.Wait()
-		}
-		if b.state != started {
-			return nil, nil, backend.Delivery{}, false
-		}
-		r := b.queue.pop()
-		if r.state != runQueued {
-			continue // canceled while queued
+		var r *run
+		if tail != nil && tail.state == runQueued && b.state == started {
+			r, tail = tail, nil
+		} else {
+			tail = nil // canceled, or the backend stopped
+			for b.queue.len() == 0 && b.state == started {
+				b.cond.Wait()
+			}
+			if b.state != started {
+				return nil, nil, backend.Delivery{}, false
+			}
+			r = b.queue.pop()
+			if r.state != runQueued {
+				continue // canceled while queued
+			}
 		}
 		var ctx context.Context
 		if r.spec.Timeout > 0 {
@@ -70,8 +78,9 @@ func (b *Backend) call(ctx context.Context, r *run, d backend.Delivery) (err err
 }
 
 // finish decides what follows an attempt that returned err: the end of the
-// run, a retry after the backoff or a redelivery.
-func (b *Backend) finish(a *attempt, err error) {
+// run, a retry after the backoff or a redelivery. It returns the run the
+// handler dispatched as its last act, for the worker to run next.
+func (b *Backend) finish(a *attempt, err error) *run {
 	b.mu.Lock()
 	r := a.run
 	r.cancel()
@@ -110,10 +119,13 @@ func (b *Backend) finish(a *attempt, err error) {
 	} else {
 		msg = ""
 	}
+	tail := a.tail
+	a.tail = nil
 	b.mu.Unlock()
 	if msg != "" {
 		b.log.Log(context.Background(), level, msg, attrs...)
 	}
+	return tail
 }
 
 // redeliver queues the same attempt of r again. b.mu must be held.

@@ -30,14 +30,22 @@ func transient(err error) bool {
 	return true
 }
 
-// retry runs op until it succeeds, fails with a store's answer, or ctx
-// ends, waiting longer between tries. Every transition is idempotent for
-// the same run, so a try whose answer was lost is safe to repeat.
+// retry runs op until it succeeds, fails with a store's answer, ctx ends
+// or storeTimeout passed since the first failure, waiting longer between
+// tries. Every transition is idempotent for the same run, so a try whose
+// answer was lost is safe to repeat.
 func (e *Engine) retry(ctx context.Context, what string, op func() error) error {
 	delay := 10 * time.Millisecond
+	var giveUp time.Time
 	for {
 		err := op()
 		if !transient(err) {
+			return err
+		}
+		now := time.Now()
+		if giveUp.IsZero() {
+			giveUp = now.Add(storeTimeout)
+		} else if now.After(giveUp) {
 			return err
 		}
 		e.log.Warn("mageflow: store unreachable; retrying", slog.String("op", what), slog.String("error", err.Error()), slog.Duration("in", delay))

@@ -14,8 +14,9 @@ import (
 	"github.com/mageflow-go/mageflow/task"
 )
 
-// storeTimeout bounds the store and dispatch calls that follow a task, which
-// run even when the task's own context has ended.
+// storeTimeout bounds how long the store and dispatch calls that follow a
+// task are retried while the store cannot be reached; they run even when
+// the task's own context has ended.
 const storeTimeout = time.Minute
 
 // StartWorker starts the backend's worker for the registered tasks.
@@ -38,9 +39,11 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 			return backend.Final(fmt.Errorf("mageflow: task %s: delivery without a record id", def.Name()))
 		}
 		// Store calls go on when the task's context ends (timeout,
-		// interrupt), so that what the task decided is recorded.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
-		defer cancel()
+		// interrupt), so that what the task decided is recorded. Each
+		// call is bounded by its client (go-redis's read and write
+		// timeouts, the Hatchet backend's call timeout), and retry gives
+		// up after storeTimeout.
+		sctx := context.WithoutCancel(ctx)
 
 		var cl storage.Claim
 		err := e.retry(sctx, "claim", func() (err error) {
@@ -58,7 +61,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		case storage.Claimed:
 		case storage.Ended:
 			log.get().Debug("mageflow: redelivered ended task; re-sending its outbox", slog.Int("pending", len(cl.Record.Outbox)))
-			return e.resend(sctx, storage.Effects{Source: id, Dispatches: cl.Record.Outbox})
+			return e.resend(backend.Tail(sctx), storage.Effects{Source: id, Dispatches: cl.Record.Outbox})
 		default:
 			log.get().Debug("mageflow: delivery not run", slog.String("outcome", cl.Outcome.String()))
 			return nil
@@ -75,7 +78,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 			if err != nil {
 				return e.ignoreEnded(log, "complete", id, err)
 			}
-			return e.send(sctx, eff)
+			return e.send(backend.Tail(sctx), eff)
 		}
 
 		final := task.IsNonRetryable(runErr) || d.Attempt >= d.MaxAttempts
@@ -93,7 +96,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		if err != nil {
 			return e.ignoreEnded(log, "fail", id, err)
 		}
-		if err := e.send(sctx, eff); err != nil {
+		if err := e.send(backend.Tail(sctx), eff); err != nil {
 			// Not final: the backend delivers again while attempts remain,
 			// and the claim finds the task ended and re-sends its outbox.
 			return err
