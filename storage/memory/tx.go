@@ -14,10 +14,16 @@ import (
 // whole life. One tx is reused by every transition of a store, so that a
 // transition allocates nothing for its bookkeeping.
 type tx struct {
-	s       *Store
-	now     time.Time
-	work    map[string]*sig.Record // records of this transition, by id
-	undo    []undo
+	s   *Store
+	now time.Time
+	// work holds the records of this transition: few, so a slice beats a
+	// map until there are more than maxSmall, when index takes over.
+	work  []*sig.Record
+	index map[string]*sig.Record
+	undo  []undo
+	// root and graph cache the graph of the last record looked up.
+	root  string
+	graph *graph
 	added   []*sig.Record
 	expires []expiry
 }
@@ -41,28 +47,70 @@ type expiry struct {
 // later transition.
 const maxKept = 64
 
+// maxSmall is the most records a transition finds by scanning work.
+const maxSmall = 16
+
 // reset readies t for a new transition.
 func (t *tx) reset(s *Store, now time.Time) {
 	t.s, t.now = s, now
-	if t.work == nil || len(t.work) > maxKept {
-		t.work = make(map[string]*sig.Record, 8)
-	} else {
-		clear(t.work)
-	}
 	if cap(t.undo) > maxKept {
-		t.undo = nil
+		t.undo, t.work = nil, nil
 	}
 	clear(t.undo) // drop references to records
-	t.undo, t.added, t.expires = t.undo[:0], t.added[:0], t.expires[:0]
+	clear(t.work)
+	t.undo, t.work, t.added, t.expires, t.index = t.undo[:0], t.work[:0], t.added[:0], t.expires[:0], nil
+	t.root, t.graph = "", nil
+}
+
+// live returns stored record id unless it is missing or its graph expired.
+func (t *tx) live(id string) *sig.Record {
+	r := t.s.recs[id]
+	if r == nil {
+		return nil
+	}
+	if root := sig.RootOf(id); root != t.root || t.graph == nil {
+		t.root, t.graph = root, t.s.graphs[root]
+	}
+	if t.graph == nil || !t.now.Before(t.graph.expires) {
+		return nil
+	}
+	return r
+}
+
+// find returns the record id of this transition, or nil.
+func (t *tx) find(id string) *sig.Record {
+	if t.index != nil {
+		return t.index[id]
+	}
+	for _, r := range t.work {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// hold adds r to the records of this transition.
+func (t *tx) hold(r *sig.Record) {
+	t.work = append(t.work, r)
+	switch {
+	case t.index != nil:
+		t.index[r.ID] = r
+	case len(t.work) > maxSmall:
+		t.index = make(map[string]*sig.Record, 2*len(t.work))
+		for _, w := range t.work {
+			t.index[w.ID] = w
+		}
+	}
 }
 
 func (t *tx) Now() time.Time { return t.now }
 
 func (t *tx) Get(id string) (*sig.Record, error) {
-	if r, ok := t.work[id]; ok {
+	if r := t.find(id); r != nil {
 		return r, nil
 	}
-	r := t.s.live(id, t.now)
+	r := t.live(id)
 	if r == nil {
 		return nil, fmt.Errorf("record %s: %w", id, storage.ErrNotFound)
 	}
@@ -71,15 +119,15 @@ func (t *tx) Get(id string) (*sig.Record, error) {
 		u.swarm = *r.Swarm
 	}
 	t.undo = append(t.undo, u)
-	t.work[id] = r
+	t.hold(r)
 	return r, nil
 }
 
 func (t *tx) Read(id string) (*sig.Record, error) {
-	if r, ok := t.work[id]; ok {
+	if r := t.find(id); r != nil {
 		return r, nil
 	}
-	if r := t.s.live(id, t.now); r != nil {
+	if r := t.live(id); r != nil {
 		return r, nil
 	}
 	return nil, fmt.Errorf("record %s: %w", id, storage.ErrNotFound)
@@ -89,16 +137,16 @@ func (t *tx) Insert(r *sig.Record) error {
 	if ok, _ := t.Exists(r.ID); ok {
 		return fmt.Errorf("record %s: %w", r.ID, storage.ErrExists)
 	}
-	t.work[r.ID] = r
+	t.hold(r)
 	t.added = append(t.added, r)
 	return nil
 }
 
 func (t *tx) Exists(id string) (bool, error) {
-	if _, ok := t.work[id]; ok {
+	if t.find(id) != nil {
 		return true, nil
 	}
-	return t.s.live(id, t.now) != nil, nil
+	return t.live(id) != nil, nil
 }
 
 func (t *tx) Expire(root string, at time.Time) {
@@ -166,12 +214,12 @@ func (t *tx) commit() {
 	if len(s.waiters) == 0 {
 		return
 	}
-	for id, r := range t.work {
-		if ws := s.waiters[id]; len(ws) > 0 && r.Status.Terminal() {
+	for _, r := range t.work {
+		if ws := s.waiters[r.ID]; len(ws) > 0 && r.Status.Terminal() {
 			for _, ch := range ws {
 				close(ch)
 			}
-			delete(s.waiters, id)
+			delete(s.waiters, r.ID)
 		}
 	}
 }

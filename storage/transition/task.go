@@ -85,7 +85,12 @@ func (m *machine) acknowledge(x *sig.Record) error {
 	key := DispatchKey(x.ID, x.Gen)
 	for i, d := range src.Outbox {
 		if d.Key == key {
-			src.Outbox = slices.Delete(slices.Clone(src.Outbox), i, i+1)
+			if len(src.Outbox) == 1 {
+				src.Outbox = nil
+			} else {
+				// a copy: the store may hold the old slice for a rollback
+				src.Outbox = slices.Delete(slices.Clone(src.Outbox), i, i+1)
+			}
 			break
 		}
 	}
