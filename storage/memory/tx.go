@@ -22,8 +22,8 @@ type tx struct {
 	index map[string]*sig.Record
 	undo  []undo
 	// root and graph cache the graph of the last record looked up.
-	root  string
-	graph *graph
+	root    string
+	graph   *graph
 	added   []*sig.Record
 	expires []expiry
 }
