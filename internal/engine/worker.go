@@ -161,6 +161,16 @@ func (e *Engine) resend(ctx context.Context, eff storage.Effects) error {
 	return e.deliver(ctx, eff, true)
 }
 
+// toBackend is the backend's form of a stored dispatch.
+func toBackend(d sig.Dispatch) backend.Dispatch {
+	return backend.Dispatch{
+		Task:    d.Task,
+		Payload: d.Payload,
+		Meta:    map[string]string{backend.MetaRecord: d.Target, backend.MetaRoot: d.Root},
+		Key:     d.Key,
+	}
+}
+
 func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) error {
 	// Stop first, then start: a swarm that stops its items frees their
 	// slots only once their runs were told to stop.
@@ -169,33 +179,35 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 			e.log.Warn("mageflow: cancel run", slog.String("run", run), slog.String("error", err.Error()))
 		}
 	}
-	keys := make([]string, 0, len(eff.Dispatches))
-	var sendErr error
-	ds := make([]backend.Dispatch, len(eff.Dispatches))
-	for i, d := range eff.Dispatches {
-		ds[i] = backend.Dispatch{
-			Task:    d.Task,
-			Payload: d.Payload,
-			Meta:    map[string]string{backend.MetaRecord: d.Target, backend.MetaRoot: d.Root},
-			Key:     d.Key,
-		}
+	var keys []string // sent, to acknowledge
+	if ack {
+		keys = make([]string, 0, len(eff.Dispatches))
 	}
-	if b, ok := e.backend.(backend.Batcher); ok && len(ds) > 1 {
+	var sendErr error
+	if b, ok := e.backend.(backend.Batcher); ok && len(eff.Dispatches) > 1 {
+		ds := make([]backend.Dispatch, len(eff.Dispatches))
+		for i, d := range eff.Dispatches {
+			ds[i] = toBackend(d)
+		}
 		_, errs := b.DispatchBatch(ctx, ds)
 		for i, err := range errs {
 			if err != nil {
 				sendErr = errors.Join(sendErr, fmt.Errorf("mageflow: dispatch %s (%s): %w", eff.Dispatches[i].Target, eff.Dispatches[i].Task, err))
 				continue
 			}
-			keys = append(keys, ds[i].Key)
+			if ack {
+				keys = append(keys, ds[i].Key)
+			}
 		}
 	} else {
-		for i, d := range ds {
-			if _, err := e.backend.Dispatch(ctx, d); err != nil {
-				sendErr = fmt.Errorf("mageflow: dispatch %s (%s): %w", eff.Dispatches[i].Target, d.Task, err)
+		for _, d := range eff.Dispatches {
+			if _, err := e.backend.Dispatch(ctx, toBackend(d)); err != nil {
+				sendErr = fmt.Errorf("mageflow: dispatch %s (%s): %w", d.Target, d.Task, err)
 				break
 			}
-			keys = append(keys, d.Key)
+			if ack {
+				keys = append(keys, d.Key)
+			}
 		}
 	}
 	if ack && len(keys) > 0 {

@@ -174,7 +174,7 @@ func (m *machine) notifyParent(x *sig.Record) error {
 	switch p.Kind {
 	case sig.KindChain:
 		if p.Status == sig.Active && x.Index == p.Cursor {
-			return m.advance(p)
+			return m.advanceFrom(p, x)
 		}
 		return nil
 	case sig.KindSwarm:
@@ -200,6 +200,12 @@ func (m *machine) advance(p *sig.Record) error {
 	if err != nil {
 		return err
 	}
+	return m.advanceFrom(p, step)
+}
+
+// advanceFrom moves Active chain p on from step, its current step, if that
+// ended.
+func (m *machine) advanceFrom(p, step *sig.Record) error {
 	switch step.Status {
 	case sig.Done:
 		if p.Cursor+1 < p.Children {
