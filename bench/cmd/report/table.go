@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// row is one line of the table: a figure of mageflow, what it is compared
+// with, and the floor it must meet.
+type row struct {
+	workload string
+	ours     string // "name unit"
+	base     string // "name unit", or "" for a figure on its own
+	// ratio says how to compare: "ours/base", "base/ours", or "".
+	ratio string
+	// floor is checked against ours, or against the ratio when there is
+	// one: ">= v" or "<= v", or "" for none.
+	floor  string
+	floorV float64
+	// onRatio checks the floor against the ratio instead of ours.
+	onRatio bool
+}
+
+var rows = []row{
+	{"Chain of 1,000 no-op steps, memory backend + memory store: time per step (baseline: the same calls made directly)", "BenchmarkChainSteps/memory ns/step", "BenchmarkChainSteps/direct ns/step", "ours/base", "<=", 5000, false},
+	{"  same: allocations per step", "BenchmarkChainSteps/memory allocs/step", "", "", "", 0, false},
+	{"Swarm of 100,000 no-op items, 1,000 at once, memory + memory: items/s", "BenchmarkSwarmItems/memory items/s", "", "", ">=", 100_000, false},
+	{"Chain of 1,000 steps, memory backend + Redis store: time per step", "BenchmarkChainSteps/redis ns/step", "", "", "", 0, false},
+	{"  same: Redis round trips per store operation", "BenchmarkChainSteps/redis trips/op", "", "", "<=", 1, false},
+	{"  same: Redis commands per store operation", "BenchmarkChainSteps/redis cmds/op", "", "", "", 0, false},
+	{"Swarm of 20,000 items, 1,000 at once, memory backend + Redis store: items/s", "BenchmarkSwarmItems/redis items/s", "", "", ">=", 10_000, false},
+	{"  same: Redis round trips per store operation", "BenchmarkSwarmItems/redis trips/op", "", "", "<=", 1, false},
+	{"Redis memory per pending swarm item (bytes)", "BenchmarkRedisPendingItem B/item", "", "", "", 0, false},
+	{"Hatchet + Redis, chain of 20 vs Hatchet's DAG (WithParents): ms per step", "BenchmarkChain20 ms/step", "BenchmarkHatchetDAG20 ms/step", "ours/base", "<=", 1.2, true},
+	{"Hatchet + Redis, swarm of 500 vs Hatchet's fan-out: items/s", "BenchmarkSwarm500 items/s", "BenchmarkHatchetFanout500 items/s", "ours/base", "", 0, false},
+	{"Chain of 1,000 steps vs machinery v2 (same Redis): time per step", "BenchmarkChain1000/mageflow ns/step", "BenchmarkChain1000/machinery ns/step", "base/ours", ">=", 10, true},
+	{"Group of 2,000 + callback vs machinery chord: tasks/s", "BenchmarkGroupChord/2000/mageflow tasks/s", "BenchmarkGroupChord/2000/machinery tasks/s", "ours/base", ">=", 10, true},
+	{"  callbacks fired (mageflow / machinery)", "BenchmarkGroupChord/2000/mageflow callbacks", "BenchmarkGroupChord/2000/machinery callbacks", "", "", 0, false},
+	{"Group of 5,000 + callback vs machinery chord: tasks/s", "BenchmarkGroupChord/5000/mageflow tasks/s", "BenchmarkGroupChord/5000/machinery tasks/s", "ours/base", ">=", 10, true},
+	{"  callbacks fired (mageflow / machinery)", "BenchmarkGroupChord/5000/mageflow callbacks", "BenchmarkGroupChord/5000/machinery callbacks", "", "", 0, false},
+}
+
+// printTable prints the rows whose figures were measured.
+func printTable(res results) {
+	fmt.Println("| Workload | mageflow | baseline or peer | ratio | floor | holds |")
+	fmt.Println("| --- | ---: | ---: | ---: | --- | --- |")
+	for _, r := range rows {
+		ours, ok := get(res, r.ours)
+		if !ok {
+			continue
+		}
+		base, hasBase := get(res, r.base)
+		cells := []string{r.workload, figure(ours, r.ours), "", "", "", ""}
+		if hasBase {
+			cells[2] = figure(base, r.base)
+		}
+		ratio := 0.0
+		switch {
+		case r.ratio == "ours/base" && hasBase && base != 0:
+			ratio = ours / base
+			cells[3] = trim(ratio)
+		case r.ratio == "base/ours" && hasBase && ours != 0:
+			ratio = base / ours
+			cells[3] = trim(ratio)
+		case r.ratio != "":
+			cells[3] = "n/a"
+		}
+		v := ours
+		if r.onRatio {
+			v = ratio
+		}
+		if r.floor != "" {
+			cells[4] = r.floor + " " + trim(r.floorV)
+			if r.onRatio {
+				cells[4] = "ratio " + cells[4]
+			}
+			if r.onRatio && cells[3] == "n/a" {
+				cells[5] = "not measured"
+			} else if (r.floor == "<=" && v <= r.floorV) || (r.floor == ">=" && v >= r.floorV) {
+				cells[5] = "yes"
+			} else {
+				cells[5] = "**no**"
+			}
+		}
+		fmt.Println("| " + strings.Join(cells, " | ") + " |")
+	}
+}
+
+// get returns the median of "name unit".
+func get(res results, key string) (float64, bool) {
+	if key == "" {
+		return 0, false
+	}
+	name, unit, _ := strings.Cut(key, " ")
+	return res.median(name, unit)
+}
+
+// figure formats v with its unit.
+func figure(v float64, key string) string {
+	_, unit, _ := strings.Cut(key, " ")
+	return trim(v) + " " + unit
+}
+
+func trim(v float64) string {
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.3g", v)
+	}
+}
