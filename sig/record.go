@@ -68,10 +68,6 @@ type Record struct {
 	// Outbox holds the dispatches decided by this record's transitions and
 	// not yet acknowledged as sent.
 	Outbox []Dispatch
-	// Sender is set on a task whose current dispatch was the only one its
-	// transition decided: the record whose outbox holds it. Claiming the
-	// task removes it there, so that the sender need not acknowledge it.
-	Sender string
 
 	// ActiveTTL and DoneTTL are kept on the root only: how long the whole
 	// graph lives while it runs (from its latest write) and after it ended.

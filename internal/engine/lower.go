@@ -14,7 +14,7 @@ import (
 // built, every task known to some worker, with the types registered here.
 func (e *Engine) validate(ctx context.Context, s *graph.Spec) error {
 	names := make(map[string]*graph.TaskDef)
-	if err := collect(s, names, "flow"); err != nil {
+	if err := collect(s, names, place{}); err != nil {
 		return err
 	}
 	for name, def := range names {
@@ -27,7 +27,7 @@ func (e *Engine) validate(ctx context.Context, s *graph.Spec) error {
 
 // collect walks s, reporting the first badly built node, and gathers the
 // tasks it uses.
-func collect(s *graph.Spec, names map[string]*graph.TaskDef, where string) error {
+func collect(s *graph.Spec, names map[string]*graph.TaskDef, where place) error {
 	if s == nil {
 		return fmt.Errorf("mageflow: %s is nil", where)
 	}
@@ -47,12 +47,10 @@ func collect(s *graph.Spec, names map[string]*graph.TaskDef, where string) error
 			return fmt.Errorf("mageflow: task %q is used with two types: %s -> %s and %s -> %s", name, other.In, other.Out, s.Task.In, s.Task.Out)
 		}
 		names[name] = s.Task
-		where = "task " + name
 	case sig.KindChain:
 		if len(s.Children) == 0 {
 			return fmt.Errorf("mageflow: %s: chain with no steps", where)
 		}
-		where = "chain"
 	case sig.KindSwarm:
 		c := s.Swarm
 		if c.MaxConcurrency < 0 || c.StopAfterNFailures < 0 || c.MaxItems < 0 {
@@ -64,26 +62,45 @@ func collect(s *graph.Spec, names map[string]*graph.TaskDef, where string) error
 		if c.MaxItems > 0 && len(s.Children) > c.MaxItems {
 			return fmt.Errorf("mageflow: %s: swarm has %d items, more than its MaxItems %d", where, len(s.Children), c.MaxItems)
 		}
-		where = "swarm"
 	default:
 		return fmt.Errorf("mageflow: %s: unknown kind %q", where, s.Kind)
 	}
 	for i, c := range s.Children {
-		if err := collect(c, names, fmt.Sprintf("%s item %d", where, i)); err != nil {
+		if err := collect(c, names, place{node: s, role: "item", index: i}); err != nil {
 			return err
 		}
 	}
 	for i, c := range s.OnSuccess {
-		if err := collect(c, names, fmt.Sprintf("%s success callback %d", where, i)); err != nil {
+		if err := collect(c, names, place{node: s, role: "success callback", index: i}); err != nil {
 			return err
 		}
 	}
 	for i, c := range s.OnError {
-		if err := collect(c, names, fmt.Sprintf("%s error callback %d", where, i)); err != nil {
+		if err := collect(c, names, place{node: s, role: "error callback", index: i}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// place says where a node sits in a flow, for error messages: the flow
+// itself, or a role of a node in it ("chain item 2", "task pay success
+// callback 0"). It is formatted only when there is an error.
+type place struct {
+	node  *graph.Spec // nil: the flow itself
+	role  string
+	index int
+}
+
+func (p place) String() string {
+	if p.node == nil {
+		return "flow"
+	}
+	label := string(p.node.Kind)
+	if p.node.Kind == sig.KindTask && p.node.Task != nil {
+		label = "task " + p.node.Task.Name()
+	}
+	return fmt.Sprintf("%s %s %d", label, p.role, p.index)
 }
 
 // checkTask checks that a worker knows name with def's types.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/task"
 )
 
 // spawnScope numbers the graphs one attempt of a task creates, so that
@@ -18,9 +20,30 @@ type spawnScope struct {
 
 type scopeKey struct{}
 
-// withScope returns ctx for one attempt of the task of record parent.
-func withScope(ctx context.Context, parent string) context.Context {
-	return context.WithValue(ctx, scopeKey{}, &spawnScope{parent: parent})
+// taskContext is the context of one attempt of a task: its task.RunInfo
+// and its spawn scope, in one allocation.
+type taskContext struct {
+	context.Context
+	info  task.RunInfo
+	scope spawnScope
+}
+
+// withTask returns ctx for one attempt of the task info describes.
+func withTask(ctx context.Context, info task.RunInfo) context.Context {
+	c := &taskContext{Context: ctx, info: info}
+	c.scope.parent = info.Record
+	return c
+}
+
+// Value answers the run info and the scope, and asks ctx for the rest.
+func (c *taskContext) Value(key any) any {
+	switch key {
+	case graph.InfoKey{}:
+		return &c.info
+	case scopeKey{}:
+		return &c.scope
+	}
+	return c.Context.Value(key)
 }
 
 // inTask reports whether ctx is that of a running task.

@@ -68,7 +68,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		}
 
 		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
-		out, runErr := e.run(task.WithInfo(withScope(ctx, id), info), def, d.Payload)
+		out, runErr := e.run(withTask(ctx, info), def, d.Payload)
 		if runErr == nil {
 			var eff storage.Effects
 			err := e.retry(sctx, "complete", func() (err error) {
@@ -149,8 +149,9 @@ func errorInfo(ctx context.Context, name string, err error, attempt int) sig.Err
 
 // send hands the effects of a transition to the backend: it cancels their
 // runs, dispatches, and acknowledges what was sent. A transition's lone
-// dispatch is not acknowledged: its target's claim does that in the same
-// store operation (sig.Record.Sender), which saves a round trip per step.
+// dispatch is not acknowledged: once its target is claimed the store owes
+// it no more (an Ended claim returns only undelivered dispatches), which
+// saves a round trip per step.
 func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
 	return e.deliver(ctx, eff, len(eff.Dispatches) > 1)
 }

@@ -102,7 +102,7 @@ func FuzzWireRoundTrip(f *testing.F) {
 			ID: id, Root: sig.RootOf(id), Kind: sig.KindTask, Name: name, Parent: parent, Role: role, Index: index,
 			Children: n, OnSuccess: n / 2, OnError: -n, Args: nilIfEmpty(args), Input: nilIfEmpty(result), Result: nilIfEmpty(result),
 			Status: sig.Status(name), LastStatus: sig.Pending, Entered: swarm, Held: failed, Gen: gen, RunID: name,
-			Attempts: gen / 3, Cursor: n, Live: gen, Finished: outbox, Sender: parent, ActiveTTL: ttlDur, DoneTTL: -ttlDur,
+			Attempts: gen / 3, Cursor: n, Live: gen, Finished: outbox, ActiveTTL: ttlDur, DoneTTL: -ttlDur,
 			CreatedAt: msTime, UpdatedAt: msTime, EndedAt: msTime,
 		}
 		info := &sig.ErrorInfo{Task: name, Message: string(args), Attempts: gen, Kind: sig.ErrorKind(result), Stack: id}

@@ -39,7 +39,6 @@ type wireRecord struct {
 	Live       int            `msgpack:"lv,omitempty"`
 	Finished   bool           `msgpack:"fi,omitempty"`
 	Outbox     []wireDispatch `msgpack:"ob,omitempty"`
-	Sender     string         `msgpack:"sd,omitempty"`
 	ActiveTTL  int64          `msgpack:"ta,omitempty"`
 	DoneTTL    int64          `msgpack:"td,omitempty"`
 	CreatedAt  int64          `msgpack:"ca,omitempty"`
@@ -233,7 +232,6 @@ func toWire(r *sig.Record) *wireRecord {
 	for _, d := range r.Outbox {
 		w.Outbox = append(w.Outbox, toWireDispatch(d))
 	}
-	w.Sender = r.Sender
 	return w
 }
 
@@ -302,6 +300,5 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 	for _, d := range w.Outbox {
 		r.Outbox = append(r.Outbox, fromWireDispatch(d))
 	}
-	r.Sender = w.Sender
 	return r, nil
 }

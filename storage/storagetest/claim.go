@@ -31,9 +31,9 @@ func claimCases() []testCase {
 			Test: testClaimEndedTask,
 		},
 		{
-			Name: "ClaimAcknowledgesLoneDispatch",
-			Rule: "When a transition decides a single dispatch, claiming its target (Claimed or Held) removes it from the sender's outbox, so the sender need not Ack it; the dispatches of a transition that decided several stay until acknowledged.",
-			Test: testClaimAcknowledgesLoneDispatch,
+			Name: "ClaimEndedOwesOnlyUndelivered",
+			Rule: "An Ended claim (and a replayed Complete) returns only the outbox dispatches whose target still waits for them: once the target was claimed or held, the sender owes it no more, without an Ack; an unclaimed dispatch stays owed until acknowledged.",
+			Test: testClaimEndedOwesOnlyUndelivered,
 		},
 		{
 			Name: "ClaimCanceledDropped",
@@ -124,48 +124,55 @@ func testClaimEndedTask(t *testing.T, e *env) {
 	}
 }
 
-func testClaimAcknowledgesLoneDispatch(t *testing.T, e *env) {
-	g := e.graph(chain(task(taskInc), task(taskInc)))
-	step0, step1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
-	e.create(g)
-	eff, err := e.s.StartGraph(e.ctx, g.root, []byte(`1`))
-	if err != nil {
-		t.Fatalf("StartGraph: %v", err)
-	}
-	only(t, "start", eff.Dispatches, step0, 1)
-	outbox := func(id string) []string { return keysOf(e.get(id).Outbox) }
-	if got := outbox(eff.Source); !sameSet(got, []string{key(step0, 1)}) {
-		t.Fatalf("sender %s outbox before the claim: %v, want [%s]", eff.Source, got, key(step0, 1))
+func testClaimEndedOwesOnlyUndelivered(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskInc), task(taskInc)))
+	step0, step1, step2 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1), sig.ChildID(g.root, 2)
+	e.start(g, `1`)
+	owes := func(id string) []string {
+		t.Helper()
+		return keysOf(e.claimOutcome(id, e.newRun(), storage.Ended).Record.Outbox)
 	}
 	run := e.claim(step0)
-	if got := outbox(eff.Source); len(got) != 0 {
-		t.Errorf("sender outbox after its lone dispatch was claimed: %v, want empty", got)
-	}
-	eff, err = e.s.Complete(e.ctx, step0, run, []byte(`2`))
+	eff, err := e.s.Complete(e.ctx, step0, run, []byte(`2`))
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
 	}
 	only(t, "complete", eff.Dispatches, step1, 1)
-	// A claim while the graph is suspended holds the task: the delivery
-	// arrived, so the dispatch is acknowledged too.
+	// Not acknowledged, not claimed: owed.
+	if got := owes(step0); !sameSet(got, []string{key(step1, 1)}) {
+		t.Errorf("ended claim of step 0 before step 1 was claimed: outbox %v, want [%s]", got, key(step1, 1))
+	}
+	// A replayed Complete owes the same.
+	replayed, err := e.s.Complete(e.ctx, step0, run, []byte(`2`))
+	if err != nil {
+		t.Fatalf("replayed Complete: %v", err)
+	}
+	if got := keysOf(replayed.Dispatches); !sameSet(got, []string{key(step1, 1)}) {
+		t.Errorf("replayed Complete before step 1 was claimed: %v, want [%s]", got, key(step1, 1))
+	}
+	run1 := e.claim(step1)
+	if got := owes(step0); len(got) != 0 {
+		t.Errorf("ended claim of step 0 after step 1 was claimed: outbox %v, want empty", got)
+	}
+	if replayed, _ := e.s.Complete(e.ctx, step0, run, []byte(`2`)); len(replayed.Dispatches) != 0 {
+		t.Errorf("replayed Complete after step 1 was claimed: %v, want nothing", keysOf(replayed.Dispatches))
+	}
+	// A claim while the graph is suspended holds the task: delivered too.
+	eff, err = e.s.Complete(e.ctx, step1, run1, []byte(`3`))
+	if err != nil {
+		t.Fatalf("Complete: %v", err)
+	}
+	only(t, "complete", eff.Dispatches, step2, 1)
 	e.apply(g.root, sig.OpSuspend)
-	e.claimOutcome(step1, e.newRun(), storage.Held)
-	if got := outbox(step0); len(got) != 0 {
-		t.Errorf("step 0 outbox after its lone dispatch was held: %v, want empty", got)
+	if got := owes(step1); !sameSet(got, []string{key(step2, 1)}) {
+		t.Errorf("ended claim of step 1 while step 2 waits, suspended: outbox %v, want [%s]", got, key(step2, 1))
+	}
+	e.claimOutcome(step2, e.newRun(), storage.Held)
+	if got := owes(step1); len(got) != 0 {
+		t.Errorf("ended claim of step 1 after step 2 was held: outbox %v, want empty", got)
 	}
 	e.drain(e.apply(g.root, sig.OpResume).Dispatches)
-	e.status(g.root, sig.Done)
-
-	s := e.graph(swarm(sig.SwarmConfig{}, task(taskInc), task(taskInc)))
-	e.create(s)
-	eff, err = e.s.StartGraph(e.ctx, s.root, []byte(`1`))
-	if err != nil {
-		t.Fatalf("StartGraph: %v", err)
-	}
-	e.claim(sig.ChildID(s.root, 0))
-	if got := outbox(eff.Source); len(got) != 2 {
-		t.Errorf("sender outbox after one of its two dispatches was claimed: %v, want both until Ack", got)
-	}
+	expectJSON(t, "chain Result", e.status(g.root, sig.Done).Result, `4`)
 }
 
 func testClaimCanceledDropped(t *testing.T, e *env) {

@@ -95,7 +95,6 @@ func (m *machine) dispatch(x *sig.Record) {
 	x.Gen++
 	x.RunID = ""
 	x.Held = false
-	x.Sender = ""
 	m.out = append(m.out, sig.Dispatch{
 		Key:     DispatchKey(x.ID, x.Gen),
 		Task:    x.Name,
@@ -338,14 +337,6 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 			return storage.Effects{}, err
 		}
 		src.Outbox = append(src.Outbox, m.out...)
-		if len(m.out) == 1 {
-			// A lone dispatch is acknowledged by its target's claim.
-			target, err := m.get(m.out[0].Target)
-			if err != nil {
-				return storage.Effects{}, err
-			}
-			target.Sender = source
-		}
 	}
 	root, err := m.graphRoot()
 	if err != nil {
@@ -363,8 +354,8 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 }
 
 // replay returns the dispatches still owed by x's outbox.
-func replay(x *sig.Record) storage.Effects {
-	return storage.Effects{Source: x.ID, Dispatches: x.Outbox}
+func replay(tx Tx, x *sig.Record) storage.Effects {
+	return storage.Effects{Source: x.ID, Dispatches: owed(tx, x).Outbox}
 }
 
 func errorf(id string, sentinel error, format string, args ...any) error {

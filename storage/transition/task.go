@@ -1,36 +1,34 @@
 package transition
 
 import (
-	"errors"
-	"slices"
-
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 )
 
-// loadTask loads task id for a transition.
-func loadTask(tx Tx, id string) (*machine, *sig.Record, error) {
-	m := newMachine(tx, sig.RootOf(id))
+// loadTask readies m for a transition of task id and loads the task.
+func loadTask(m *machine, tx Tx, id string) (*sig.Record, error) {
+	*m = machine{tx: tx, now: tx.Now(), rootID: sig.RootOf(id)}
 	x, err := m.get(id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if x.Kind != sig.KindTask {
-		return nil, nil, errorf(id, storage.ErrState, "not a task but a %s", x.Kind)
+		return nil, errorf(id, storage.ErrState, "not a task but a %s", x.Kind)
 	}
-	return m, x, nil
+	return x, nil
 }
 
 // Claim takes task id for run runID.
 func Claim(tx Tx, id, runID string) (storage.Claim, error) {
-	m, x, err := loadTask(tx, id)
+	var m machine
+	x, err := loadTask(&m, tx, id)
 	if err != nil {
 		return storage.Claim{}, err
 	}
 	outcome := storage.Claimed
 	switch x.Status {
 	case sig.Done, sig.Failed:
-		return storage.Claim{Outcome: storage.Ended, Record: x.Clone()}, nil
+		return storage.Claim{Outcome: storage.Ended, Record: owed(tx, x)}, nil
 	case sig.Canceled:
 		return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
 	case sig.Suspended, sig.Interrupted:
@@ -59,42 +57,32 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 		}
 		x.Attempts++
 	}
-	if err := m.acknowledge(x); err != nil {
-		return storage.Claim{}, err
-	}
 	if _, err := m.finish(id); err != nil {
 		return storage.Claim{}, err
 	}
 	return storage.Claim{Outcome: outcome, Record: x.Clone()}, nil
 }
 
-// acknowledge removes the dispatch that delivered task x from the outbox
-// of its sender, when x's dispatch was a lone one.
-func (m *machine) acknowledge(x *sig.Record) error {
-	if x.Sender == "" {
-		return nil
-	}
-	src, err := m.get(x.Sender)
-	x.Sender = ""
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	key := DispatchKey(x.ID, x.Gen)
-	for i, d := range src.Outbox {
-		if d.Key == key {
-			if len(src.Outbox) == 1 {
-				src.Outbox = nil
-			} else {
-				// a copy: the store may hold the old slice for a rollback
-				src.Outbox = slices.Delete(slices.Clone(src.Outbox), i, i+1)
-			}
-			break
+// owed returns x with, in its outbox, only the dispatches not delivered
+// yet: a dispatch whose target was since claimed, held, ended or given a
+// later dispatch is owed no more, even if no Ack removed it (the engine
+// acknowledges a transition's lone dispatch only this way).
+func owed(tx Tx, x *sig.Record) *sig.Record {
+	c := x.Clone()
+	c.Outbox = c.Outbox[:0]
+	for _, d := range x.Outbox {
+		if t, err := tx.Read(d.Target); err == nil && undelivered(t, d.Key) {
+			c.Outbox = append(c.Outbox, d)
 		}
 	}
-	return nil
+	return c
+}
+
+// undelivered reports whether task t still waits for its dispatch key:
+// it is that dispatch's generation, and no run claimed or held it.
+func undelivered(t *sig.Record, key string) bool {
+	waiting := t.Status == sig.Pending || (t.Status == sig.Suspended && t.LastStatus == sig.Pending)
+	return waiting && t.RunID == "" && !t.Held && DispatchKey(t.ID, t.Gen) == key
 }
 
 // owned checks that runID may end task x; ended reports a replay.
@@ -114,7 +102,8 @@ func owned(x *sig.Record, runID string) (ended bool, err error) {
 
 // Complete records the result of task id run by runID.
 func Complete(tx Tx, id, runID string, result []byte) (storage.Effects, error) {
-	m, x, err := loadTask(tx, id)
+	var m machine
+	x, err := loadTask(&m, tx, id)
 	if err != nil {
 		return storage.Effects{}, err
 	}
@@ -126,7 +115,7 @@ func Complete(tx Tx, id, runID string, result []byte) (storage.Effects, error) {
 		if x.Status != sig.Done {
 			return storage.Effects{}, errorf(id, storage.ErrState, "complete a %s task", x.Status)
 		}
-		return replay(x), nil
+		return replay(tx, x), nil
 	}
 	if err := m.complete(x, result); err != nil {
 		return storage.Effects{}, err
@@ -136,7 +125,8 @@ func Complete(tx Tx, id, runID string, result []byte) (storage.Effects, error) {
 
 // Fail records the final failure of task id run by runID.
 func Fail(tx Tx, id, runID string, info sig.ErrorInfo) (storage.Effects, error) {
-	m, x, err := loadTask(tx, id)
+	var m machine
+	x, err := loadTask(&m, tx, id)
 	if err != nil {
 		return storage.Effects{}, err
 	}
@@ -148,7 +138,7 @@ func Fail(tx Tx, id, runID string, info sig.ErrorInfo) (storage.Effects, error) 
 		if x.Status != sig.Failed {
 			return storage.Effects{}, errorf(id, storage.ErrState, "fail a %s task", x.Status)
 		}
-		return replay(x), nil
+		return replay(tx, x), nil
 	}
 	if x.Status == sig.Interrupted {
 		// the interrupt stopped it; resume runs it again

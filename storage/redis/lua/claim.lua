@@ -10,6 +10,7 @@ local function reply(o)
 end
 local outcome = 'claimed'
 if x.s == 'done' or x.s == 'failed' then
+  x.ob = owed(x.ob)
   return reply('ended')
 elseif x.s == 'canceled' then
   return reply('dropped')
@@ -37,6 +38,5 @@ elseif x.s == 'active' then
   end
   x.at = (x.at or 0) + 1
 end
-acknowledge(x)
 finish(id)
 return reply(outcome)

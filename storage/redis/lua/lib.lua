@@ -117,7 +117,6 @@ local function dispatch(x)
   x.g = (x.g or 0) + 1
   x.run = nil
   x.h = nil
-  x.sd = nil
   out[#out + 1] = {k = id .. '#' .. x.g, t = x.n, tg = id, rt = ROOT, p = taskPayload(x.a, x['in'])}
 end
 
@@ -361,10 +360,6 @@ local function finish(source)
     for _, d in ipairs(out) do
       s.ob[#s.ob + 1] = d
     end
-    if #out == 1 then
-      -- a lone dispatch is acknowledged by its target's claim
-      get(out[1].tg).sd = source
-    end
   end
   local r = root()
   if r.fi then
@@ -382,31 +377,30 @@ local function finish(source)
   return cmsgpack.pack({src = source, d = out, c = cancels})
 end
 
--- acknowledge removes the dispatch that delivered task x from the outbox
--- of its sender, when x's dispatch was a lone one.
-local function acknowledge(x)
-  local from = x.sd
-  if not from then
-    return
-  end
-  x.sd = nil
-  if not cache[from] and redis.call('HEXISTS', G, from) == 0 then
-    return
-  end
-  local s = get(from)
-  if not s.ob then
-    return
-  end
-  local key = idof[x] .. '#' .. (x.g or 0)
-  for i, d in ipairs(s.ob) do
-    if d.k == key then
-      table.remove(s.ob, i)
-      break
+-- owed returns the dispatches of outbox ob still waited for: a dispatch
+-- whose target was since claimed, held, ended or dispatched again is owed
+-- no more, even if no Ack removed it. It reads, and writes nothing.
+local function owed(ob)
+  local kept = {}
+  for _, d in ipairs(ob or {}) do
+    local t = cache[d.tg]
+    if not t then
+      local raw = redis.call('HGET', G, d.tg)
+      if raw then
+        t = decode(d.tg, raw)
+      end
+    end
+    if t then
+      local waiting = t.s == 'pending' or (t.s == 'suspended' and t.ls == 'pending')
+      if waiting and not t.run and not t.h and d.k == d.tg .. '#' .. (t.g or 0) then
+        kept[#kept + 1] = d
+      end
     end
   end
+  return kept
 end
 
 -- effectsOf returns the dispatches still owed by x's outbox.
 local function effectsOf(id, x)
-  return cmsgpack.pack({src = id, d = x.ob or {}, c = {}})
+  return cmsgpack.pack({src = id, d = owed(x.ob), c = {}})
 end
