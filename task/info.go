@@ -1,6 +1,10 @@
 package task
 
-import "context"
+import (
+	"context"
+
+	"github.com/mageflow-go/mageflow/internal/graph"
+)
 
 // RunInfo describes the running task to its own code (MageFlow's
 // with_signature).
@@ -18,17 +22,20 @@ type RunInfo struct {
 	MaxAttempts int
 }
 
-type infoKey struct{}
-
 // Info returns the information of the task running with ctx; ok is false
 // outside a task run.
 func Info(ctx context.Context) (info RunInfo, ok bool) {
-	info, ok = ctx.Value(infoKey{}).(RunInfo)
-	return info, ok
+	switch v := ctx.Value(graph.InfoKey{}).(type) {
+	case RunInfo:
+		return v, true
+	case *RunInfo:
+		return *v, true
+	}
+	return RunInfo{}, false
 }
 
 // WithInfo returns ctx carrying info. The engine calls it before running a
 // task; tests of a task's function may call it to fake a run.
 func WithInfo(ctx context.Context, info RunInfo) context.Context {
-	return context.WithValue(ctx, infoKey{}, info)
+	return context.WithValue(ctx, graph.InfoKey{}, info)
 }

@@ -25,11 +25,6 @@ type Backend struct {
 	log       *slog.Logger
 	noBackoff bool
 
-	// base is the parent of every handler context; it is canceled when a
-	// stop gives up waiting.
-	base       context.Context
-	cancelBase context.CancelFunc
-
 	mu      sync.Mutex
 	cond    *sync.Cond // signaled when the queue grows or the state changes
 	state   lifecycle
@@ -73,7 +68,6 @@ func New(opts ...Option) *Backend {
 		runs:      make(map[string]*run),
 		done:      make(chan struct{}),
 	}
-	b.base, b.cancelBase = context.WithCancel(context.Background())
 	b.cond = sync.NewCond(&b.mu)
 	return b
 }
@@ -115,7 +109,7 @@ func (b *Backend) Cancel(ctx context.Context, runID string) error {
 	}
 	switch r.state {
 	case runRunning:
-		r.cancel()
+		r.live.cancel()
 	case runWaiting:
 		b.stopTimer(r)
 	}
@@ -182,8 +176,12 @@ func (b *Backend) stop(ctx context.Context) error {
 	}
 	b.mu.Lock()
 	n := b.running
+	for _, r := range b.runs {
+		if r.state == runRunning {
+			r.live.cancel()
+		}
+	}
 	b.mu.Unlock()
-	b.cancelBase()
 	return fmt.Errorf("backend/memory: stop: %d handlers still running: %w", n, ctx.Err())
 }
 

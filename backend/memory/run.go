@@ -28,8 +28,8 @@ type run struct {
 
 	attempt int
 	state   runState
-	cancel  context.CancelFunc // the running attempt's, while runRunning
-	timer   *time.Timer        // the backoff timer, while runWaiting
+	live    *attempt    // the running attempt, while runRunning
+	timer   *time.Timer // the backoff timer, while runWaiting
 }
 
 // delivery returns the current attempt as handed to the handler. Payload and
@@ -47,31 +47,6 @@ func (r *run) delivery() backend.Delivery {
 
 // logAttrs are the structured fields that identify the run in logs.
 func (r *run) logAttrs() []any { return logAttrs(r.spec.Name, r.id, r.attempt, r.meta) }
-
-// attempt is one delivery of a run. It is the handler's context, so that
-// Dispatch knows which delivery it is called from.
-type attempt struct {
-	context.Context
-	b   *Backend // the Backend that made the delivery
-	run *run
-	// crashed is set when a CrashBeforeDispatch fault blocked one of this
-	// delivery's dispatches. Guarded by Backend.mu.
-	crashed bool
-	// tail is a run dispatched by the handler as its last act (see
-	// backend.Tail): the worker runs it next, without the queue. Guarded
-	// by Backend.mu.
-	tail *run
-}
-
-type attemptKey struct{}
-
-// Value returns the attempt itself for attemptKey.
-func (a *attempt) Value(key any) any {
-	if key == (attemptKey{}) {
-		return a
-	}
-	return a.Context.Value(key)
-}
 
 // attemptFrom returns the delivery of b whose handler ctx (or a context
 // derived from it) is ctx, or nil.

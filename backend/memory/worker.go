@@ -46,17 +46,16 @@ func (b *Backend) next(tail *run) (context.Context, *attempt, backend.Delivery, 
 				continue // canceled while queued
 			}
 		}
-		var ctx context.Context
+		a := &attempt{b: b, run: r}
+		var ctx context.Context = a
 		if r.spec.Timeout > 0 {
-			ctx, r.cancel = context.WithTimeout(b.base, r.spec.Timeout)
-		} else {
-			ctx, r.cancel = context.WithCancel(b.base)
+			ctx, a.stopTimeout = context.WithTimeout(a, r.spec.Timeout)
 		}
-		a := &attempt{Context: ctx, b: b, run: r}
+		r.live = a
 		r.state = runRunning
 		b.running++
 		b.stats.Delivered++
-		return a, a, r.delivery(), true
+		return ctx, a, r.delivery(), true
 	}
 }
 
@@ -83,8 +82,8 @@ func (b *Backend) call(ctx context.Context, r *run, d backend.Delivery) (err err
 func (b *Backend) finish(a *attempt, err error) *run {
 	b.mu.Lock()
 	r := a.run
-	r.cancel()
-	r.cancel = nil
+	a.end()
+	r.live = nil
 	b.running--
 	var (
 		level = slog.LevelDebug

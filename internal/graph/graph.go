@@ -63,3 +63,7 @@ func (s *Spec) WithCallbacks(success, failure []*Spec) *Spec {
 type Ref[In, Out any] struct {
 	Spec *Spec
 }
+
+// InfoKey is the context key of a running task's task.RunInfo (a RunInfo
+// or a *RunInfo), shared by package task and the engine.
+type InfoKey struct{}
