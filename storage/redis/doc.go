@@ -31,12 +31,19 @@
 //
 // # Round trips
 //
-// Every operation is one round trip, one command: an EVALSHA of the
-// operation's script (the first call on a server that lacks the script is
-// followed by one EVAL). TestOneRoundTripPerOperation asserts it with a
-// go-redis hook.
+// Every operation is one round trip, one command: an FCALL of the
+// operation's function in the store's library, mageflow_<hash of the
+// code> (a server that lacks the library, fresh or restarted without
+// persistence, gets it with FUNCTION LOAD on the first call, on every
+// master of a cluster). On servers without functions (before Redis 7) the
+// operation is an EVALSHA of a script with the same code.
+// TestOneRoundTripPerOperation asserts it with a go-redis hook. A library
+// loaded once saves each call the cost of defining the protocol's
+// helpers: about 9 µs of Redis time per call here (37 µs per call as
+// scripts, 28 µs as functions, INFO commandstats over the 20,000-item
+// swarm benchmark of bench/).
 //
-//	operation    commands  script
+//	operation    commands  code
 //	CreateGraph  1         create.lua
 //	StartGraph   1         start.lua
 //	Claim        1         claim.lua
@@ -48,10 +55,10 @@
 //	Ack          1         ack.lua
 //	Get          1         get.lua
 //
-// The scripts are storage/transition's rules in Lua (lua/lib.lua), checked
-// against the Go version by storage/storagetest. They buffer their writes
-// and make them at the end, so a script that stops on an error writes
-// nothing.
+// The code is storage/transition's rules in Lua (lua/lib.lua), checked
+// against the Go version by storage/storagetest (with functions and, in
+// TestConformanceScripts, as scripts). It buffers its writes and makes
+// them at the end, so an operation that stops on an error writes nothing.
 //
 // # Expiry
 //

@@ -45,7 +45,7 @@ func translate(op, key string, err error) error {
 		if code == "WRONGTYPE" {
 			return fmt.Errorf("storage/redis: %s: key %s holds a value that is not a mageflow graph: %w", op, key, storage.ErrCorrupt)
 		}
-		if strings.Contains(msg, "user_script") || strings.Contains(msg, "cmsgpack") {
+		if strings.Contains(msg, "user_script") || strings.Contains(msg, "user_function") || strings.Contains(msg, "cmsgpack") {
 			return fmt.Errorf("storage/redis: %s: key %s: script failed on a stored value (%s): %w", op, key, msg, storage.ErrCorrupt)
 		}
 	}

@@ -1,8 +1,11 @@
 package redis
 
 import (
+	"crypto/sha1"
 	"embed"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -10,45 +13,93 @@ import (
 //go:embed lua/*.lua
 var luaFiles embed.FS
 
-// scripts are the store's Lua scripts, one per operation. Each is lib.lua,
-// the helpers it needs, and its own body.
+// script is one operation of the store: a Redis function of the store's
+// library (Redis 7 and later), and the same code as a plain script for
+// servers without functions.
+type script struct {
+	fn   string          // the function's name in the library
+	eval *goredis.Script // lib.lua, the helpers it needs, its own body
+}
+
+// scripts are the store's operations and the library that holds them.
 type scripts struct {
-	create, start, claim, complete, fail, add, close, apply, ack, get *goredis.Script
+	create, start, claim, complete, fail, add, close, apply, ack, get *script
+	// library is the source of the Redis function library; name is its
+	// name, which carries a hash of the source so that stores of other
+	// versions keep their own.
+	library, name string
 }
 
 func loadScripts() (*scripts, error) {
-	read := func(names ...string) (*goredis.Script, error) {
-		var src []byte
-		for _, n := range names {
-			b, err := luaFiles.ReadFile("lua/" + n + ".lua")
-			if err != nil {
-				return nil, fmt.Errorf("storage/redis: script %s: %w", n, err)
-			}
-			src = append(src, b...)
-			src = append(src, '\n')
+	read := func(n string) (string, error) {
+		b, err := luaFiles.ReadFile("lua/" + n + ".lua")
+		if err != nil {
+			return "", fmt.Errorf("storage/redis: script %s: %w", n, err)
 		}
-		return goredis.NewScript(string(src)), nil
+		return string(b), nil
+	}
+	lib, err := read("lib")
+	if err != nil {
+		return nil, err
 	}
 	var s scripts
-	var err error
-	for _, x := range []struct {
-		dst   **goredis.Script
-		names []string
+	ops := []struct {
+		dst     **script
+		name    string
+		helpers []string
 	}{
-		{&s.create, []string{"lib", "create"}},
-		{&s.start, []string{"lib", "start"}},
-		{&s.claim, []string{"lib", "claim"}},
-		{&s.complete, []string{"lib", "owned", "complete"}},
-		{&s.fail, []string{"lib", "owned", "fail"}},
-		{&s.add, []string{"lib", "swarm", "add"}},
-		{&s.close, []string{"lib", "swarm", "close"}},
-		{&s.apply, []string{"lib", "apply"}},
-		{&s.ack, []string{"lib", "ack"}},
-		{&s.get, []string{"lib", "get"}},
-	} {
-		if *x.dst, err = read(x.names...); err != nil {
+		{&s.create, "create", nil},
+		{&s.start, "start", nil},
+		{&s.claim, "claim", nil},
+		{&s.complete, "complete", []string{"owned"}},
+		{&s.fail, "fail", []string{"owned"}},
+		{&s.add, "add", []string{"swarm"}},
+		{&s.close, "close", []string{"swarm"}},
+		{&s.apply, "apply", nil},
+		{&s.ack, "ack", nil},
+		{&s.get, "get", nil},
+	}
+	bodies := make([]string, len(ops))
+	helpers := map[string]string{}
+	for i, op := range ops {
+		if bodies[i], err = read(op.name); err != nil {
 			return nil, err
 		}
+		for _, h := range op.helpers {
+			if helpers[h], err = read(h); err != nil {
+				return nil, err
+			}
+		}
 	}
+	sum := sha1.New()
+	sum.Write([]byte(lib))
+	for _, b := range bodies {
+		sum.Write([]byte(b))
+	}
+	for _, h := range []string{"owned", "swarm"} {
+		sum.Write([]byte(helpers[h]))
+	}
+	hash := hex.EncodeToString(sum.Sum(nil))[:12]
+	s.name = "mageflow_" + hash
+
+	var libSrc strings.Builder
+	fmt.Fprintf(&libSrc, "#!lua name=%s\n%s\n%s\n%s\n", s.name, lib, helpers["owned"], helpers["swarm"])
+	for i, op := range ops {
+		fn := "mageflow_" + hash + "_" + op.name
+		// Each operation's body is the body of a function of its own:
+		// begin resets the per-call state that lib.lua keeps in upvalues.
+		fmt.Fprintf(&libSrc, "\nredis.register_function('%s', function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n%s\nend)\n", fn, bodies[i])
+		var src strings.Builder
+		src.WriteString(lib)
+		src.WriteByte('\n')
+		for _, h := range op.helpers {
+			src.WriteString(helpers[h])
+			src.WriteByte('\n')
+		}
+		src.WriteString("begin(KEYS, ARGV)\n")
+		src.WriteString(bodies[i])
+		*op.dst = &script{fn: fn, eval: goredis.NewScript(src.String())}
+	}
+	s.library = libSrc.String()
 	return &s, nil
 }

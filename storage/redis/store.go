@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -20,7 +23,17 @@ type Store struct {
 	prefix string
 	now    func() time.Time
 	lua    *scripts
+	// calls says how operations run: as functions of the store's library
+	// until the server turns out to have none, then as scripts.
+	calls atomic.Int32
+	load  sync.Mutex // one library load at a time
 }
+
+// How operations are called.
+const (
+	viaFunctions int32 = iota
+	viaScripts
+)
 
 var _ storage.Store = (*Store)(nil)
 
@@ -52,8 +65,10 @@ func (s *Store) Prefix() string { return s.prefix }
 // Key returns the key of the hash that holds the graph rooted at root.
 func (s *Store) Key(root string) string { return s.prefix + ":{" + root + "}" }
 
-// eval runs script for the graph of id and returns its reply.
-func (s *Store) eval(ctx context.Context, script *goredis.Script, op, id string, args ...any) (any, error) {
+// eval runs operation sc for the graph of id and returns its reply: a call
+// of the library's function (loading the library first where the server
+// lacks it), or the script on servers without functions.
+func (s *Store) eval(ctx context.Context, sc *script, op, id string, args ...any) (any, error) {
 	if !sig.ValidID(id) {
 		return nil, fmt.Errorf("storage/redis: %s: invalid id %q: %w", op, id, storage.ErrNotFound)
 	}
@@ -61,16 +76,61 @@ func (s *Store) eval(ctx context.Context, script *goredis.Script, op, id string,
 	argv := make([]any, 0, len(args)+1)
 	argv = append(argv, s.now().UnixMilli())
 	argv = append(argv, args...)
-	res, err := script.Run(ctx, s.c, []string{key}, argv...).Result()
+	keys := []string{key}
+	if s.calls.Load() == viaFunctions {
+		res, err := s.c.FCall(ctx, sc.fn, keys, argv...).Result()
+		if missingFunction(err) {
+			if err = s.loadLibrary(ctx); err == nil {
+				res, err = s.c.FCall(ctx, sc.fn, keys, argv...).Result()
+			}
+		}
+		if !noFunctions(err) {
+			if err != nil {
+				return nil, translate(op+" "+id, key, err)
+			}
+			return res, nil
+		}
+		s.calls.Store(viaScripts)
+	}
+	res, err := sc.eval.Run(ctx, s.c, keys, argv...).Result()
 	if err != nil {
 		return nil, translate(op+" "+id, key, err)
 	}
 	return res, nil
 }
 
+// loadLibrary loads the store's function library on the server, or on
+// every master of a cluster (functions are not shared between shards).
+func (s *Store) loadLibrary(ctx context.Context) error {
+	s.load.Lock()
+	defer s.load.Unlock()
+	if cc, ok := s.c.(*goredis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error {
+			return n.FunctionLoadReplace(ctx, s.lua.library).Err()
+		})
+	}
+	return s.c.FunctionLoadReplace(ctx, s.lua.library).Err()
+}
+
+// missingFunction reports whether err says the server lacks the function
+// (a fresh server, or one restarted without persistence).
+func missingFunction(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Function not found")
+}
+
+// noFunctions reports whether err says the server has no functions
+// (Redis before 7.0).
+func noFunctions(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "unknown command") && (strings.Contains(msg, "fcall") || strings.Contains(msg, "function"))
+}
+
 // effects runs a transition script and decodes the effects it returns.
-func (s *Store) effects(ctx context.Context, script *goredis.Script, op, id string, args ...any) (storage.Effects, error) {
-	res, err := s.eval(ctx, script, op, id, args...)
+func (s *Store) effects(ctx context.Context, sc *script, op, id string, args ...any) (storage.Effects, error) {
+	res, err := s.eval(ctx, sc, op, id, args...)
 	if err != nil {
 		return storage.Effects{}, err
 	}

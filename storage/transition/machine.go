@@ -338,13 +338,26 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 		}
 		src.Outbox = append(src.Outbox, m.out...)
 	}
-	root, err := m.graphRoot()
-	if err != nil {
-		return storage.Effects{}, err
+	// The root is read for the expiry; it is changed (and marked
+	// updated) only if this transition changed it or ends the graph now.
+	root := m.root
+	if root == nil {
+		r, err := m.tx.Read(m.rootID)
+		if err != nil {
+			return storage.Effects{}, fmt.Errorf("root of graph: %w", err)
+		}
+		root = r
 	}
 	switch {
 	case root.Finished:
 	case root.Status.Terminal() && root.Live <= 0:
+		if m.root == nil {
+			r, err := m.graphRoot()
+			if err != nil {
+				return storage.Effects{}, err
+			}
+			root = r
+		}
 		root.Finished = true
 		m.tx.Expire(m.rootID, m.now.Add(root.DoneTTL))
 	default:

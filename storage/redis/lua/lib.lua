@@ -1,16 +1,28 @@
--- lib.lua: the protocol of storage/transition, for Redis. Every script of
--- the store is this file followed by its own body. The whole graph lives in
--- one hash, KEYS[1]; each field is a record id, each value a msgpack map.
+-- lib.lua: the protocol of storage/transition, for Redis. The store loads
+-- this file, its helpers and every operation's body as one Redis function
+-- library (each body a function of its own); on servers without functions
+-- each operation is a script of this file followed by its own body. The
+-- whole graph lives in one hash, KEYS[1]; each field is a record id, each
+-- value a msgpack map.
 -- ARGV[1] is the caller's clock in milliseconds. Writes are buffered and
 -- made at the end, so a script that raises an error writes nothing.
 
-local G = KEYS[1]
-local NOW = tonumber(ARGV[1])
-local ROOT
-local cache, order, idof = {}, {}, {}
-local out, cancels = {}, {}
-local ended = {}
+local G, NOW, ROOT
+local cache, order, idof
+local out, cancels, ended
 local expireAt
+
+-- begin readies the per-call state for an operation on the graph in
+-- keys[1], at the caller's clock argv[1]. As a Redis function the library
+-- is loaded once and its upvalues live on, so every call starts here.
+local function begin(keys, argv)
+  G = keys[1]
+  NOW = tonumber(argv[1])
+  ROOT = nil
+  cache, order, idof = {}, {}, {}
+  out, cancels, ended = {}, {}, {}
+  expireAt = nil
+end
 
 local function raise(code, msg)
   error({err = code .. ' ' .. msg})
@@ -361,10 +373,22 @@ local function finish(source)
       s.ob[#s.ob + 1] = d
     end
   end
-  local r = root()
+  -- The root is read for the expiry; it is written only if this
+  -- transition changed it, or ends the graph now.
+  local r = cache[ROOT]
+  if not r then
+    local raw = redis.call('HGET', G, ROOT)
+    if not raw then
+      raise('NOTFOUND', ROOT)
+    end
+    r = decode(ROOT, raw)
+  end
   if r.fi then
     -- ended before: the expiry stays
   elseif terminal(r.s) and (r.lv or 0) <= 0 then
+    if not cache[ROOT] then
+      keep(ROOT, r)
+    end
     r.fi = true
     expireAt = r.td
   else
