@@ -66,9 +66,19 @@ func redisStore(b *testing.B) (*redisstore.Store, *goredis.Client, *counter) {
 }
 
 // counter is a go-redis hook counting round trips (a command or a
-// pipeline sent and answered) and the commands they carry.
+// pipeline sent and answered) and the commands they carry, and among them
+// the calls of the store's operations (FCALL, or EVALSHA/EVAL where the
+// server has no functions).
 type counter struct {
-	trips, cmds atomic.Int64
+	trips, cmds, calls atomic.Int64
+}
+
+func isCall(cmd goredis.Cmder) bool {
+	switch cmd.Name() {
+	case "fcall", "evalsha", "eval":
+		return true
+	}
+	return false
 }
 
 func (h *counter) DialHook(next goredis.DialHook) goredis.DialHook { return next }
@@ -77,6 +87,9 @@ func (h *counter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 	return func(ctx context.Context, cmd goredis.Cmder) error {
 		h.trips.Add(1)
 		h.cmds.Add(1)
+		if isCall(cmd) {
+			h.calls.Add(1)
+		}
 		return next(ctx, cmd)
 	}
 }
@@ -89,4 +102,4 @@ func (h *counter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 	}
 }
 
-func (h *counter) reset() { h.trips.Store(0); h.cmds.Store(0) }
+func (h *counter) reset() { h.trips.Store(0); h.cmds.Store(0); h.calls.Store(0) }

@@ -38,13 +38,21 @@ func encode(b [16]byte) string {
 }
 
 // ChildID is the id of step or item i of container parent.
-func ChildID(parent string, i int) string { return parent + "." + strconv.Itoa(i) }
+func ChildID(parent string, i int) string { return place(parent, ".", i) }
 
 // SuccessID is the id of success callback i of node parent.
-func SuccessID(parent string, i int) string { return parent + ".s" + strconv.Itoa(i) }
+func SuccessID(parent string, i int) string { return place(parent, ".s", i) }
 
 // ErrorID is the id of error callback i of node parent.
-func ErrorID(parent string, i int) string { return parent + ".e" + strconv.Itoa(i) }
+func ErrorID(parent string, i int) string { return place(parent, ".e", i) }
+
+// place is parent, sep and i, built with one allocation.
+func place(parent, sep string, i int) string {
+	var buf [96]byte
+	b := append(buf[:0], parent...)
+	b = append(b, sep...)
+	return string(strconv.AppendInt(b, int64(i), 10))
+}
 
 // RootOf returns the root id of the graph id belongs to.
 func RootOf(id string) string {

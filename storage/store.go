@@ -41,6 +41,10 @@ type Graph struct {
 	Start bool
 	// Input is the root's input (JSON) when Start is set.
 	Input []byte
+	// Owned hands Records over to the store, which may then keep and
+	// change them instead of copying them: the caller does not use them
+	// after the call.
+	Owned bool
 }
 
 // Effects are what a transition decided that must happen outside the

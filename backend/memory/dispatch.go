@@ -66,7 +66,7 @@ func (b *Backend) newRun(t task, d backend.Dispatch) *run {
 func (b *Backend) makeRun(t task, d backend.Dispatch) *run {
 	b.seq++
 	r := &run{
-		id:      "mem-" + strconv.FormatUint(b.seq, 10),
+		id:      runID(b.seq),
 		spec:    t.spec,
 		handler: t.handler,
 		payload: d.Payload,
@@ -83,4 +83,10 @@ func (b *Backend) enqueue(r *run) {
 	r.state = runQueued
 	b.queue.push(r)
 	b.cond.Signal()
+}
+
+// runID is the id of run n: "mem-<n>".
+func runID(n uint64) string {
+	var buf [24]byte
+	return string(strconv.AppendUint(append(buf[:0], "mem-"...), n, 10))
 }

@@ -27,7 +27,7 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 		return "", err
 	}
 	ttl := e.graphTTL(s)
-	eff, err := e.store.CreateGraph(ctx, storage.Graph{Records: recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input})
+	eff, err := e.store.CreateGraph(ctx, storage.Graph{Records: recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true})
 	if derived && errors.Is(err, storage.ErrExists) {
 		// an earlier attempt of the running task created it: reuse it,
 		// and send what that attempt may not have sent

@@ -174,7 +174,7 @@ func (s *Store) CreateGraph(ctx context.Context, g storage.Graph) (storage.Effec
 	if g.ActiveTTL < time.Millisecond || g.DoneTTL < time.Millisecond {
 		return storage.Effects{}, fmt.Errorf("storage/redis: create graph %s: TTLs must be at least 1ms (active %v, done %v): %w", root, g.ActiveTTL, g.DoneTTL, storage.ErrState)
 	}
-	recs, err := transition.Prepare(root, g.Records, nil, s.now())
+	recs, err := transition.Prepare(root, g.Records, nil, s.now(), g.Owned)
 	if err != nil {
 		return storage.Effects{}, fmt.Errorf("storage/redis: %w", err)
 	}
@@ -249,7 +249,7 @@ func (s *Store) AddItems(ctx context.Context, id string, base int, items []*sig.
 			n++
 		}
 	}
-	recs, err := transition.Prepare(sig.RootOf(id), items, map[string]bool{id: true}, s.now())
+	recs, err := transition.Prepare(sig.RootOf(id), items, map[string]bool{id: true}, s.now(), false)
 	if err != nil {
 		return storage.Effects{}, fmt.Errorf("storage/redis: add items to %s: %w", id, err)
 	}

@@ -28,7 +28,7 @@ func CreateGraph(tx Tx, g storage.Graph) (storage.Effects, error) {
 		return storage.Effects{}, fmt.Errorf("create graph %s: TTLs must be positive (active %v, done %v): %w", root.ID, g.ActiveTTL, g.DoneTTL, storage.ErrState)
 	}
 	m := newMachine(tx, root.ID)
-	if err := m.insert(g.Records, nil); err != nil {
+	if err := m.insert(g.Records, nil, g.Owned); err != nil {
 		return storage.Effects{}, err
 	}
 	m.root.ActiveTTL, m.root.DoneTTL = g.ActiveTTL, g.DoneTTL
@@ -66,8 +66,8 @@ func StartGraph(tx Tx, root string, input []byte) (storage.Effects, error) {
 
 // insert validates and adds new records. known holds ids outside recs that
 // parents may name (a swarm receiving items).
-func (m *machine) insert(recs []*sig.Record, known map[string]bool) error {
-	prepared, err := Prepare(m.rootID, recs, known, m.now)
+func (m *machine) insert(recs []*sig.Record, known map[string]bool, owned bool) error {
+	prepared, err := Prepare(m.rootID, recs, known, m.now, owned)
 	if err != nil {
 		return err
 	}
@@ -84,11 +84,13 @@ func (m *machine) insert(recs []*sig.Record, known map[string]bool) error {
 }
 
 // Prepare validates new records of the graph rooted at root and returns
-// copies ready to store: Pending, timestamps set, run state cleared. known
-// holds ids outside recs that parents may name (a swarm receiving items).
+// them ready to store: Pending, timestamps set, run state cleared. They are
+// copies, or recs themselves when owned (the caller handed them over).
+// known holds ids outside recs that parents may name (a swarm receiving
+// items).
 // Stores that do not run transitions in Go call it before sending records
 // to their scripts.
-func Prepare(root string, recs []*sig.Record, known map[string]bool, now time.Time) ([]*sig.Record, error) {
+func Prepare(root string, recs []*sig.Record, known map[string]bool, now time.Time, owned bool) ([]*sig.Record, error) {
 	ids := make(map[string]bool, len(recs)+len(known))
 	for k := range known {
 		ids[k] = true
@@ -102,7 +104,10 @@ func Prepare(root string, recs []*sig.Record, known map[string]bool, now time.Ti
 			return nil, err
 		}
 		ids[in.ID] = true
-		r := in.Clone()
+		r := in
+		if !owned {
+			r = in.Clone()
+		}
 		r.Status = sig.Pending
 		r.LastStatus = ""
 		r.Input, r.Result, r.Error = nil, nil, nil

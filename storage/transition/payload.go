@@ -65,5 +65,8 @@ func ListPayload(items [][]byte) []byte {
 
 // DispatchKey is the dedupe key of dispatch gen of record id.
 func DispatchKey(id string, gen int) string {
-	return id + "#" + strconv.Itoa(gen)
+	var buf [96]byte
+	b := append(buf[:0], id...)
+	b = append(b, '#')
+	return string(strconv.AppendInt(b, int64(gen), 10))
 }

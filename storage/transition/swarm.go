@@ -51,7 +51,7 @@ func AddItems(tx Tx, id string, base int, items []*sig.Record) (storage.Effects,
 	if max := st.Config.MaxItems; max > 0 && base+n > max {
 		return storage.Effects{}, errorf(id, storage.ErrState, "%d items would pass the swarm's cap of %d", base+n, max)
 	}
-	if err := m.insert(items, map[string]bool{id: true}); err != nil {
+	if err := m.insert(items, map[string]bool{id: true}, false); err != nil {
 		return storage.Effects{}, err
 	}
 	s.Children += n
