@@ -149,22 +149,24 @@ func reportTrips(b *testing.B, hook *counter, cs *countingStore) {
 // not started, and reports the Redis memory each pending item takes
 // (MEMORY USAGE of the graph's key, over the same swarm of 1 item).
 func BenchmarkRedisPendingItem(b *testing.B) {
-	s, rc, _ := redisStore(b)
-	c := client(b, s)
-	ctx := context.Background()
-	usage := func(items int) int64 {
-		sw, err := flow.SignSwarm(ctx, c, swarmOf(items, swarmWidth))
-		if err != nil {
-			b.Fatal(err)
+	b.Run("redis", func(b *testing.B) {
+		s, rc, _ := redisStore(b)
+		c := client(b, s)
+		ctx := context.Background()
+		usage := func(items int) int64 {
+			sw, err := flow.SignSwarm(ctx, c, swarmOf(items, swarmWidth))
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := rc.MemoryUsage(ctx, s.Key(sw.ID()), 0).Result() // 0: every field
+			if err != nil {
+				b.Fatal(err)
+			}
+			return n
 		}
-		n, err := rc.MemoryUsage(ctx, s.Key(sw.ID()), 0).Result() // 0: every field
-		if err != nil {
-			b.Fatal(err)
+		for range b.N {
+			one, many := usage(1), usage(pendingSize+1)
+			b.ReportMetric(float64(many-one)/pendingSize, "B/item")
 		}
-		return n
-	}
-	for range b.N {
-		one, many := usage(1), usage(pendingSize+1)
-		b.ReportMetric(float64(many-one)/pendingSize, "B/item")
-	}
+	})
 }

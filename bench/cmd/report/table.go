@@ -32,7 +32,7 @@ var rows = []row{
 	{"Swarm of 20,000 items, 1,000 at once, memory backend + Redis store: items/s", "BenchmarkSwarmItems/redis items/s", "", "", ">=", 10_000, false},
 	{"  same: Redis calls (FCALL, one round trip each) per store operation", "BenchmarkSwarmItems/redis calls/op", "", "", "<=", 1, false},
 	{"  same: store operations per task run", "BenchmarkSwarmItems/redis ops/task", "", "", "", 0, false},
-	{"Redis memory per pending swarm item (bytes)", "BenchmarkRedisPendingItem B/item", "", "", "", 0, false},
+	{"Redis memory per pending swarm item (bytes)", "BenchmarkRedisPendingItem/redis B/item", "", "", "", 0, false},
 	{"Hatchet + Redis, chain of 20 vs Hatchet's DAG (WithParents): ms per step", "BenchmarkChain20 ms/step", "BenchmarkHatchetDAG20 ms/step", "ours/base", "<=", 1.2, true},
 	{"Hatchet + Redis, swarm of 500 vs Hatchet's fan-out: items/s", "BenchmarkSwarm500 items/s", "BenchmarkHatchetFanout500 items/s", "ours/base", "", 0, false},
 	{"Chain of 1,000 steps vs machinery v2 (same Redis): time per step", "BenchmarkChain1000/mageflow ns/step", "BenchmarkChain1000/machinery ns/step", "base/ours", ">=", 10, true},
