@@ -157,6 +157,15 @@ type Store interface {
 	Get(ctx context.Context, id string) (*sig.Record, error)
 }
 
+// Lister is implemented by stores that can list the graphs they hold, for
+// inspection tools. Roots returns about n root ids from cursor ("" for the
+// first page) and the cursor of the next page, "" after the last one. The
+// order is the store's own; while graphs come and go a root may show up
+// on two pages, and a graph created during the listing may be missed.
+type Lister interface {
+	Roots(ctx context.Context, cursor string, n int) (roots []string, next string, err error)
+}
+
 // Notifier is implemented by stores that can signal changes without being
 // polled. Ended returns a channel that is closed once record id has a
 // terminal status (promptly if it already has one, or if it is missing),

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -245,4 +246,29 @@ func (s *Store) sweep(now time.Time) {
 		}
 		delete(s.graphs, root)
 	}
+}
+
+var _ storage.Lister = (*Store)(nil)
+
+// Roots implements storage.Lister: the roots of live graphs in id order,
+// n at a time; the cursor is the last root of the previous page.
+func (s *Store) Roots(ctx context.Context, cursor string, n int) ([]string, string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", fmt.Errorf("storage/memory: roots: %w", err)
+	}
+	n = max(n, 1)
+	s.mu.Lock()
+	now := s.now()
+	var all []string
+	for root, g := range s.graphs {
+		if root > cursor && now.Before(g.expires) {
+			all = append(all, root)
+		}
+	}
+	s.mu.Unlock()
+	slices.Sort(all)
+	if len(all) <= n {
+		return all, "", nil
+	}
+	return all[:n], all[n-1], nil
 }

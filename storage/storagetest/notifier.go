@@ -23,6 +23,63 @@ func notifierCases() []testCase {
 	}
 }
 
+// listerCases check storage.Lister on stores that implement it.
+func listerCases() []testCase {
+	return []testCase{
+		{
+			Name: "ListerRoots",
+			Rule: "A store that implements Lister lists, page by page, the root of every graph it holds (created or started, running or ended) and no other id.",
+			Test: testListerRoots,
+		},
+	}
+}
+
+func testListerRoots(t *testing.T, e *env) {
+	l, ok := e.s.(storage.Lister)
+	if !ok {
+		t.Skip("store does not implement storage.Lister")
+	}
+	var want []string
+	for i := range 7 {
+		g := e.graph(chain(task(taskInc), task(taskInc)))
+		switch i % 3 {
+		case 0:
+			e.create(g)
+		case 1:
+			e.start(g, `1`)
+		default:
+			e.drain(e.start(g, `1`))
+		}
+		want = append(want, g.root)
+	}
+	got := map[string]bool{}
+	cursor, pages := "", 0
+	for {
+		roots, next, err := l.Roots(e.ctx, cursor, 2)
+		if err != nil {
+			t.Fatalf("Roots(%q, 2): %v", cursor, err)
+		}
+		for _, r := range roots {
+			got[r] = true
+		}
+		pages++
+		if next == "" {
+			break
+		}
+		if pages > 100 {
+			t.Fatalf("Roots still gives pages after %d", pages)
+		}
+		cursor = next
+	}
+	var list []string
+	for r := range got {
+		list = append(list, r)
+	}
+	if !sameSet(list, want) {
+		t.Errorf("Roots listed %v, want the roots %v", list, want)
+	}
+}
+
 func testNotifierEnded(t *testing.T, e *env) {
 	n, ok := e.s.(storage.Notifier)
 	if !ok {

@@ -52,6 +52,7 @@ func cases() []testCase {
 		ttlCases(),
 		lifecycleCases(),
 		notifierCases(),
+		listerCases(),
 	} {
 		all = append(all, group...)
 	}
