@@ -1,0 +1,118 @@
+package inspect_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/flowtest"
+	"github.com/mageflow-go/mageflow/inspect"
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+	"github.com/mageflow-go/mageflow/task"
+)
+
+var (
+	inc  = task.New("inc", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
+	boom = task.New("boom", func(ctx context.Context, n int) (int, error) {
+		return 0, task.NonRetryable(errors.New("boom"))
+	})
+	alert = task.New("alert", func(ctx context.Context, f flow.Failure[int]) (int, error) { return 0, nil })
+)
+
+// start runs f to its end in e and returns its id; the clock moves a
+// second first, so flows started later are newer.
+func start[Out any](t *testing.T, e *flowtest.Env, f flow.Flow[int, Out]) string {
+	t.Helper()
+	e.Clock.Advance(time.Second)
+	r, err := flow.Start(context.Background(), e.Client, f, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Quiesce()
+	return r.ID()
+}
+
+func TestListNewestFirstWithProgress(t *testing.T) {
+	e := flowtest.New(t)
+	e.Register(inc, boom, alert)
+	chain := start(t, e, flow.Chain[int](inc, inc, inc))
+	swarm := start(t, e, flow.Swarm[int, int](inc, boom, inc, inc))
+	failed := start(t, e, flow.OnError[int, int](flow.Chain[int](inc, boom, inc), alert))
+
+	got, err := inspect.List(context.Background(), e.Store, inspect.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].ID != failed || got[1].ID != swarm || got[2].ID != chain {
+		t.Fatalf("List = %+v; want the failed chain, the swarm, the chain (newest first)", got)
+	}
+	type progress struct {
+		status              sig.Status
+		done, failed, total int
+	}
+	for i, want := range []progress{{sig.Failed, 2, 1, 3}, {sig.Done, 4, 1, 4}, {sig.Done, 3, 0, 3}} {
+		s := got[i]
+		if (progress{s.Status, s.Done, s.Failed, s.Total}) != want {
+			t.Errorf("%s (%s): %s %d/%d failed %d; want %+v", s.ID, s.Kind, s.Status, s.Done, s.Total, s.Failed, want)
+		}
+		if !s.Finished || s.Created.IsZero() {
+			t.Errorf("%s: Finished %v Created %v; want finished with a creation time", s.ID, s.Finished, s.Created)
+		}
+	}
+	if got[0].Error == nil || got[0].Error.Message != "boom" {
+		t.Errorf("failed flow's error = %+v; want boom", got[0].Error)
+	}
+
+	only, err := inspect.List(context.Background(), e.Store, inspect.ListOptions{Status: []sig.Status{sig.Failed}})
+	if err != nil || len(only) != 1 || only[0].ID != failed {
+		t.Errorf("List(failed) = %+v, %v; want the failed chain", only, err)
+	}
+	newest, err := inspect.List(context.Background(), e.Store, inspect.ListOptions{Limit: 2})
+	if err != nil || len(newest) != 2 || newest[0].ID != failed {
+		t.Errorf("List(limit 2) = %+v, %v; want the two newest", newest, err)
+	}
+}
+
+// noLister hides the store's Lister.
+type noLister struct{ storage.Store }
+
+func TestListNeedsALister(t *testing.T) {
+	e := flowtest.New(t)
+	if _, err := inspect.List(context.Background(), noLister{e.Store}, inspect.ListOptions{}); !errors.Is(err, inspect.ErrNoListing) {
+		t.Fatalf("List on a store without Lister = %v; want ErrNoListing", err)
+	}
+}
+
+func TestTreeBoundsChildren(t *testing.T) {
+	e := flowtest.New(t)
+	e.Register(inc, alert)
+	items := make([]flow.Flow[int, int], 60)
+	for i := range items {
+		items[i] = inc
+	}
+	id := start(t, e, flow.OnError[int, []int](flow.Swarm(items...), alert))
+	root, err := inspect.Tree(context.Background(), e.Store, id, inspect.TreeOptions{MaxChildren: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(root.Children) != 10 || root.More != 50 || len(root.OnError) != 1 {
+		t.Fatalf("tree: %d children, %d more, %d error callbacks; want 10, 50, 1", len(root.Children), root.More, len(root.OnError))
+	}
+	if root.Children[3].Record.ID != sig.ChildID(id, 3) || root.Children[3].Record.Status != sig.Done {
+		t.Errorf("item 3 = %+v; want done, in order", root.Children[3].Record)
+	}
+	if cb := root.OnError[0].Record; cb.Status != sig.Pending || cb.Entered {
+		t.Errorf("error callback of a swarm that did not fail: %s entered %v; want never started", cb.Status, cb.Entered)
+	}
+	n := 0
+	root.Walk(func(*inspect.Node, int) { n++ })
+	if n != 12 {
+		t.Errorf("Walk visited %d nodes; want 12", n)
+	}
+	if done, failed, total := inspect.Progress(root.Record); done != 60 || failed != 0 || total != 60 {
+		t.Errorf("Progress = %d, %d, %d; want 60, 0, 60", done, failed, total)
+	}
+}
