@@ -5,7 +5,7 @@ GOFMT ?= gofmt
 # COVERPROFILE is where `make cover` writes its profile (*.out is ignored by git).
 COVERPROFILE ?= cover.out
 
-.PHONY: test test-hatchet services fmt-check vet cover bench soak
+.PHONY: test test-bench test-hatchet services fmt-check vet cover bench soak
 
 ## test: start the services, gofmt check, go vet, then every test with the
 ## race detector; then the flow-level suite again on Redis and on a local
@@ -15,7 +15,14 @@ test: services fmt-check
 	$(GO) test -race -count=1 ./...
 	MAGEFLOW_TEST_STORE=redis $(GO) test -race -count=1 ./flow/...
 	MAGEFLOW_TEST_STORE=redis-cluster $(GO) test -race -count=1 ./flow/...
+	$(MAKE) test-bench
 	$(MAKE) test-hatchet
+
+## test-bench: the benchmark module's vet and tests (the benchmarks
+## themselves run with `go run ./bench/cmd/report`, see BENCHMARKS.md).
+test-bench:
+	cd bench && $(GO) vet ./...
+	cd bench && $(GO) test -count=1 ./...
 
 ## test-hatchet: the Hatchet backend's module, against a local engine it
 ## starts on PostgreSQL (the first build of the engine takes minutes).

@@ -1,0 +1,143 @@
+// Command mageflow shows the flows a Redis store holds and steers them.
+//
+//	mageflow [--redis URL] [--prefix P] ls [--status done,failed] [--limit N] [--json]
+//	mageflow [--redis URL] [--prefix P] show [--items N] [--json] ID
+//	mageflow [--redis URL] [--prefix P] watch [--interval D] ID
+//	mageflow [--redis URL] [--prefix P] suspend ID
+//
+// The store is the Redis at --redis (default $MAGEFLOW_REDIS_URL, else
+// redis://127.0.0.1:6379/0) under key prefix --prefix (default
+// "mageflow", as storage/redis). watch exits with status 1 when the flow
+// failed or was canceled.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/mageflow-go/mageflow/storage"
+	redisstore "github.com/mageflow-go/mageflow/storage/redis"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usage is printed for -h and for a wrong command.
+const usage = `usage: mageflow [--redis URL] [--prefix P] <command> [flags] [ID]
+
+commands:
+  ls        the flows the store holds, newest first
+  show ID   a flow as a tree: steps, items, callbacks, with status and timing
+  watch ID  live progress of a flow until it ends; exit status 1 if it failed
+  suspend ID
+            pause a flow: nothing new starts until it is resumed
+`
+
+// run runs the command args and returns the process's exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	global := flag.NewFlagSet("mageflow", flag.ContinueOnError)
+	global.SetOutput(stderr)
+	global.Usage = func() { fmt.Fprint(stderr, usage) }
+	url := global.String("redis", envOr("MAGEFLOW_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
+	prefix := global.String("prefix", redisstore.DefaultPrefix, "key prefix of the store")
+	if err := global.Parse(args); err != nil {
+		return 2
+	}
+	if global.NArg() == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := global.Arg(0), global.Args()[1:]
+	commands := map[string]func(context.Context, storage.Store, []string, io.Writer) error{
+		"ls":      list,
+		"show":    show,
+		"watch":   watch,
+		"suspend": suspend,
+	}
+	fn, ok := commands[cmd]
+	if !ok {
+		fmt.Fprintf(stderr, "mageflow: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	opt, err := goredis.ParseURL(*url)
+	if err != nil {
+		fmt.Fprintf(stderr, "mageflow: --redis %q: %v\n", *url, err)
+		return 2
+	}
+	c := goredis.NewClient(opt)
+	defer c.Close()
+	s, err := redisstore.New(c, redisstore.WithPrefix(*prefix))
+	if err != nil {
+		fmt.Fprintf(stderr, "mageflow: %v\n", err)
+		return 2
+	}
+	err = fn(ctx, s, rest, stdout)
+	var exit exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return int(exit)
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "mageflow %s: %v\n", cmd, err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "mageflow %s: %v\n", cmd, err)
+	return 1
+}
+
+// errUsage wraps errors of bad arguments (exit status 2).
+var errUsage = errors.New("bad arguments")
+
+// exitError is an exit status without a message.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// oneID parses fs's flags from args and returns the one id they leave.
+func oneID(fs *flag.FlagSet, args []string) (string, error) {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return "", fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() != 1 {
+		return "", fmt.Errorf("%w: want one flow id, got %q", errUsage, strings.Join(fs.Args(), " "))
+	}
+	return fs.Arg(0), nil
+}
+
+// age formats how long ago t was.
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

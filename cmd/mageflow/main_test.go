@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mageflow-go/mageflow"
+	membackend "github.com/mageflow-go/mageflow/backend/memory"
+	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/internal/redistest"
+	"github.com/mageflow-go/mageflow/task"
+
+	redisstore "github.com/mageflow-go/mageflow/storage/redis"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+var (
+	inc  = task.New("inc", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
+	boom = task.New("boom", func(ctx context.Context, n int) (int, error) {
+		return 0, task.NonRetryable(errors.New("card declined"))
+	})
+	alert = task.New("alert", func(ctx context.Context, f flow.Failure[int]) (int, error) { return 0, nil })
+	sum   = task.New("sum", func(ctx context.Context, a flow.Args[int, []int]) (int, error) { return a.Args, nil })
+)
+
+// env is a client whose flows the command reads: the memory backend and
+// the Redis store under a prefix of the test's own.
+type env struct {
+	c      *mageflow.Client
+	prefix string
+}
+
+func newEnv(t *testing.T, tasks ...task.Registrable) env {
+	t.Helper()
+	rc := redistest.Client(t)
+	prefix := redistest.Prefix(t, rc)
+	s, err := redisstore.New(rc, redisstore.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := mageflow.New(membackend.New(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register(append(tasks, inc, boom, alert, sum)...); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := c.StartWorker(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stop(context.Background()) })
+	return env{c: c, prefix: prefix}
+}
+
+// finished runs f with input 1 and waits until it and its callbacks ended.
+func finished[Out any](t *testing.T, e env, f flow.Flow[int, Out]) string {
+	t.Helper()
+	id := started(t, e, f)
+	e.mageflow(t, -1, "watch", "--interval", "5ms", id)
+	return id
+}
+
+func started[Out any](t *testing.T, e env, f flow.Flow[int, Out]) string {
+	t.Helper()
+	// The store keeps creation times in milliseconds: start each flow in a
+	// millisecond of its own, so that newest first is one order.
+	for ms := time.Now().UnixMilli(); time.Now().UnixMilli() == ms; {
+	}
+	r, err := flow.Start(context.Background(), e.c, f, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID()
+}
+
+// mageflow runs the command on e's store and returns its output, failing
+// t unless it exits with status want (-1: any).
+func (e env) mageflow(t *testing.T, want int, args ...string) string {
+	t.Helper()
+	var out, errs bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code := run(ctx, append([]string{"--redis", redistest.URL(), "--prefix", e.prefix}, args...), &out, &errs)
+	if want >= 0 && code != want {
+		t.Fatalf("mageflow %s: exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out.String(), errs.String())
+	}
+	return out.String() + errs.String()
+}
+
+// stable replaces what changes from run to run: flow ids, ages, times.
+func stable(s string, ids ...string) string {
+	for i, id := range ids {
+		s = strings.ReplaceAll(s, id, "ID"+string(rune('A'+i)))
+	}
+	s = regexp.MustCompile(`ended \+[0-9.]+[µnm]?s`).ReplaceAllString(s, "ended +T")
+	return regexp.MustCompile(`(?m) +[0-9]+[smhd]$`).ReplaceAllString(s, "  AGE")
+}
+
+// words joins the words of each line of s with single spaces.
+func words(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString(strings.Join(strings.Fields(l), " "))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func TestLsListsFlowsNewestFirst(t *testing.T) {
+	e := newEnv(t)
+	a := finished(t, e, flow.Chain[int](inc, inc, inc))
+	b := finished(t, e, flow.OnError[int, []int](flow.Swarm[int, int](inc, boom, inc), alert))
+	c := finished(t, e, flow.Chain[int](inc, boom, inc))
+
+	// Columns are aligned on the real ids: compare the words of each line.
+	got := words(stable(e.mageflow(t, 0, "ls"), a, b, c))
+	want := `ID NAME KIND STATUS PROGRESS AGE
+IDC chain chain failed 2/3 (1 failed) AGE
+IDB swarm swarm done 3/3 (1 failed) AGE
+IDA chain chain done 3/3 AGE
+`
+	if got != want {
+		t.Errorf("ls:\n%s\nwant:\n%s", got, want)
+	}
+	if got := stable(e.mageflow(t, 0, "ls", "--status", "failed"), a, b, c); !strings.Contains(got, "IDC") || strings.Count(got, "\n") != 2 {
+		t.Errorf("ls --status failed:\n%s", got)
+	}
+	var rows []listed
+	if err := json.Unmarshal([]byte(e.mageflow(t, 0, "ls", "--json", "--limit", "2")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].ID != c || rows[0].Error == nil || rows[0].Error.Message != "card declined" || rows[1].Done != 3 {
+		t.Errorf("ls --json --limit 2 = %+v", rows)
+	}
+	if out := e.mageflow(t, 2, "ls", "--status", "sleepy"); !strings.Contains(out, `unknown status "sleepy"`) {
+		t.Errorf("ls with a bad status: %s", out)
+	}
+}
+
+func TestShowDrawsTheTree(t *testing.T) {
+	e := newEnv(t)
+	id := finished(t, e, flow.OnError[int, int](flow.Then(flow.Swarm[int, int](inc, boom, inc).WithConfig(flow.SwarmConfig{StopAfterNFailures: 1, MaxConcurrency: 1}), flow.Bind(sum, 7)), alert))
+	got := stable(e.mageflow(t, 0, "show", "--items", "2", id), id)
+	want := `chain IDA  failed  1/2 (1 failed)  ended +T  error: boom: swarm stopped at its limit of 1 failed items; last: card declined (attempts 1)
+├─ 0  swarm  failed  2/3 (1 failed)  ended +T  error: boom: swarm stopped at its limit of 1 failed items; last: card declined (attempts 1)
+│  ├─ 0  task inc  done  ended +T
+│  ├─ 1  task boom  failed  ended +T  error: boom: card declined (attempts 1)
+│  └─ ... 1 more
+├─ 1  task sum  pending
+└─ on error 0  task alert  done  ended +T
+`
+	if got != want {
+		t.Errorf("show:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestWatchUntilTheEnd(t *testing.T) {
+	release := make(chan struct{})
+	wait := task.New("wait", func(ctx context.Context, n int) (int, error) {
+		<-release
+		return n, nil
+	})
+	e := newEnv(t, wait)
+	id := started(t, e, flow.Chain[int](inc, wait, inc))
+	done := make(chan string, 1)
+	go func() { done <- e.mageflow(t, 0, "watch", "--interval", "5ms", id) }()
+	close(release)
+	out := <-done
+	if !strings.Contains(out, "chain") || !strings.Contains(out, "[##############################] 3/3 done") || !strings.HasSuffix(out, "done: 3\n") {
+		t.Errorf("watch of a flow that ends well:\n%s", out)
+	}
+	failed := finished(t, e, flow.Swarm[int, int](boom).WithConfig(flow.SwarmConfig{StopAfterNFailures: 1}))
+	if out := e.mageflow(t, 1, "watch", failed); !strings.Contains(out, "failed: boom: swarm stopped") {
+		t.Errorf("watch of a failed flow:\n%s", out)
+	}
+}
+
+func TestSuspend(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	wait := task.New("wait", func(ctx context.Context, n int) (int, error) {
+		<-release
+		return n, nil
+	})
+	e := newEnv(t, wait)
+	id := started(t, e, flow.Chain[int](wait, inc))
+	if out := e.mageflow(t, 0, "suspend", id); !strings.Contains(out, "suspended "+id) {
+		t.Errorf("suspend: %s", out)
+	}
+	if out := e.mageflow(t, 0, "ls", "--status", "suspended"); !strings.Contains(out, id) {
+		t.Errorf("ls after suspend:\n%s", out)
+	}
+	done := finished(t, e, inc)
+	if out := e.mageflow(t, 1, "suspend", done); !strings.Contains(out, "already ended (done)") {
+		t.Errorf("suspend of an ended flow: %s", out)
+	}
+	if out := e.mageflow(t, 2, "suspend", id+".0"); !strings.Contains(out, "not a flow id") {
+		t.Errorf("suspend of a step: %s", out)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	e := newEnv(t)
+	for _, args := range [][]string{{"frobnicate"}, {"show"}, {"show", "a", "b"}, {"ls", "extra"}} {
+		if out := e.mageflow(t, 2, args...); out == "" {
+			t.Errorf("mageflow %v printed nothing", args)
+		}
+	}
+}
