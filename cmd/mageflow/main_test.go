@@ -148,7 +148,9 @@ IDA chain chain done 3/3 AGE
 func TestShowDrawsTheTree(t *testing.T) {
 	e := newEnv(t)
 	id := finished(t, e, flow.OnError[int, int](flow.Then(flow.Swarm[int, int](inc, boom, inc).WithConfig(flow.SwarmConfig{StopAfterNFailures: 1, MaxConcurrency: 1}), flow.Bind(sum, 7)), alert))
-	got := stable(e.mageflow(t, 0, "show", "--items", "2", id), id)
+	raw := e.mageflow(t, 0, "show", "--items", "2", id)
+	t.Logf("mageflow show --items 2 %s:\n%s", id, raw)
+	got := stable(raw, id)
 	want := `chain IDA  failed  1/2 (1 failed)  ended +T  error: boom: swarm stopped at its limit of 1 failed items; last: card declined (attempts 1)
 ├─ 0  swarm  failed  2/3 (1 failed)  ended +T  error: boom: swarm stopped at its limit of 1 failed items; last: card declined (attempts 1)
 │  ├─ 0  task inc  done  ended +T
