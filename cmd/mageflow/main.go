@@ -4,6 +4,7 @@
 //	mageflow [--redis URL] [--prefix P] show [--items N] [--json] ID
 //	mageflow [--redis URL] [--prefix P] watch [--interval D] ID
 //	mageflow [--redis URL] [--prefix P] suspend ID
+//	mageflow [--redis URL] [--prefix P] serve [--addr 127.0.0.1:8080]
 //
 // The store is the Redis at --redis (default $MAGEFLOW_REDIS_URL, else
 // redis://127.0.0.1:6379/0) under key prefix --prefix (default
@@ -43,6 +44,7 @@ commands:
   watch ID  live progress of a flow until it ends; exit status 1 if it failed
   suspend ID
             pause a flow: nothing new starts until it is resumed
+  serve     the web viewer (--addr, default 127.0.0.1:8080)
 `
 
 // run runs the command args and returns the process's exit status.
@@ -65,6 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"show":    show,
 		"watch":   watch,
 		"suspend": suspend,
+		"serve":   serve,
 	}
 	fn, ok := commands[cmd]
 	if !ok {

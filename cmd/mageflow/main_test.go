@@ -201,7 +201,7 @@ func TestSuspend(t *testing.T) {
 		t.Errorf("ls after suspend:\n%s", out)
 	}
 	done := finished(t, e, inc)
-	if out := e.mageflow(t, 1, "suspend", done); !strings.Contains(out, "already ended (done)") {
+	if out := e.mageflow(t, 1, "suspend", done); !strings.Contains(out, "already ended: flow "+done+" ended (done)") {
 		t.Errorf("suspend of an ended flow: %s", out)
 	}
 	if out := e.mageflow(t, 2, "suspend", id+".0"); !strings.Contains(out, "not a flow id") {

@@ -11,6 +11,9 @@ import (
 	"github.com/mageflow-go/mageflow/storage"
 )
 
+// errEnded wraps the error of an operation on a flow that ended.
+var errEnded = errors.New("already ended")
+
 // suspend is `mageflow suspend ID`. Suspending needs no worker: nothing
 // is sent, and what is running finishes its attempt.
 func suspend(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
@@ -26,7 +29,7 @@ func suspend(ctx context.Context, s storage.Store, args []string, out io.Writer)
 		return fmt.Errorf("%w: %s is not a flow id but a record of flow %s", errUsage, id, r.Root)
 	}
 	if r.Status.Terminal() {
-		return fmt.Errorf("flow %s already ended (%s): nothing to suspend", id, r.Status)
+		return fmt.Errorf("%w: flow %s ended (%s), nothing to suspend", errEnded, id, r.Status)
 	}
 	if _, err := s.Apply(ctx, id, sig.OpSuspend); err != nil {
 		if errors.Is(err, storage.ErrState) {

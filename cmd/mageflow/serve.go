@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mageflow-go/mageflow/inspect"
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+)
+
+//go:embed web/index.html
+var web embed.FS
+
+// serve is `mageflow serve`: the web viewer, on loopback by default.
+func serve(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: viewer(s, 500*time.Millisecond), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(out, "mageflow viewer on http://%s/\n", ln.Addr())
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// viewer returns the viewer's handler: the page, and its API over s.
+// Anything that changes state is a POST.
+func viewer(s storage.Store, every time.Duration) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		page, _ := web.ReadFile("web/index.html")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
+		_, _ = w.Write(page)
+	})
+	mux.HandleFunc("GET /api/flows", func(w http.ResponseWriter, r *http.Request) {
+		opt := inspect.ListOptions{Limit: 100}
+		if st := r.URL.Query().Get("status"); st != "" {
+			for _, v := range strings.Split(st, ",") {
+				opt.Status = append(opt.Status, sig.Status(v))
+			}
+		}
+		flows, err := inspect.List(r.Context(), s, opt)
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		writeJSON(w, flows)
+	})
+	mux.HandleFunc("GET /api/flows/{id}", func(w http.ResponseWriter, r *http.Request) {
+		tree, err := inspect.Tree(r.Context(), s, r.PathValue("id"), inspect.TreeOptions{MaxChildren: 100})
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		writeJSON(w, tree)
+	})
+	mux.HandleFunc("GET /api/flows/{id}/events", func(w http.ResponseWriter, r *http.Request) {
+		events(w, r, s, every)
+	})
+	mux.HandleFunc("POST /api/flows/{id}/suspend", func(w http.ResponseWriter, r *http.Request) {
+		var msg bytes.Buffer
+		if err := suspend(r.Context(), s, []string{r.PathValue("id")}, &msg); err != nil {
+			httpError(w, err)
+			return
+		}
+		writeJSON(w, map[string]string{"message": strings.TrimSpace(msg.String())})
+	})
+	return mux
+}
+
+// events streams the flow's tree as server-sent events, one each time it
+// changed, until the flow ended or the client left.
+func events(w http.ResponseWriter, r *http.Request, s storage.Store, every time.Duration) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	var last []byte
+	for {
+		tree, err := inspect.Tree(r.Context(), s, r.PathValue("id"), inspect.TreeOptions{MaxChildren: 100})
+		if err != nil {
+			fmt.Fprintf(w, "event: error\ndata: %q\n\n", err.Error())
+			flusher.Flush()
+			return
+		}
+		b, _ := json.Marshal(tree)
+		if !bytes.Equal(b, last) {
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			flusher.Flush()
+			last = b
+		}
+		if tree.Record.Finished {
+			fmt.Fprint(w, "event: end\ndata: {}\n\n")
+			flusher.Flush()
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// httpError answers err with its status: 404 for a missing flow, 400 for
+// a bad request, 409 for an operation that does not apply, 500 otherwise.
+func httpError(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, errUsage):
+		code = http.StatusBadRequest
+	case errors.Is(err, storage.ErrState), errors.Is(err, errEnded):
+		code = http.StatusConflict
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
