@@ -19,14 +19,20 @@ import (
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
 
-// viewerOf serves the viewer over e's store.
-func viewerOf(t *testing.T, e env) *httptest.Server {
+// storeOf returns a store over e's keys.
+func (e env) storeOf(t *testing.T) *redisstore.Store {
 	t.Helper()
 	s, err := redisstore.New(redistest.Client(t), redisstore.WithPrefix(e.prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(viewer(s, 5*time.Millisecond))
+	return s
+}
+
+// viewerOf serves the viewer over e's store.
+func viewerOf(t *testing.T, e env) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(viewer(e.storeOf(t), 5*time.Millisecond))
 	t.Cleanup(srv.Close)
 	return srv
 }
