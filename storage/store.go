@@ -166,6 +166,19 @@ type Lister interface {
 	Roots(ctx context.Context, cursor string, n int) (roots []string, next string, err error)
 }
 
+// Requests is implemented by stores that carry lifecycle requests from
+// tools to workers: a tool (the mageflow command) queues an operation on a
+// flow, and a worker of a client of the store applies it with its backend
+// (a resume dispatches tasks; an interrupt or a cancel cancels runs).
+// Requests are taken in the order they were queued, each by one worker.
+type Requests interface {
+	// Request queues op on the graph rooted at root.
+	Request(ctx context.Context, root string, op sig.Op) error
+	// NextRequest waits up to wait for a queued request and takes it; ok
+	// is false when none came.
+	NextRequest(ctx context.Context, wait time.Duration) (root string, op sig.Op, ok bool, err error)
+}
+
 // Notifier is implemented by stores that can signal changes without being
 // polled. Ended returns a channel that is closed once record id has a
 // terminal status (promptly if it already has one, or if it is missing),

@@ -38,8 +38,9 @@ func chromium(t *testing.T) string {
 }
 
 // TestViewerInChromium loads the viewer in headless Chromium, opens a
-// running flow, sees its nodes, presses Suspend and sees the flow's status
-// change on the page (by the server-sent events). With
+// running flow, sees its nodes, presses Suspend, Resume and Suspend again
+// and sees the flow's status change on the page each time (by the
+// server-sent events). With
 // MAGEFLOW_SCREENSHOT=path it saves a screenshot there (the README's).
 func TestViewerInChromium(t *testing.T) {
 	path := chromium(t)
@@ -101,6 +102,11 @@ func TestViewerInChromium(t *testing.T) {
 		// the chain's steps, the swarm and its items are drawn
 		chromedp.WaitVisible(css(node(sig.ChildID(running, 1)))),
 		chromedp.WaitVisible(css(node(sig.ChildID(sig.ChildID(running, 2), 5)))),
+		click(`#suspend`),
+		chromedp.WaitVisible(css(node(running)+`[data-status="suspended"]`)),
+		// Resume goes through a worker of the application (the test's).
+		click(`#resume`),
+		chromedp.WaitVisible(css(node(running)+`[data-status="active"]`)),
 		click(`#suspend`),
 		chromedp.WaitVisible(css(node(running)+`[data-status="suspended"]`)),
 		click(node(sig.ChildID(running, 2))),

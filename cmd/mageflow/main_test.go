@@ -39,6 +39,18 @@ type env struct {
 
 func newEnv(t *testing.T, tasks ...task.Registrable) env {
 	t.Helper()
+	e := newClient(t, tasks...)
+	stop, err := e.c.StartWorker(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stop(context.Background()) })
+	return e
+}
+
+// newClient is newEnv without a worker.
+func newClient(t *testing.T, tasks ...task.Registrable) env {
+	t.Helper()
 	rc := redistest.Client(t)
 	prefix := redistest.Prefix(t, rc)
 	s, err := redisstore.New(rc, redisstore.WithPrefix(prefix))
@@ -52,11 +64,6 @@ func newEnv(t *testing.T, tasks ...task.Registrable) env {
 	if err := c.Register(append(tasks, inc, boom, alert, sum)...); err != nil {
 		t.Fatal(err)
 	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stop(context.Background()) })
 	return env{c: c, prefix: prefix}
 }
 
@@ -185,27 +192,55 @@ func TestWatchUntilTheEnd(t *testing.T) {
 	}
 }
 
-func TestSuspend(t *testing.T) {
+func TestLifecycle(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	wait := task.New("wait", func(ctx context.Context, n int) (int, error) {
-		<-release
-		return n, nil
+		select {
+		case <-release:
+		case <-ctx.Done(): // interrupted or canceled
+		}
+		return n, ctx.Err()
 	})
 	e := newEnv(t, wait)
 	id := started(t, e, flow.Chain[int](wait, inc))
-	if out := e.mageflow(t, 0, "suspend", id); !strings.Contains(out, "suspended "+id) {
-		t.Errorf("suspend: %s", out)
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"suspend", id}, "suspended " + id},
+		{[]string{"resume", id}, "resume " + id + ": active"},
+		{[]string{"interrupt", id}, "interrupt " + id + ": interrupted"},
+		{[]string{"resume", id}, "resume " + id + ": active"},
+		{[]string{"cancel", id}, "cancel " + id + ": canceled"},
 	}
-	if out := e.mageflow(t, 0, "ls", "--status", "suspended"); !strings.Contains(out, id) {
-		t.Errorf("ls after suspend:\n%s", out)
+	for _, st := range steps {
+		if out := e.mageflow(t, 0, st.args...); !strings.Contains(out, st.want) {
+			t.Errorf("mageflow %v: %q, want %q", st.args, out, st.want)
+		}
+	}
+	if out := e.mageflow(t, 1, "resume", id); !strings.Contains(out, "already ended: flow "+id+" ended (canceled), nothing to resume") {
+		t.Errorf("resume of a canceled flow: %s", out)
+	}
+	running := started(t, e, flow.Chain[int](wait, inc))
+	if out := e.mageflow(t, 1, "resume", running); !strings.Contains(out, "is active, not suspended or interrupted") {
+		t.Errorf("resume of a running flow: %s", out)
+	}
+	if out := e.mageflow(t, 2, "suspend", running+".0"); !strings.Contains(out, "not a flow id") {
+		t.Errorf("suspend of a step: %s", out)
 	}
 	done := finished(t, e, inc)
 	if out := e.mageflow(t, 1, "suspend", done); !strings.Contains(out, "already ended: flow "+done+" ended (done)") {
 		t.Errorf("suspend of an ended flow: %s", out)
 	}
-	if out := e.mageflow(t, 2, "suspend", id+".0"); !strings.Contains(out, "not a flow id") {
-		t.Errorf("suspend of a step: %s", out)
+	// Without a worker the request waits in the store.
+	idle := newClient(t)
+	sig, err := flow.Sign(context.Background(), idle.c, flow.Chain[int](inc, inc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := idle.mageflow(t, 1, "cancel", "--wait", "50ms", sig.ID()); !strings.Contains(out, "no worker applied it") {
+		t.Errorf("cancel with no worker: %s", out)
 	}
 }
 

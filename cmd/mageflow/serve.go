@@ -83,9 +83,20 @@ func viewer(s storage.Store, every time.Duration) http.Handler {
 	mux.HandleFunc("GET /api/flows/{id}/events", func(w http.ResponseWriter, r *http.Request) {
 		events(w, r, s, every)
 	})
-	mux.HandleFunc("POST /api/flows/{id}/suspend", func(w http.ResponseWriter, r *http.Request) {
+	ops := map[string]func(context.Context, storage.Store, []string, io.Writer) error{
+		"suspend":   suspend,
+		"resume":    lifecycle(sig.OpResume),
+		"interrupt": lifecycle(sig.OpInterrupt),
+		"cancel":    lifecycle(sig.OpCancel),
+	}
+	mux.HandleFunc("POST /api/flows/{id}/{op}", func(w http.ResponseWriter, r *http.Request) {
+		op, ok := ops[r.PathValue("op")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
 		var msg bytes.Buffer
-		if err := suspend(r.Context(), s, []string{r.PathValue("id")}, &msg); err != nil {
+		if err := op(r.Context(), s, []string{r.PathValue("id")}, &msg); err != nil {
 			httpError(w, err)
 			return
 		}
@@ -137,7 +148,8 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 // httpError answers err with its status: 404 for a missing flow, 400 for
-// a bad request, 409 for an operation that does not apply, 500 otherwise.
+// a bad request, 409 for an operation that does not apply, 504 when no
+// worker applied a request in time, 500 otherwise.
 func httpError(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	switch {
@@ -145,8 +157,10 @@ func httpError(w http.ResponseWriter, err error) {
 		code = http.StatusNotFound
 	case errors.Is(err, errUsage):
 		code = http.StatusBadRequest
-	case errors.Is(err, storage.ErrState), errors.Is(err, errEnded):
+	case errors.Is(err, storage.ErrState), errors.Is(err, errEnded), errors.Is(err, errNotApplicable):
 		code = http.StatusConflict
+	case errors.Is(err, errNoWorker):
+		code = http.StatusGatewayTimeout
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)

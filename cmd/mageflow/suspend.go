@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
@@ -14,6 +15,29 @@ import (
 // errEnded wraps the error of an operation on a flow that ended.
 var errEnded = errors.New("already ended")
 
+// errNoWorker wraps the error of a request no worker applied in time.
+var errNoWorker = errors.New("no worker applied it")
+
+// errNotApplicable wraps the error of an operation that does not apply
+// to the flow's status.
+var errNotApplicable = errors.New("does not apply")
+
+// flowRecord reads the root record of flow id, refusing other ids and
+// ended flows.
+func flowRecord(ctx context.Context, s storage.Store, id string, op sig.Op) (*sig.Record, error) {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Role != sig.RoleRoot {
+		return nil, fmt.Errorf("%w: %s is not a flow id but a record of flow %s", errUsage, id, r.Root)
+	}
+	if r.Status.Terminal() {
+		return nil, fmt.Errorf("%w: flow %s ended (%s), nothing to %s", errEnded, id, r.Status, op)
+	}
+	return r, nil
+}
+
 // suspend is `mageflow suspend ID`. Suspending needs no worker: nothing
 // is sent, and what is running finishes its attempt.
 func suspend(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
@@ -21,22 +45,76 @@ func suspend(ctx context.Context, s storage.Store, args []string, out io.Writer)
 	if err != nil {
 		return err
 	}
-	r, err := s.Get(ctx, id)
+	r, err := flowRecord(ctx, s, id, sig.OpSuspend)
 	if err != nil {
 		return err
 	}
-	if r.Role != sig.RoleRoot {
-		return fmt.Errorf("%w: %s is not a flow id but a record of flow %s", errUsage, id, r.Root)
-	}
-	if r.Status.Terminal() {
-		return fmt.Errorf("%w: flow %s ended (%s), nothing to suspend", errEnded, id, r.Status)
-	}
 	if _, err := s.Apply(ctx, id, sig.OpSuspend); err != nil {
 		if errors.Is(err, storage.ErrState) {
-			return fmt.Errorf("flow %s cannot be suspended now (%s): %w", id, r.Status, err)
+			return fmt.Errorf("%w: flow %s cannot be suspended now (%s)", errNotApplicable, id, r.Status)
 		}
 		return err
 	}
 	fmt.Fprintf(out, "suspended %s: nothing new starts until it is resumed\n", id)
 	return nil
+}
+
+// lifecycle returns the command of op (resume, interrupt, cancel): these
+// dispatch tasks or cancel runs, which takes a backend, so the command
+// queues the request on the store and a worker of the application applies
+// it; the command waits until the flow shows it.
+func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writer) error {
+	return func(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
+		fs := flag.NewFlagSet(string(op), flag.ContinueOnError)
+		wait := fs.Duration("wait", 10*time.Second, "how long to wait for a worker to apply it")
+		id, err := oneID(fs, args)
+		if err != nil {
+			return err
+		}
+		r, err := flowRecord(ctx, s, id, op)
+		if err != nil {
+			return err
+		}
+		if op == sig.OpResume && !r.Status.Paused() {
+			return fmt.Errorf("%w: flow %s is %s, not suspended or interrupted: nothing to resume", errNotApplicable, id, r.Status)
+		}
+		if op == sig.OpInterrupt && r.Status == sig.Interrupted {
+			return fmt.Errorf("%w: flow %s is already interrupted", errNotApplicable, id)
+		}
+		q, ok := s.(storage.Requests)
+		if !ok {
+			return fmt.Errorf("the store cannot carry requests to workers")
+		}
+		if err := q.Request(ctx, id, op); err != nil {
+			return err
+		}
+		applied := func(r *sig.Record) bool {
+			switch op {
+			case sig.OpResume:
+				return !r.Status.Paused()
+			case sig.OpInterrupt:
+				return r.Status == sig.Interrupted || r.Status.Terminal()
+			}
+			return r.Status.Terminal()
+		}
+		deadline := time.Now().Add(*wait)
+		for {
+			r, err := s.Get(ctx, id)
+			if err != nil {
+				return err
+			}
+			if applied(r) {
+				fmt.Fprintf(out, "%s %s: %s\n", op, id, r.Status)
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%w: %s %s, within %v; the request stays queued until a worker of this store (mageflow.Client.StartWorker) takes it", errNoWorker, op, id, *wait)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/mageflow-go/mageflow/backend"
@@ -19,13 +20,66 @@ import (
 // the task's own context has ended.
 const storeTimeout = time.Minute
 
-// StartWorker starts the backend's worker for the registered tasks.
+// StartWorker starts the backend's worker for the registered tasks and,
+// when the store carries lifecycle requests, a loop that applies them.
 func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, error) {
 	stop, err := e.backend.Start(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("mageflow: start worker: %w", err)
 	}
-	return stop, nil
+	q, ok := e.store.(storage.Requests)
+	if !ok {
+		return stop, nil
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.serveRequests(rctx, q)
+	}()
+	var once sync.Once
+	return func(ctx context.Context) error {
+		once.Do(func() {
+			cancel()
+			<-done // the loop may be sending; stop the backend after it
+		})
+		return stop(ctx)
+	}, nil
+}
+
+// requestWait is how long one wait for a lifecycle request lasts.
+const requestWait = time.Second
+
+// serveRequests applies the lifecycle requests tools queue on the store
+// (mageflow resume, interrupt, cancel) until ctx ends: the worker has the
+// backend that a resume dispatches with and an interrupt cancels with.
+func (e *Engine) serveRequests(ctx context.Context, q storage.Requests) {
+	delay := 10 * time.Millisecond
+	for ctx.Err() == nil {
+		root, op, ok, err := q.NextRequest(ctx, requestWait)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			e.log.Warn("mageflow: read lifecycle requests", slog.String("error", err.Error()), slog.Duration("in", delay))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			delay = min(2*delay, 5*time.Second)
+			continue
+		}
+		delay = 10 * time.Millisecond
+		if !ok {
+			continue
+		}
+		if err := e.Apply(context.WithoutCancel(ctx), root, op); err != nil {
+			e.log.Info("mageflow: lifecycle request not applied", slog.String("op", string(op)), slog.String("run", root), slog.String("error", err.Error()))
+			continue
+		}
+		e.log.Debug("mageflow: lifecycle request applied", slog.String("op", string(op)), slog.String("run", root))
+	}
 }
 
 // handler returns the backend handler that runs def under the protocol:

@@ -11,6 +11,7 @@ import (
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -220,5 +221,42 @@ func testCancelStopsEverythingWithoutErrorCallbacks(t *testing.T, h Harness) {
 	}
 	if ttl := r.ExpiresAt.Sub(r.UpdatedAt); ttl > mageflow.DefaultDoneTTL+time.Second {
 		t.Fatalf("canceled run expires in %v, want the done TTL", ttl)
+	}
+}
+
+// A lifecycle request queued on the store, as the mageflow command queues
+// it, is applied by a worker of the client: the run is interrupted and
+// resumed, and ends as if nothing happened.
+func testRequestsAppliedByWorker(t *testing.T, h Harness) {
+	t.Parallel()
+	g, slow := newGate("slow")
+	e := h.setup(t, slow)
+	q, ok := e.Store.(storage.Requests)
+	if !ok {
+		t.Skip("store does not carry requests")
+	}
+	ctx := testCtx(t)
+	run, err := flow.Start(ctx, e.Client, flow.Then(slow, slow), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.waitStart(t)
+	is := func(want sig.Status) func() bool {
+		return func() bool {
+			r, err := e.Store.Get(ctx, run.ID())
+			return err == nil && r.Status == want
+		}
+	}
+	if err := q.Request(ctx, run.ID(), sig.OpInterrupt); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, "the run to be interrupted by a worker", is(sig.Interrupted))
+	if err := q.Request(ctx, run.ID(), sig.OpResume); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, "the run to be resumed by a worker", is(sig.Active))
+	close(g.release)
+	if out, err := run.Wait(ctx); err != nil || out != 3 {
+		t.Fatalf("Wait = %d, %v; want 3", out, err)
 	}
 }

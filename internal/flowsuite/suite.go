@@ -83,6 +83,7 @@ func cases() []testCase {
 		{"SuspendedSwarmKeepsItsCapAndRunsEveryItemOnce", testSuspendedSwarmKeepsItsCapAndRunsEveryItemOnce},
 		{"InterruptStopsRunningTaskAndResumeRunsItAgain", testInterruptStopsRunningTaskAndResumeRunsItAgain},
 		{"CancelStopsEverythingWithoutErrorCallbacks", testCancelStopsEverythingWithoutErrorCallbacks},
+		{"RequestsAppliedByWorker", testRequestsAppliedByWorker},
 		{"BadFlowsAreRejectedBeforeStoring", testBadFlowsAreRejectedBeforeStoring},
 		{"NothingOutlivesItsTTL", testNothingOutlivesItsTTL},
 		{"RetriedTaskStartsItsFlowsOnce", testRetriedTaskStartsItsFlowsOnce},
@@ -118,7 +119,9 @@ func testCtx(t *testing.T) context.Context {
 // the worker stops when t ends, waiting up to a minute for running tasks.
 func NewEnv(t testing.TB, b backend.Backend, s teststore.Store, opts []mageflow.Option, tasks ...task.Registrable) Env {
 	t.Helper()
-	c, err := mageflow.New(b, s, opts...)
+	// The client gets the store itself, not the wrapper, so that it sees
+	// what the store implements besides storage.Store (Notifier, Requests).
+	c, err := mageflow.New(b, s.Store, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,5 +139,5 @@ func NewEnv(t testing.TB, b backend.Backend, s teststore.Store, opts []mageflow.
 			t.Errorf("stop worker: %v", err)
 		}
 	})
-	return Env{Client: c, Store: s, Records: s.Records, KeyTTLs: s.KeyTTLs}
+	return Env{Client: c, Store: s.Store, Records: s.Records, KeyTTLs: s.KeyTTLs}
 }

@@ -25,6 +25,9 @@ type Store struct {
 	waiters map[string][]chan struct{}
 	ops     int
 	tx      tx // reused by every transition, under mu
+
+	requests  []request     // lifecycle requests, oldest first
+	requested chan struct{} // closed when a request is queued
 }
 
 var (

@@ -80,6 +80,46 @@ func testListerRoots(t *testing.T, e *env) {
 	}
 }
 
+// requestsCases check storage.Requests on stores that implement it.
+func requestsCases() []testCase {
+	return []testCase{
+		{
+			Name: "RequestsInOrder",
+			Rule: "A store that implements Requests gives the queued requests back in the order they were queued, each once, and NextRequest reports none after waiting when the queue is empty.",
+			Test: testRequestsInOrder,
+		},
+	}
+}
+
+func testRequestsInOrder(t *testing.T, e *env) {
+	q, ok := e.s.(storage.Requests)
+	if !ok {
+		t.Skip("store does not implement storage.Requests")
+	}
+	if _, _, ok, err := q.NextRequest(e.ctx, 10*time.Millisecond); ok || err != nil {
+		t.Fatalf("NextRequest on an empty queue = %v, %v; want none", ok, err)
+	}
+	a, b := sig.NewRootID(time.Now()), sig.NewRootID(time.Now())
+	want := []struct {
+		root string
+		op   sig.Op
+	}{{a, sig.OpSuspend}, {b, sig.OpCancel}, {a, sig.OpResume}}
+	for _, r := range want {
+		if err := q.Request(e.ctx, r.root, r.op); err != nil {
+			t.Fatalf("Request(%s, %s): %v", r.root, r.op, err)
+		}
+	}
+	for i, w := range want {
+		root, op, ok, err := q.NextRequest(e.ctx, time.Second)
+		if err != nil || !ok || root != w.root || op != w.op {
+			t.Fatalf("request %d = %s %s %v %v; want %s %s", i, root, op, ok, err, w.root, w.op)
+		}
+	}
+	if _, _, ok, err := q.NextRequest(e.ctx, 10*time.Millisecond); ok || err != nil {
+		t.Fatalf("NextRequest after every request was taken = %v, %v; want none", ok, err)
+	}
+}
+
 func testNotifierEnded(t *testing.T, e *env) {
 	n, ok := e.s.(storage.Notifier)
 	if !ok {

@@ -53,6 +53,7 @@ func cases() []testCase {
 		lifecycleCases(),
 		notifierCases(),
 		listerCases(),
+		requestsCases(),
 	} {
 		all = append(all, group...)
 	}
