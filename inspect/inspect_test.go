@@ -116,3 +116,22 @@ func TestTreeBoundsChildren(t *testing.T) {
 		t.Errorf("Progress = %d, %d, %d; want 60, 0, 60", done, failed, total)
 	}
 }
+
+func TestTreeShowsFailedItemsPastTheFirst(t *testing.T) {
+	e := flowtest.New(t)
+	e.Register(inc, boom)
+	items := make([]flow.Flow[int, int], 30)
+	for i := range items {
+		items[i] = inc
+	}
+	items[3], items[17], items[25] = boom, boom, boom
+	id := start(t, e, flow.Swarm(items...))
+	root, err := inspect.Tree(context.Background(), e.Store, id, inspect.TreeOptions{MaxChildren: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(root.Children) != 5 || root.More != 25 || len(root.FailedMore) != 2 ||
+		root.FailedMore[0].Record.ID != sig.ChildID(id, 17) || root.FailedMore[1].Record.ID != sig.ChildID(id, 25) {
+		t.Fatalf("tree: %d children, %d more, failed past them %v; want items 17 and 25", len(root.Children), root.More, root.FailedMore)
+	}
+}

@@ -12,11 +12,14 @@ import (
 // a swarm's items (at most TreeOptions.MaxChildren of them; More counts
 // the others) and its callbacks.
 type Node struct {
-	Record    *sig.Record
-	Children  []*Node
-	More      int
-	OnSuccess []*Node
-	OnError   []*Node
+	Record   *sig.Record
+	Children []*Node
+	More     int
+	// FailedMore are a swarm's failed items among the More not loaded
+	// (at most MaxChildren of them), so that failures always show.
+	FailedMore []*Node
+	OnSuccess  []*Node
+	OnError    []*Node
 }
 
 // TreeOptions bound what Tree reads.
@@ -39,6 +42,7 @@ func Tree(ctx context.Context, s storage.Store, id string, opt TreeOptions) (*No
 			return nil, fmt.Errorf("inspect: read %s: %w", id, err)
 		}
 		n := &Node{Record: r}
+		failed := 0 // failed items loaded
 		for i := 0; i < r.Children; i++ {
 			if i == maxc {
 				n.More = r.Children - maxc
@@ -48,7 +52,24 @@ func Tree(ctx context.Context, s storage.Store, id string, opt TreeOptions) (*No
 			if err != nil {
 				return nil, err
 			}
+			if c.Record.Status == sig.Failed {
+				failed++
+			}
 			n.Children = append(n.Children, c)
+		}
+		if r.Kind == sig.KindSwarm && r.Swarm != nil && n.More > 0 {
+			// the failures the counts report and the first items do not
+			// hold: read on (records only) until they are found
+			for i := maxc; i < r.Children && failed < r.Swarm.Failed && len(n.FailedMore) < maxc; i++ {
+				c, err := s.Get(ctx, sig.ChildID(id, i))
+				if err != nil {
+					return nil, fmt.Errorf("inspect: read %s: %w", sig.ChildID(id, i), err)
+				}
+				if c.Status == sig.Failed {
+					failed++
+					n.FailedMore = append(n.FailedMore, &Node{Record: c})
+				}
+			}
 		}
 		for i := 0; i < r.OnSuccess; i++ {
 			c, err := read(sig.SuccessID(id, i))
@@ -75,7 +96,7 @@ func (n *Node) Walk(fn func(n *Node, depth int)) {
 	var walk func(n *Node, depth int)
 	walk = func(n *Node, depth int) {
 		fn(n, depth)
-		for _, group := range [][]*Node{n.Children, n.OnSuccess, n.OnError} {
+		for _, group := range [][]*Node{n.Children, n.FailedMore, n.OnSuccess, n.OnError} {
 			for _, c := range group {
 				walk(c, depth+1)
 			}

@@ -53,6 +53,10 @@ func renderTree(out io.Writer, n *inspect.Node) {
 		if n.More > 0 {
 			es = append(es, entry{fmt.Sprintf("... %d more", n.More), nil})
 		}
+		for _, c := range n.FailedMore {
+			_, _, index, _ := sig.Place(c.Record.ID)
+			es = append(es, entry{fmt.Sprintf("%d", index), c})
+		}
 		for i, c := range n.OnSuccess {
 			es = append(es, entry{fmt.Sprintf("on success %d", i), c})
 		}
