@@ -98,7 +98,9 @@ func (o Outcome) String() string {
 // Claim is the result of [Store.Claim].
 type Claim struct {
 	Outcome Outcome
-	// Record is the task's record after the claim.
+	// Record is the task's record after the claim (for Ended, with only
+	// the dispatches its outbox still owes), except for Claimed: the run
+	// has what it needs, and the store does not send the record back.
 	Record *sig.Record
 }
 

@@ -210,6 +210,9 @@ func (s *Store) Claim(ctx context.Context, id, runID string) (storage.Claim, err
 	if !ok {
 		return storage.Claim{}, fmt.Errorf("storage/redis: claim %s: unknown outcome %q: %w", id, w.Outcome, storage.ErrCorrupt)
 	}
+	if o == storage.Claimed {
+		return storage.Claim{Outcome: o}, nil // the script sends no record
+	}
 	r, err := fromWire(id, &w.Record)
 	if err != nil {
 		return storage.Claim{}, fmt.Errorf("storage/redis: claim %s: decode reply: %v: %w", id, err, storage.ErrCorrupt)

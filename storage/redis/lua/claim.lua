@@ -39,4 +39,7 @@ elseif x.s == 'active' then
   x.at = (x.at or 0) + 1
 end
 finish(id)
+if outcome == 'claimed' then
+  return cmsgpack.pack({o = outcome}) -- the run needs no record
+end
 return reply(outcome)
