@@ -63,6 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	url := global.String("redis", envOr("MAGEFLOW_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	prefix := global.String("prefix", redisstore.DefaultPrefix, "key prefix of the store")
 	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if global.NArg() == 0 {
