@@ -59,7 +59,7 @@ func New(b backend.Backend, s storage.Store, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	return &Client{eng: engine.New(b, s, engine.Config{Logger: o.logger, TTL: o.ttl, Now: time.Now, Fresh: o.fresh})}, nil
+	return &Client{eng: engine.New(b, s, engine.Config{Logger: o.logger, TTL: o.ttl, Now: time.Now, Fresh: o.fresh, Sweep: o.sweep})}, nil
 }
 
 // Register makes this process's worker execute tasks. Registering a task
@@ -91,6 +91,7 @@ type options struct {
 	logger *slog.Logger
 	ttl    map[sig.Kind]engine.TTL
 	fresh  bool
+	sweep  engine.Sweep
 }
 
 // Default TTLs of stored records.
@@ -132,6 +133,25 @@ func WithLogger(l *slog.Logger) Option {
 func WithFreshIDs() Option {
 	return func(o *options) error {
 		o.fresh = true
+		return nil
+	}
+}
+
+// WithSweep makes the client's worker send, every interval, the first
+// dispatches of flows whose start was stored and not sent for grace (the
+// process that started them died in between). It needs a store that can
+// list its graphs (storage.Lister: the memory and Redis stores); each
+// sweep reads every stored flow's root, so choose the interval with the
+// number of flows in mind. Dispatches are deduplicated by key and claims
+// are idempotent, so a dispatch sent twice still runs once. Flows started
+// inside tasks need no sweep: a task that dies is delivered again and
+// sends what it owes.
+func WithSweep(interval, grace time.Duration) Option {
+	return func(o *options) error {
+		if interval <= 0 || grace < 0 {
+			return fmt.Errorf("mageflow: WithSweep(%v, %v): the interval must be positive and the grace not negative", interval, grace)
+		}
+		o.sweep = engine.Sweep{Every: interval, Grace: grace}
 		return nil
 	}
 }

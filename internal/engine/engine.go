@@ -41,6 +41,16 @@ type Config struct {
 	// Fresh turns off derived ids: graphs created inside a running task
 	// get fresh ids, so a retried task creates them again.
 	Fresh bool
+	// Sweep, when Every is set, makes the worker send what flows' roots
+	// still owe (see sweep.go).
+	Sweep Sweep
+}
+
+// Sweep is how often the worker looks for flows whose first dispatches
+// were stored and not sent, and how long it leaves their starter to send
+// them.
+type Sweep struct {
+	Every, Grace time.Duration
 }
 
 // Engine is the runtime of one client.
@@ -51,6 +61,7 @@ type Engine struct {
 	ttl     map[sig.Kind]TTL
 	now     func() time.Time
 	derive  bool
+	sweep   Sweep
 
 	// invoke, when set, runs tasks instead of their own function.
 	invoke atomic.Pointer[Invoker]
@@ -69,6 +80,7 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 		ttl:     cfg.TTL,
 		now:     cfg.Now,
 		derive:  !cfg.Fresh,
+		sweep:   cfg.Sweep,
 		tasks:   make(map[string]*graph.TaskDef),
 		known:   make(map[string]bool),
 	}

@@ -20,28 +20,35 @@ import (
 // the task's own context has ended.
 const storeTimeout = time.Minute
 
-// StartWorker starts the backend's worker for the registered tasks and,
-// when the store carries lifecycle requests, a loop that applies them.
+// StartWorker starts the backend's worker for the registered tasks and the
+// worker's background loops: applying the lifecycle requests tools queue
+// on the store (when it carries them), and sweeping flows whose start was
+// not sent (with Config.Sweep and a store that lists its graphs).
 func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, error) {
 	stop, err := e.backend.Start(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("mageflow: start worker: %w", err)
 	}
-	q, ok := e.store.(storage.Requests)
-	if !ok {
+	var loops []func(context.Context)
+	if q, ok := e.store.(storage.Requests); ok {
+		loops = append(loops, func(ctx context.Context) { e.serveRequests(ctx, q) })
+	}
+	if l, ok := e.store.(storage.Lister); ok && e.sweep.Every > 0 {
+		loops = append(loops, func(ctx context.Context) { e.sweepLoop(ctx, l) })
+	}
+	if len(loops) == 0 {
 		return stop, nil
 	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		e.serveRequests(rctx, q)
-	}()
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, loop := range loops {
+		wg.Go(func() { loop(lctx) })
+	}
 	var once sync.Once
 	return func(ctx context.Context) error {
 		once.Do(func() {
 			cancel()
-			<-done // the loop may be sending; stop the backend after it
+			wg.Wait() // the loops may be sending; stop the backend after them
 		})
 		return stop(ctx)
 	}, nil

@@ -74,16 +74,16 @@ func owed(tx Tx, x *sig.Record) *sig.Record {
 	c := x.Clone()
 	c.Outbox = c.Outbox[:0]
 	for _, d := range x.Outbox {
-		if t, err := tx.Read(d.Target); err == nil && undelivered(t, d.Key) {
+		if t, err := tx.Read(d.Target); err == nil && Undelivered(t, d.Key) {
 			c.Outbox = append(c.Outbox, d)
 		}
 	}
 	return c
 }
 
-// undelivered reports whether task t still waits for its dispatch key:
+// Undelivered reports whether task t still waits for its dispatch key:
 // it is that dispatch's generation, and no run claimed or held it.
-func undelivered(t *sig.Record, key string) bool {
+func Undelivered(t *sig.Record, key string) bool {
 	waiting := t.Status == sig.Pending || (t.Status == sig.Suspended && t.LastStatus == sig.Pending)
 	return waiting && t.RunID == "" && !t.Held && DispatchKey(t.ID, t.Gen) == key
 }
