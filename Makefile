@@ -56,8 +56,8 @@ cover:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# SOAK_CHECKS is how many graphs `make soak` runs per property (the Redis
-# variants run a fifth of it).
+# SOAK_CHECKS is how many graphs `make soak` runs per property, on the
+# memory store and again on Redis.
 SOAK_CHECKS ?= 5000
 
 ## soak: the property-based tests of internal/proptest on many more random

@@ -17,9 +17,9 @@ import (
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
 
-// defaultChecks is how many graphs each property runs on the memory
-// store unless -rapid.checks (or RAPID_CHECKS) says otherwise; the Redis
-// store runs a fifth of that.
+// defaultChecks is how many graphs each property runs on each store
+// (memory, then Redis) unless -rapid.checks (or RAPID_CHECKS) says
+// otherwise.
 const defaultChecks = 400
 
 var (
@@ -28,7 +28,7 @@ var (
 )
 
 // checks returns how many graphs a property runs on the store named.
-func checks(store string) int {
+func checks(string) int {
 	checksOnce.Do(func() {
 		baseChecks = defaultChecks
 		if _, env := os.LookupEnv("RAPID_CHECKS"); env {
@@ -40,9 +40,6 @@ func checks(store string) int {
 			}
 		})
 	})
-	if store == "redis" {
-		return max(1, baseChecks/5)
-	}
 	return baseChecks
 }
 
