@@ -33,8 +33,8 @@ type Store struct {
 	// Records counts the records the store holds for this test.
 	Records func() int
 	// KeyTTLs returns the remaining time to live of every key the store
-	// holds for this test (-1 for a key without one); nil for stores
-	// without keys.
+	// holds for this test (-1 for a key without one; a key that expires
+	// while it is read is left out); nil for stores without keys.
 	KeyTTLs func() map[string]time.Duration
 }
 
@@ -78,6 +78,9 @@ func redisStore(t testing.TB, c goredis.UniversalClient) Store {
 			if err != nil {
 				t.Errorf("PTTL %s: %v", k, err)
 				continue
+			}
+			if d == -2 {
+				continue // expired since it was listed: it did not outlive its TTL
 			}
 			out[k] = d
 		}
