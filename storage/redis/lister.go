@@ -15,8 +15,9 @@ import (
 
 var _ storage.Lister = (*Store)(nil)
 
-// Roots implements storage.Lister with SCAN over the store's graph keys,
-// about n keys a page; the cursor is SCAN's. On a Cluster every master is
+// Roots implements storage.Lister with SCAN over the store's graph keys:
+// at least n roots a page (SCAN may give a few more), but for the last;
+// the cursor is SCAN's. On a Cluster every master is
 // scanned and the whole list comes in one page.
 func (s *Store) Roots(ctx context.Context, cursor string, n int) ([]string, string, error) {
 	match := s.prefix + ":{*}"
@@ -24,7 +25,7 @@ func (s *Store) Roots(ctx context.Context, cursor string, n int) ([]string, stri
 		var mu sync.Mutex
 		var roots []string
 		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
-			iter := c.Scan(ctx, 0, match, int64(max(n, 10))).Iterator()
+			iter := c.Scan(ctx, 0, match, 1000).Iterator()
 			for iter.Next(ctx) {
 				if root, ok := s.rootOf(iter.Val()); ok {
 					mu.Lock()
@@ -47,20 +48,30 @@ func (s *Store) Roots(ctx context.Context, cursor string, n int) ([]string, stri
 		}
 		from = c
 	}
-	keys, next, err := s.c.Scan(ctx, from, match, int64(max(n, 1))).Result()
-	if err != nil {
-		return nil, "", translate("roots", match, err)
-	}
-	roots := make([]string, 0, len(keys))
-	for _, k := range keys {
-		if root, ok := s.rootOf(k); ok {
-			roots = append(roots, root)
+	// SCAN's COUNT is a number of hash-table slots, not of keys found: a
+	// sparse table (many keys deleted) gives empty batches, so scan on
+	// until the page holds n roots or the scan ends.
+	n = max(n, 1)
+	var roots []string
+	cursor64 := from
+	for {
+		keys, next, err := s.c.Scan(ctx, cursor64, match, int64(max(n, 1000))).Result()
+		if err != nil {
+			return nil, "", translate("roots", match, err)
+		}
+		for _, k := range keys {
+			if root, ok := s.rootOf(k); ok {
+				roots = append(roots, root)
+			}
+		}
+		if next == 0 {
+			return roots, "", nil
+		}
+		cursor64 = next
+		if len(roots) >= n {
+			return roots, strconv.FormatUint(next, 10), nil
 		}
 	}
-	if next == 0 {
-		return roots, "", nil
-	}
-	return roots, strconv.FormatUint(next, 10), nil
 }
 
 // rootOf returns the root whose graph key is key.
