@@ -27,8 +27,8 @@ var (
 	baseChecks int
 )
 
-// checks returns how many graphs a property runs on the store named.
-func checks(string) int {
+// checks returns how many graphs a property runs on a store.
+func checks() int {
 	checksOnce.Do(func() {
 		baseChecks = defaultChecks
 		if _, env := os.LookupEnv("RAPID_CHECKS"); env {
@@ -106,7 +106,7 @@ func property(t *testing.T, faults bool, names ...string) {
 			if store == "redis" {
 				target = redisTarget(t)
 			}
-			withChecks(t, checks(store), func() {
+			withChecks(t, checks(), func() {
 				rapid.Check(t, func(rt *rapid.T) {
 					c := Cases(faults).Draw(rt, "case")
 					p := PlanOf(c.Graph)

@@ -58,15 +58,7 @@ func Apply(tx Tx, root string, op sig.Op) (storage.Effects, error) {
 		}
 	case sig.OpCancel:
 		for _, x := range recs {
-			if x.Status.Terminal() {
-				continue
-			}
-			if x.Kind == sig.KindTask && x.RunID != "" && (x.Status == sig.Active || x.LastStatus == sig.Active) {
-				m.cancels = append(m.cancels, x.RunID)
-			}
-			x.LastStatus, x.Status = x.Status, sig.Canceled
-			x.Held = false
-			if err := m.end(x); err != nil {
+			if err := m.cancel(x); err != nil {
 				return storage.Effects{}, err
 			}
 		}

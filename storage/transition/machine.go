@@ -296,19 +296,26 @@ func (m *machine) stopItems(s *sig.Record) error {
 	return nil
 }
 
+// cancel makes x Canceled unless it ended, adding the run of a running
+// task to the effects' cancels.
+func (m *machine) cancel(x *sig.Record) error {
+	if x.Status.Terminal() {
+		return nil
+	}
+	if x.Kind == sig.KindTask && x.RunID != "" && (x.Status == sig.Active || x.LastStatus == sig.Active) {
+		m.cancels = append(m.cancels, x.RunID)
+	}
+	x.LastStatus, x.Status = x.Status, sig.Canceled
+	x.Held = false
+	return m.end(x)
+}
+
 // stop cancels x and whatever under it has not ended (steps, items,
 // callbacks), and returns the runs of its running tasks in the effects'
 // cancels. No callback of a stopped node fires, and no parent hears of it.
 func (m *machine) stop(x *sig.Record) error {
-	if !x.Status.Terminal() {
-		if x.Kind == sig.KindTask && x.RunID != "" && (x.Status == sig.Active || x.LastStatus == sig.Active) {
-			m.cancels = append(m.cancels, x.RunID)
-		}
-		x.LastStatus, x.Status = x.Status, sig.Canceled
-		x.Held = false
-		if err := m.end(x); err != nil {
-			return err
-		}
+	if err := m.cancel(x); err != nil {
+		return err
 	}
 	for _, ids := range [...]struct {
 		n  int

@@ -84,14 +84,7 @@ elseif op == 'resume' then
   end
 elseif op == 'cancel' then
   for _, x in ipairs(recs) do
-    if not terminal(x.s) then
-      if x.k == 'task' and x.run and (x.s == 'active' or x.ls == 'active') then
-        cancels[#cancels + 1] = x.run
-      end
-      x.ls, x.s = x.s, 'canceled'
-      x.h = nil
-      endNode(x)
-    end
+    cancelNode(x)
   end
 else
   raise('STATE', ROOT .. ': unknown operation ' .. op)

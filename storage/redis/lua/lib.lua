@@ -84,6 +84,20 @@ local function get(id)
   return keep(id, decode(id, raw))
 end
 
+-- peek reads record id without loading it for change (nil when it is
+-- missing): a transition that only reads a record does not write it back.
+local function peek(id)
+  local r = cache[id]
+  if r then
+    return r
+  end
+  local raw = redis.call('HGET', G, id)
+  if raw then
+    return decode(id, raw)
+  end
+  return nil
+end
+
 local function root()
   return get(ROOT)
 end
@@ -141,18 +155,25 @@ local function endNode(x)
   end
 end
 
+-- cancelNode makes x Canceled unless it ended, adding the run of a
+-- running task to cancels.
+local function cancelNode(x)
+  if terminal(x.s) then
+    return
+  end
+  if x.k == 'task' and x.run and (x.s == 'active' or x.ls == 'active') then
+    cancels[#cancels + 1] = x.run
+  end
+  x.ls, x.s = x.s, 'canceled'
+  x.h = nil
+  endNode(x)
+end
+
 -- stopNode cancels x and whatever under it has not ended (steps, items,
 -- callbacks), adding the runs of its running tasks to cancels. No callback
 -- of a stopped node fires, and no parent hears of it.
 local function stopNode(x)
-  if not terminal(x.s) then
-    if x.k == 'task' and x.run and (x.s == 'active' or x.ls == 'active') then
-      cancels[#cancels + 1] = x.run
-    end
-    x.ls, x.s = x.s, 'canceled'
-    x.h = nil
-    endNode(x)
-  end
+  cancelNode(x)
   local id = idof[x]
   for i = 0, (x.c or 0) - 1 do
     stopNode(get(childID(id, i)))
@@ -316,13 +337,9 @@ settle = function(s)
     local results = {}
     for i = 0, n - 1 do
       local cid = childID(id, i)
-      local item = cache[cid]
+      local item = peek(cid)
       if not item then
-        local raw = redis.call('HGET', G, cid)
-        if not raw then
-          raise('NOTFOUND', cid)
-        end
-        item = decode(cid, raw)
+        raise('NOTFOUND', cid)
       end
       if item.s == 'done' then
         results[#results + 1] = orNull(item.re)
@@ -375,13 +392,9 @@ local function finish(source)
   end
   -- The root is read for the expiry; it is written only if this
   -- transition changed it, or ends the graph now.
-  local r = cache[ROOT]
+  local r = peek(ROOT)
   if not r then
-    local raw = redis.call('HGET', G, ROOT)
-    if not raw then
-      raise('NOTFOUND', ROOT)
-    end
-    r = decode(ROOT, raw)
+    raise('NOTFOUND', ROOT)
   end
   if r.fi then
     -- ended before: the expiry stays
@@ -407,13 +420,7 @@ end
 local function owed(ob)
   local kept = {}
   for _, d in ipairs(ob or {}) do
-    local t = cache[d.tg]
-    if not t then
-      local raw = redis.call('HGET', G, d.tg)
-      if raw then
-        t = decode(d.tg, raw)
-      end
-    end
+    local t = peek(d.tg)
     if t then
       local waiting = t.s == 'pending' or (t.s == 'suspended' and t.ls == 'pending')
       if waiting and not t.run and not t.h and d.k == d.tg .. '#' .. (t.g or 0) then
