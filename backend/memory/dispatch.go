@@ -29,7 +29,7 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID strin
 		return "", fmt.Errorf("backend/memory: dispatch %q: %w", d.Task, backend.ErrUnknownTask)
 	}
 	if from != nil && b.crash(from) {
-		return "", fmt.Errorf("backend/memory: dispatch %q from run %s: %w", d.Task, from.run.id, ErrCrashed)
+		return "", fmt.Errorf("backend/memory: dispatch %q from run %s: %w (%w)", d.Task, from.run.id, ErrCrashed, backend.ErrStopped)
 	}
 	if d.Key != "" {
 		if id, ok := b.keys[d.Key]; ok {

@@ -32,6 +32,7 @@ const (
 	// the first Dispatch made with the handler's context (or one derived
 	// from it) of a matching delivery: that Dispatch and every later one
 	// from the same delivery fail with an error wrapping [ErrCrashed] and
+	// backend.ErrStopped (the worker is gone; sending again is no use) and
 	// dispatch nothing. After the handler returns, whatever it returned,
 	// the run is delivered again with the same RunID and Attempt; that is
 	// not counted as a retry. The fault fires only when a Dispatch was

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -245,31 +246,18 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 	if ack {
 		keys = make([]string, 0, len(eff.Dispatches))
 	}
+	pending := eff.Dispatches
 	var sendErr error
-	if b, ok := e.backend.(backend.Batcher); ok && len(eff.Dispatches) > 1 {
-		ds := make([]backend.Dispatch, len(eff.Dispatches))
-		for i, d := range eff.Dispatches {
-			ds[i] = toBackend(d)
-		}
-		_, errs := b.DispatchBatch(ctx, ds)
-		for i, err := range errs {
-			if err != nil {
-				sendErr = errors.Join(sendErr, fmt.Errorf("mageflow: dispatch %s (%s): %w", eff.Dispatches[i].Target, eff.Dispatches[i].Task, err))
-				continue
-			}
-			if ack {
-				keys = append(keys, ds[i].Key)
-			}
-		}
-	} else {
-		for _, d := range eff.Dispatches {
-			if _, err := e.backend.Dispatch(ctx, toBackend(d)); err != nil {
-				sendErr = fmt.Errorf("mageflow: dispatch %s (%s): %w", d.Target, d.Task, err)
-				break
-			}
-			if ack {
+	for try := 1; ; try++ {
+		var sent []sig.Dispatch
+		sent, pending, sendErr = e.dispatch(ctx, pending)
+		if ack {
+			for _, d := range sent {
 				keys = append(keys, d.Key)
 			}
+		}
+		if len(pending) == 0 || try == sendTries || !refused(sendErr) || !pause(ctx, sendWait(try)) {
+			break
 		}
 	}
 	if ack && len(keys) > 0 {
@@ -279,4 +267,68 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 		}
 	}
 	return sendErr
+}
+
+// A dispatch the backend refused is sent again, sendTries times in all,
+// after pauses growing fourfold from sendPause to at most a second, with
+// jitter: a task queue under load refuses some calls (Hatchet's engine
+// refuses triggers beyond its trigger slots, five by default, with
+// Internal), and dispatch keys make sending again safe. A dispatch still
+// refused fails the transition's send: a worker's delivery is then
+// retried by the backend, a start is taken back.
+const (
+	sendTries = 6
+	sendPause = 25 * time.Millisecond
+)
+
+// sendWait is the pause after the try-th send (from 1).
+func sendWait(try int) time.Duration {
+	d := min(sendPause<<(2*(try-1)), time.Second)
+	return d/2 + rand.N(d)
+}
+
+// refused reports whether err, from dispatching, may pass if sent again.
+func refused(err error) bool {
+	return err != nil && !errors.Is(err, backend.ErrUnknownTask) && !errors.Is(err, backend.ErrStopped) &&
+		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// pause waits d, or until ctx ends (then it returns false).
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// dispatch sends ds to the backend, in one batch when it takes them, and
+// returns those sent, those not sent, and the errors of the latter.
+func (e *Engine) dispatch(ctx context.Context, ds []sig.Dispatch) (sent, failed []sig.Dispatch, err error) {
+	if b, ok := e.backend.(backend.Batcher); ok && len(ds) > 1 {
+		bds := make([]backend.Dispatch, len(ds))
+		for i, d := range ds {
+			bds[i] = toBackend(d)
+		}
+		_, errs := b.DispatchBatch(ctx, bds)
+		for i, derr := range errs {
+			if derr != nil {
+				failed = append(failed, ds[i])
+				err = errors.Join(err, fmt.Errorf("mageflow: dispatch %s (%s): %w", ds[i].Target, ds[i].Task, derr))
+				continue
+			}
+			sent = append(sent, ds[i])
+		}
+		return sent, failed, err
+	}
+	for i, d := range ds {
+		if _, derr := e.backend.Dispatch(ctx, toBackend(d)); derr != nil {
+			// the rest waits for the next try
+			return ds[:i], ds[i:], fmt.Errorf("mageflow: dispatch %s (%s): %w", d.Target, d.Task, derr)
+		}
+	}
+	return ds, nil, nil
 }

@@ -1,0 +1,94 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/mageflow-go/mageflow"
+	"github.com/mageflow-go/mageflow/backend"
+	membackend "github.com/mageflow-go/mageflow/backend/memory"
+	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/internal/teststore"
+	"github.com/mageflow-go/mageflow/task"
+)
+
+// refusing is the memory backend refusing some dispatches, as a task
+// queue under load answers some calls with an error.
+type refusing struct {
+	*membackend.Backend
+	mu     sync.Mutex
+	refuse func(n int) bool // of the n-th dispatch, from 1
+	n      int
+}
+
+var errBusy = errors.New("queue busy")
+
+func (r *refusing) Dispatch(ctx context.Context, d backend.Dispatch) (string, error) {
+	r.mu.Lock()
+	r.n++
+	no := r.refuse(r.n)
+	r.mu.Unlock()
+	if no {
+		return "", errBusy
+	}
+	return r.Backend.Dispatch(ctx, d)
+}
+
+// A dispatch refused once is sent again: the flow starts, and every item
+// runs once.
+func TestStartSendsARefusedDispatchAgain(t *testing.T) {
+	var runs atomic.Int64
+	inc := task.New("inc", func(ctx context.Context, n int) (int, error) { runs.Add(1); return n + 1, nil })
+	b := &refusing{Backend: membackend.New(), refuse: func(n int) bool { return n == 2 || n == 3 }}
+	c, err := mageflow.New(b, teststore.New(t).Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register(inc); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := c.StartWorker(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(context.Background())
+	ctx := testCtx(t)
+	run, err := flow.Start(ctx, c, flow.Swarm[int, int](inc, inc, inc, inc), 1)
+	if err != nil {
+		t.Fatalf("Start with two dispatches refused once: %v", err)
+	}
+	out, err := run.Wait(ctx)
+	if err != nil || len(out) != 4 {
+		t.Fatalf("Wait = %v, %v; want four outputs", out, err)
+	}
+	if n := runs.Load(); n != 4 {
+		t.Errorf("items ran %d times, want 4", n)
+	}
+}
+
+// A dispatch refused every time fails the start, which cancels the flow:
+// nothing of it runs later.
+func TestStartGivesUpOnADispatchRefusedForGood(t *testing.T) {
+	inc := task.New("inc", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
+	b := &refusing{Backend: membackend.New(), refuse: func(int) bool { return true }}
+	c, err := mageflow.New(b, teststore.New(t).Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register(inc); err != nil { // known; no worker runs it
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	_, err = flow.Start(ctx, c, flow.Flow[int, int](inc), 1)
+	if !errors.Is(err, errBusy) {
+		t.Fatalf("Start = %v, want the backend's error", err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n < 2 {
+		t.Errorf("the dispatch was tried %d times, want more than once", b.n)
+	}
+}
