@@ -26,6 +26,7 @@ type Backend struct {
 	slots          int
 	durableSlots   int
 	defaultTimeout time.Duration
+	lease          time.Duration
 	namespace      string
 	log            *slog.Logger
 
@@ -90,6 +91,7 @@ func New(c *sdk.Client, opts ...Option) (*Backend, error) {
 		slots:          DefaultSlots,
 		durableSlots:   DefaultDurableSlots,
 		defaultTimeout: DefaultTimeout,
+		lease:          DefaultLease,
 		namespace:      normalizeNamespace(os.Getenv("HATCHET_CLIENT_NAMESPACE")),
 		log:            slog.New(slog.DiscardHandler),
 		tasks:          make(map[string]*entry),
@@ -221,8 +223,11 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (string, err
 	}
 }
 
-// batchParallelism bounds the dispatches DispatchBatch has in flight.
-const batchParallelism = 32
+// batchParallelism bounds the dispatches DispatchBatch has in flight. The
+// engine takes five triggers at once by default and refuses the others
+// (SERVER_GRPC_TRIGGER_WRITE_SLOTS); mageflow sends refused dispatches
+// again.
+const batchParallelism = 8
 
 var _ backend.Batcher = (*Backend)(nil)
 

@@ -20,9 +20,13 @@
 // keys, evaluated from the input's "key" for [DedupeWindow]. Retries are
 // Hatchet's (task.WithRetries), and the attempt number is Hatchet's retry
 // count plus one; task.NonRetryable errors become Hatchet non-retryable
-// errors. A task's timeout is enforced both in the handler's context and,
-// as a backstop a little later, as Hatchet's execution timeout. Cancel
-// cancels the Hatchet run through the REST API.
+// errors. A task's timeout (or [WithDefaultTimeout]) is enforced in the
+// handler's context. Hatchet's execution timeout is a lease ([WithLease]),
+// renewed while the task runs: a run assigned to a worker that never
+// starts it is delivered again when its lease runs out. Hatchet gets two
+// retries more than the task's for that; the handler still sees at most
+// the task's attempts fail. Cancel cancels the Hatchet run through the
+// REST API.
 //
 // Inside a task, [Context] returns Hatchet's own context (MageFlow's
 // with_ctx); the context the task receives is a plain one, so that flows

@@ -18,9 +18,17 @@ const (
 	DefaultTimeout = 24 * time.Hour
 	// DedupeWindow is how long Hatchet remembers a dispatch's key.
 	DedupeWindow = 24 * time.Hour
-	// timeoutGrace is how much later than the task's own timeout Hatchet's
-	// execution timeout fires.
+	// DefaultLease is the lease of a run on its worker: see [WithLease].
+	DefaultLease = time.Minute
+	// timeoutGrace is how much longer than the task's own timeout its lease
+	// is renewed, for a task that ignores its context.
 	timeoutGrace = 10 * time.Second
+	// minLease is the shortest lease [WithLease] takes.
+	minLease = 3 * time.Second
+	// leaseRetries are the retries Hatchet gets beyond the task's own, for
+	// leases that ran out before the run started; the handler still sees
+	// at most the task's attempts fail.
+	leaseRetries = 2
 )
 
 // Option configures a [Backend].
@@ -44,6 +52,25 @@ func WithSlots(slots, durable int) Option {
 			return fmt.Errorf("backend/hatchet: WithSlots(%d, %d): slots must be positive", slots, durable)
 		}
 		b.slots, b.durableSlots = slots, durable
+		return nil
+	}
+}
+
+// WithLease sets the lease of a run on the worker it was assigned to
+// (default [DefaultLease], at least 3 s). It is the run's execution timeout
+// in Hatchet, renewed by the worker every third of it while the task runs
+// (up to the task's own timeout), so it bounds how long a run can stay
+// assigned to a worker that never runs it: Hatchet v0.104.7 can leave a
+// run assigned and never sent when the client that triggered it
+// disconnects mid-call. When the lease runs out, Hatchet delivers the run
+// again. Runs of a dead worker are reassigned sooner, after 30 s without
+// heartbeats.
+func WithLease(d time.Duration) Option {
+	return func(b *Backend) error {
+		if d < minLease {
+			return fmt.Errorf("backend/hatchet: WithLease(%v): at least %v", d, minLease)
+		}
+		b.lease = d
 		return nil
 	}
 }

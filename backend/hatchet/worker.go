@@ -161,13 +161,9 @@ func (b *Backend) define(e *entry) (t *sdk.StandaloneTask, err error) {
 			t, err = nil, fmt.Errorf("backend/hatchet: define task %q: %v", e.spec.Name, v)
 		}
 	}()
-	timeout := e.spec.Timeout
-	if timeout <= 0 {
-		timeout = b.defaultTimeout
-	}
 	opts := []sdk.StandaloneTaskOption{
-		sdk.WithRetries(e.spec.Retries),
-		sdk.WithExecutionTimeout(timeout + timeoutGrace),
+		sdk.WithRetries(e.spec.Retries + leaseRetries),
+		sdk.WithExecutionTimeout(b.lease),
 		sdk.WithWorkflowIdempotency(sdk.IdempotencyConfig{Expression: "input.key", TTL: DedupeWindow}),
 	}
 	if e.spec.Backoff.Base > 0 {
@@ -216,11 +212,13 @@ func (b *Backend) run(hctx sdk.Context, e *entry, in input) (output, error) {
 		delete(b.cancels, &cancel)
 		b.mu.Unlock()
 	}()
-	if e.spec.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, e.spec.Timeout)
-		defer cancel()
+	timeout := e.spec.Timeout
+	if timeout <= 0 {
+		timeout = b.defaultTimeout
 	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	defer cancelTimeout()
+	defer b.renew(hctx, timeout+timeoutGrace)()
 	payload := []byte(in.In)
 	if len(payload) == 0 {
 		payload = []byte("null")
@@ -237,8 +235,36 @@ func (b *Backend) run(hctx sdk.Context, e *entry, in input) (output, error) {
 	switch {
 	case err == nil:
 		return output{Record: meta[backend.MetaRecord]}, nil
-	case backend.IsFinal(err):
+	case backend.IsFinal(err), d.Attempt >= d.MaxAttempts:
+		// Hatchet has leaseRetries more: they are for leases, not failures
 		return output{}, worker.NewNonRetryableError(err)
 	}
 	return output{}, err
+}
+
+// renew extends the lease of the running run every third of it, for at
+// most max, until the returned function is called.
+func (b *Backend) renew(hctx sdk.Context, max time.Duration) (stop func()) {
+	every := b.lease / 3
+	by := fmt.Sprintf("%ds", int(every.Seconds()))
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		deadline := time.Now().Add(max)
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				if now.After(deadline) {
+					return
+				}
+				if err := hctx.RefreshTimeout(by); err != nil {
+					b.log.Warn("backend/hatchet: renew lease", slog.String("run", hctx.WorkflowRunId()), slog.String("error", err.Error()))
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
 }
