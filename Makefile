@@ -5,7 +5,7 @@ GOFMT ?= gofmt
 # COVERPROFILE is where `make cover` writes its profile (*.out is ignored by git).
 COVERPROFILE ?= cover.out
 
-.PHONY: test test-bench test-hatchet services fmt-check vet cover bench soak
+.PHONY: test test-bench test-hatchet services fmt-check vet cover bench soak chaos
 
 ## test: start the services, gofmt check, go vet, then every test with the
 ## race detector; then the flow-level suite again on Redis and on a local
@@ -65,3 +65,10 @@ SOAK_CHECKS ?= 5000
 ## store and on Redis when it is reachable.
 soak:
 	$(GO) test -count=1 -timeout 60m ./internal/proptest/ -rapid.checks=$(SOAK_CHECKS)
+
+## chaos: the chaos suite at full size (RELIABILITY.md): CHAOS_RUNS (20)
+## randomized runs of each scenario with real worker processes, a local
+## Hatchet engine and a Redis server of its own; figures in CHAOS_REPORT
+## (chaos-report.md). `make test` runs each scenario once, smaller.
+chaos: services
+	bash scripts/chaos.sh
