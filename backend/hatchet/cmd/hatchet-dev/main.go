@@ -82,7 +82,7 @@ const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=
 // Time limits of the steps.
 const (
 	readyTimeout     = 60 * time.Second
-	selfCheckTimeout = 30 * time.Second
+	selfCheckTimeout = 2 * time.Minute // a loaded machine (a restart amid busy tests) takes long
 	stopTimeout      = 20 * time.Second
 )
 

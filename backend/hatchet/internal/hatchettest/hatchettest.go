@@ -52,7 +52,7 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=
 // Time limits.
 const (
 	buildTimeout = 10 * time.Minute // go build, a cold cache included
-	startTimeout = 3 * time.Minute  // from start to READY, migrations included
+	startTimeout = 5 * time.Minute  // from start to READY, migrations included
 	stopTimeout  = 30 * time.Second // then the process is killed
 )
 
