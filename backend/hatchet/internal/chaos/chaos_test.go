@@ -37,7 +37,9 @@ const (
 )
 
 // scenario runs fn cfg.runs times, cfg.parallel at once unless serial,
-// each with its own seed, and records each run's audit.
+// each with its own seed, and records each run's audit. Scenarios run one
+// after the other: on two cores, runs of several at once starve the suite
+// itself, and its faults strike late.
 func scenario(t *testing.T, name string, serial bool, fn func(t *testing.T, ctx context.Context, seed uint64) *run, bound time.Duration) {
 	scenarioN(t, name, serial, cfg.parallel, fn, bound)
 }
@@ -46,9 +48,6 @@ func scenario(t *testing.T, name string, serial bool, fn func(t *testing.T, ctx 
 func scenarioN(t *testing.T, name string, serial bool, parallel int, fn func(t *testing.T, ctx context.Context, seed uint64) *run, bound time.Duration) {
 	if testing.Short() {
 		t.Skip("starts worker processes and a Hatchet engine")
-	}
-	if !serial {
-		t.Parallel() // after the serial scenario: it restarts the engine
 	}
 	hatchettest.Engine(t) // started before the runs, once
 	sem := make(chan struct{}, parallel)
