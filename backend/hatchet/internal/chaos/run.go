@@ -4,7 +4,6 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -190,12 +189,3 @@ func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).St
 
 // label names a run in logs and reports.
 func label(seed uint64) string { return "seed=" + strconv.FormatUint(seed, 10) }
-
-// must fails the run on err.
-func (r *run) must(err error, what string) {
-	if err != nil {
-		r.t.Fatalf("%s: %v", what, err)
-	}
-}
-
-var _ = fmt.Sprint
