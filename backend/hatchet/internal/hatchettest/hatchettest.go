@@ -146,18 +146,30 @@ func (d *Dev) Env() []string {
 // must not run while other tests use the engine.
 func (d *Dev) Restart(t testing.TB) {
 	t.Helper()
+	// SIGUSR1 stops hatchet-dev like SIGTERM but keeps the database even with -drop.
+	d.restart(t, syscall.SIGUSR1)
+}
+
+// Crash kills the engine with SIGKILL, as a crash of its machine would, and
+// starts it again on its database, like [Dev.Restart].
+func (d *Dev) Crash(t testing.TB) {
+	t.Helper()
+	d.restart(t, syscall.SIGKILL)
+}
+
+func (d *Dev) restart(t testing.TB, sig syscall.Signal) {
+	t.Helper()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.proc == nil {
-		t.Fatal("hatchettest: Restart after Stop")
+		t.Fatal("hatchettest: restart after Stop")
 	}
 	db := d.Settings["MAGEFLOW_HATCHET_DATABASE"]
-	// SIGUSR1 stops hatchet-dev like SIGTERM but keeps the database even with -drop.
-	if err := d.proc.stop(syscall.SIGUSR1); err != nil {
-		d.proc = nil
+	err := d.proc.stop(sig)
+	d.proc = nil
+	if err != nil && sig != syscall.SIGKILL { // a killed process reports its signal
 		t.Fatal(err)
 	}
-	d.proc = nil
 	settings, err := d.launch("-db", db, "-reuse")
 	if err != nil {
 		t.Fatal(err)

@@ -42,19 +42,24 @@ func TestEndToEnd(t *testing.T) {
 	runTask(t, hatchettest.Engine(t), "hatchettest-e2e")
 }
 
-// TestRestart restarts the engine on its database and checks that the new
-// settings work.
+// TestRestart restarts the engine on its database, gracefully and after a
+// SIGKILL, and checks that the new settings work.
 func TestRestart(t *testing.T) {
 	d := hatchettest.Engine(t)
 	db := d.Settings["MAGEFLOW_HATCHET_DATABASE"]
-	start := time.Now()
-	d.Restart(t)
-	t.Logf("restart took %s", time.Since(start).Round(time.Millisecond))
-	checkSettings(t, d)
-	if got := d.Settings["MAGEFLOW_HATCHET_DATABASE"]; got != db {
-		t.Errorf("database after restart = %q, want %q", got, db)
+	for _, c := range []struct {
+		name    string
+		restart func(testing.TB)
+	}{{"graceful", d.Restart}, {"crash", d.Crash}} {
+		start := time.Now()
+		c.restart(t)
+		t.Logf("%s restart took %s", c.name, time.Since(start).Round(time.Millisecond))
+		checkSettings(t, d)
+		if got := d.Settings["MAGEFLOW_HATCHET_DATABASE"]; got != db {
+			t.Errorf("database after %s restart = %q, want %q", c.name, got, db)
+		}
+		runTask(t, d, "hatchettest-e2e-"+c.name)
 	}
-	runTask(t, d, "hatchettest-e2e-restarted")
 }
 
 func checkSettings(t *testing.T, d *hatchettest.Dev) {
