@@ -19,13 +19,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		os.Exit(2)
 	}
-	hatchettest.Main(m, func() {
-		if cfg.report != "" && len(tally.order) > 0 {
-			if err := writeReport(cfg.report, cfg); err != nil {
-				fmt.Fprintln(os.Stderr, "chaos: report:", err)
-			}
-		}
-	})
+	hatchettest.Main(m)
 }
 
 // Bounds on a run's flows ending after its last fault. Hatchet runs a dead
@@ -66,6 +60,11 @@ func scenarioN(t *testing.T, name string, serial bool, parallel int, fn func(t *
 				r := fn(t, ctx, seed)
 				res := r.audit(ctx, bound)
 				record(name, res)
+				if cfg.report != "" { // after every run: a long run stopped early keeps its figures
+					if err := writeReport(cfg.report, cfg); err != nil {
+						t.Errorf("report: %v", err)
+					}
+				}
 				t.Logf("%s: %s", name, res)
 				for _, p := range res.Problems {
 					t.Errorf("%s", p)

@@ -110,13 +110,9 @@ func Engine(t testing.TB) *Dev {
 
 // Main runs the tests of a package that uses [Engine], then stops the engine
 // (which drops its database) and exits. When a test failed, the engine's log
-// is kept and its path printed. The after functions run between the tests
-// and the engine's stop.
-func Main(m *testing.M, after ...func()) {
+// is kept and its path printed.
+func Main(m *testing.M) {
 	code := m.Run()
-	for _, f := range after {
-		f()
-	}
 	if d := shared.dev; d != nil {
 		if code != 0 {
 			fmt.Fprintf(os.Stderr, "hatchettest: engine log kept in %s\n", d.logPath())
