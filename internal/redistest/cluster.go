@@ -105,7 +105,7 @@ func bootCluster() error {
 		cluster.addrs = append(cluster.addrs, addr)
 		n := goredis.NewClient(&goredis.Options{Addr: addr})
 		nodes = append(nodes, n)
-		if err := until(ctx, func() bool { return n.Ping(ctx).Err() == nil }); err != nil {
+		if err := Until(ctx, func() bool { return n.Ping(ctx).Err() == nil }); err != nil {
 			return fmt.Errorf("redis-server on %s does not answer: %w", port, err)
 		}
 	}
@@ -124,7 +124,7 @@ func bootCluster() error {
 			return fmt.Errorf("cluster meet %d: %w", p, err)
 		}
 	}
-	return until(ctx, func() bool {
+	return Until(ctx, func() bool {
 		for _, n := range nodes {
 			info, err := n.ClusterInfo(ctx).Result()
 			if err != nil || !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(clusterMasters)) {
@@ -162,8 +162,8 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// until polls cond until it holds or ctx ends.
-func until(ctx context.Context, cond func() bool) error {
+// Until polls cond every 20 ms until it holds or ctx ends.
+func Until(ctx context.Context, cond func() bool) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {

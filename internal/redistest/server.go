@@ -55,7 +55,7 @@ func (s *Server) start(t testing.TB) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := until(ctx, func() bool { return c.Ping(ctx).Err() == nil }); err != nil {
+	if err := Until(ctx, func() bool { return c.Ping(ctx).Err() == nil }); err != nil {
 		t.Fatalf("redis-server on %s does not answer: %v", s.Addr, err)
 	}
 }

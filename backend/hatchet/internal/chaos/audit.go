@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mageflow-go/mageflow/inspect"
+	"github.com/mageflow-go/mageflow/internal/redistest"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 )
@@ -56,7 +57,7 @@ func (r *run) settle(ctx context.Context, bound time.Duration) map[string]*sig.R
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	ended := map[string]*sig.Record{}
-	_ = waitFor(ctx, func() bool {
+	_ = redistest.Until(ctx, func() bool {
 		for _, f := range r.flows {
 			if ended[f.root] != nil {
 				continue

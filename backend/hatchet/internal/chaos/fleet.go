@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -228,18 +227,4 @@ func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return strings.TrimSpace(string(t.buf))
-}
-
-// waitFor polls cond every 20 ms until it holds or ctx ends.
-func waitFor(ctx context.Context, cond func() bool) error {
-	tk := time.NewTicker(20 * time.Millisecond)
-	defer tk.Stop()
-	for !cond() {
-		select {
-		case <-tk.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
 }

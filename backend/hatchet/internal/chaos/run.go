@@ -152,7 +152,7 @@ func (r *run) executions(ctx context.Context) int64 {
 // atProgress waits until the log holds at least n executions.
 func (r *run) atProgress(ctx context.Context, n int64) {
 	r.t.Helper()
-	if err := waitFor(ctx, func() bool { return r.executions(ctx) >= n }); err != nil {
+	if err := redistest.Until(ctx, func() bool { return r.executions(ctx) >= n }); err != nil {
 		r.t.Fatalf("waiting for %d executions: %v", n, err)
 	}
 }
