@@ -113,7 +113,10 @@ type Dispatch struct {
 	Payload []byte
 	Meta    map[string]string
 	// Key deduplicates: a second dispatch with the same key is dropped by
-	// backends that can, which then return the first run's id.
+	// backends that can, which then return the first run's id. How long a
+	// backend remembers a key is its own (the memory backend: while the
+	// first run lives); the store's claim refuses any repeat it lets
+	// through.
 	Key string
 }
 

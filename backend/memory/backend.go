@@ -29,7 +29,7 @@ type Backend struct {
 	cond    *sync.Cond // signaled when the queue grows or the state changes
 	state   lifecycle
 	tasks   map[string]task
-	keys    map[string]string // dedupe key -> first run id, never pruned
+	keys    map[string]string // dedupe key -> id of its live run
 	runs    map[string]*run   // runs not ended yet
 	queue   queue
 	seq     uint64
@@ -197,6 +197,9 @@ func (b *Backend) stopTimer(r *run) {
 func (b *Backend) end(r *run) {
 	r.state = runEnded
 	delete(b.runs, r.id)
+	if r.key != "" && b.keys[r.key] == r.id {
+		delete(b.keys, r.key)
+	}
 	if len(b.runs) == 0 {
 		for _, ch := range b.idle {
 			close(ch)

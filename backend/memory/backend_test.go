@@ -322,3 +322,24 @@ func TestDispatchWhileSaturated(t *testing.T) {
 	close(release)
 	recv(t, all, "end of the queued runs")
 }
+
+func TestDispatchKeyForgottenWhenRunEnds(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h, got := recorder(succeed)
+	register(t, b, backend.TaskSpec{Name: "t"}, h)
+	start(t, b)
+	first := dispatch(t, b, backend.Dispatch{Task: "t", Key: "k"})
+	recv(t, got, "delivery")
+	if err := b.WaitIdle(t.Context()); err != nil {
+		t.Fatalf("WaitIdle: %v", err)
+	}
+	// The run ended: its key is not kept for the life of the backend. A
+	// repeat after the end is a new run, which the store's claim refuses
+	// in a flow.
+	second := dispatch(t, b, backend.Dispatch{Task: "t", Key: "k"})
+	if second == first {
+		t.Fatalf("dispatch after the run ended = %q, the ended run's id; want a new run", second)
+	}
+	recv(t, got, "delivery of the repeat")
+}

@@ -9,8 +9,10 @@ import (
 )
 
 // Dispatch creates a run of d.Task and returns its id; it never blocks. A
-// non-empty d.Key seen before returns that key's first run id without a new
-// run. Dispatch fails with an error wrapping [backend.ErrUnknownTask] when
+// non-empty d.Key of a run that has not ended returns that run's id without
+// a new run; a repeat after the run ended is a new run (in a flow, the
+// store's claim refuses it), so keys are not kept for the Backend's life.
+// Dispatch fails with an error wrapping [backend.ErrUnknownTask] when
 // d.Task is not registered, [backend.ErrStopped] once stop was called, and
 // [ErrCrashed] when a [CrashBeforeDispatch] fault blocks it.
 func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID string, err error) {
@@ -71,6 +73,7 @@ func (b *Backend) makeRun(t task, d backend.Dispatch) *run {
 		handler: t.handler,
 		payload: d.Payload,
 		meta:    d.Meta,
+		key:     d.Key,
 		attempt: 1,
 	}
 	b.runs[r.id] = r

@@ -10,9 +10,11 @@
 // error is marked with [backend.Final]. A panic in a handler is recovered and
 // treated as an error.
 //
-// Dispatches with a non-empty [backend.Dispatch.Key] are deduplicated for the
-// whole lifetime of the Backend: the key map only grows, which is fine for a
-// development backend and a test, not for a long-running service.
+// Dispatches with a non-empty [backend.Dispatch.Key] are deduplicated while
+// the run of the key's first dispatch has not ended; the Backend forgets the
+// key with the run, so it does not grow with the dispatches it saw. A
+// repeat after the end is a new run, which the store's claim refuses in a
+// flow.
 //
 // # Faults
 //

@@ -17,16 +17,21 @@ func TestDuplicateDelivery(t *testing.T) {
 	b := setup(t)
 	var arrived atomic.Int32
 	both := make(chan struct{})
+	release := make(chan struct{}) // the runs end after the repeated key's dispatch
 	h, got := recorder(func(ctx context.Context, _ backend.Delivery) error {
 		if arrived.Add(1) == 2 {
 			close(both)
 		}
 		select {
 		case <-both:
-			return nil
 		case <-time.After(waitTimeout):
 			return backend.Final(errors.New("the duplicate did not run concurrently"))
 		}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
 	})
 	register(t, b, backend.TaskSpec{Name: "t"}, h)
 	register(t, b, backend.TaskSpec{Name: "other"}, succeed)
@@ -51,6 +56,7 @@ func TestDuplicateDelivery(t *testing.T) {
 	if again := dispatch(t, b, backend.Dispatch{Task: "t", Key: "k"}); again != id {
 		t.Errorf("dispatch with the same key = %q, want %q", again, id)
 	}
+	close(release)
 	s := waitStats(t, b, func(s memory.Stats) bool { return s.Succeeded == 3 })
 	if s.Dispatched != 3 || s.Deduplicated != 1 || s.FaultsFired != 1 || s.Failed != 0 {
 		t.Errorf("stats = %+v, want Dispatched 3, Deduplicated 1, FaultsFired 1, Failed 0", s)

@@ -25,6 +25,7 @@ type run struct {
 	handler backend.Handler
 	payload []byte
 	meta    map[string]string
+	key     string // the dispatch's dedupe key, kept in Backend.keys while the run lives
 
 	attempt int
 	state   runState
