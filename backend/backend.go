@@ -13,11 +13,13 @@ var ErrUnknownTask = errors.New("unknown task")
 // ErrStopped: the backend's worker was stopped.
 var ErrStopped = errors.New("backend: stopped")
 
-// Metadata keys set on every dispatch by the engine.
+// Metadata keys under which a backend that carries metadata rather than
+// fields (the Hatchet backend's run metadata, shown in its dashboard) sends
+// a dispatch's Record and Root.
 const (
-	// MetaRecord is the id of the record the run executes.
+	// MetaRecord holds [Dispatch.Record].
 	MetaRecord = "mageflow-record"
-	// MetaRoot is the id of the record's graph.
+	// MetaRoot holds [Dispatch.Root].
 	MetaRoot = "mageflow-root"
 )
 
@@ -91,7 +93,11 @@ func (s TaskSpec) MaxAttempts() int { return s.Retries + 1 }
 type Delivery struct {
 	Task    string
 	Payload []byte
-	Meta    map[string]string
+	// Record and Root are the dispatch's.
+	Record string
+	Root   string
+	// Meta is the dispatch's metadata; a backend may add its own keys.
+	Meta map[string]string
 	// RunID identifies the run; it is the same for every attempt.
 	RunID string
 	// Attempt counts from 1.
@@ -111,7 +117,12 @@ type Handler func(ctx context.Context, d Delivery) error
 type Dispatch struct {
 	Task    string
 	Payload []byte
-	Meta    map[string]string
+	// Record is the id of the record the run executes and Root the id of
+	// its graph; the backend hands both back in every [Delivery].
+	Record string
+	Root   string
+	// Meta is optional metadata handed back in every Delivery.
+	Meta map[string]string
 	// Key deduplicates: a second dispatch with the same key is dropped by
 	// backends that can, which then return the first run's id. How long a
 	// backend remembers a key is its own (the memory backend: while the

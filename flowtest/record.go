@@ -70,8 +70,8 @@ func (r *recorder) Dispatch(ctx context.Context, d backend.Dispatch) (string, er
 		r.seen[id] = true
 		r.ds = append(r.ds, Dispatch{
 			Task:   d.Task,
-			Record: d.Meta[backend.MetaRecord],
-			Root:   d.Meta[backend.MetaRoot],
+			Record: d.Record,
+			Root:   d.Root,
 			RunID:  id,
 			Input:  slices.Clone(d.Payload),
 		})

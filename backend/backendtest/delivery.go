@@ -17,12 +17,8 @@ func testDelivers(t *testing.T, h *harness) {
 	h.start()
 
 	payload := []byte(`{"n":42,"s":"hi"}`)
-	meta := map[string]string{
-		backend.MetaRecord: "record-1",
-		backend.MetaRoot:   "root-1",
-		"custom":           "value",
-	}
-	id := h.dispatch(backend.Dispatch{Task: name, Payload: payload, Meta: meta})
+	meta := map[string]string{"custom": "value"}
+	id := h.dispatch(backend.Dispatch{Task: name, Payload: payload, Record: "record-1", Root: "root-1", Meta: meta})
 
 	d := recv(t, got, "delivery")
 	if d.Task != name {
@@ -30,6 +26,9 @@ func testDelivers(t *testing.T, h *harness) {
 	}
 	if !jsonEqual(d.Payload, payload) {
 		t.Errorf("Payload = %s, want %s", d.Payload, payload)
+	}
+	if d.Record != "record-1" || d.Root != "root-1" {
+		t.Errorf("Record, Root = %q, %q; want record-1, root-1", d.Record, d.Root)
 	}
 	for k, v := range meta {
 		if d.Meta[k] != v {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -202,7 +203,7 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (string, err
 	}
 	done := make(chan result, 1)
 	go func() {
-		ref, err := b.c.RunNoWait(context.WithoutCancel(ctx), d.Task, input{In: d.Payload, Key: key}, sdk.WithRunMetadata(d.Meta))
+		ref, err := b.c.RunNoWait(context.WithoutCancel(ctx), d.Task, input{In: d.Payload, Key: key}, sdk.WithRunMetadata(runMetadata(d)))
 		if err != nil {
 			done <- result{err: err}
 			return
@@ -277,4 +278,18 @@ func (b *Backend) Cancel(ctx context.Context, runID string) error {
 		return fmt.Errorf("backend/hatchet: cancel run %s: %w", runID, err)
 	}
 	return nil
+}
+
+// runMetadata is d's Meta with its Record and Root, which Hatchet carries
+// as run metadata (and shows in its dashboard).
+func runMetadata(d backend.Dispatch) map[string]string {
+	m := make(map[string]string, len(d.Meta)+2)
+	maps.Copy(m, d.Meta)
+	if d.Record != "" {
+		m[backend.MetaRecord] = d.Record
+	}
+	if d.Root != "" {
+		m[backend.MetaRoot] = d.Root
+	}
+	return m
 }

@@ -226,6 +226,8 @@ func (b *Backend) run(hctx sdk.Context, e *entry, in input) (output, error) {
 	d := backend.Delivery{
 		Task:        e.spec.Name,
 		Payload:     payload,
+		Record:      meta[backend.MetaRecord],
+		Root:        meta[backend.MetaRoot],
 		Meta:        meta,
 		RunID:       hctx.WorkflowRunId(),
 		Attempt:     hctx.RetryCount() + 1,
@@ -234,7 +236,7 @@ func (b *Backend) run(hctx sdk.Context, e *entry, in input) (output, error) {
 	err := e.h(ctx, d)
 	switch {
 	case err == nil:
-		return output{Record: meta[backend.MetaRecord]}, nil
+		return output{Record: d.Record}, nil
 	case backend.IsFinal(err), d.Attempt >= d.MaxAttempts:
 		// Hatchet has leaseRetries more: they are for leases, not failures
 		return output{}, worker.NewNonRetryableError(err)

@@ -72,6 +72,8 @@ func (b *Backend) makeRun(t task, d backend.Dispatch) *run {
 		spec:    t.spec,
 		handler: t.handler,
 		payload: d.Payload,
+		record:  d.Record,
+		root:    d.Root,
 		meta:    d.Meta,
 		key:     d.Key,
 		attempt: 1,

@@ -39,8 +39,8 @@ func TestDuplicateDelivery(t *testing.T) {
 	start(t, b)
 
 	dispatch(t, b, backend.Dispatch{Task: "other"}) // does not match
-	meta := map[string]string{backend.MetaRecord: "r1"}
-	id := dispatch(t, b, backend.Dispatch{Task: "t", Payload: []byte(`{"n":1}`), Meta: meta, Key: "k"})
+	meta := map[string]string{"custom": "value"}
+	id := dispatch(t, b, backend.Dispatch{Task: "t", Payload: []byte(`{"n":1}`), Record: "r1", Meta: meta, Key: "k"})
 	first, second := recv(t, got, "delivery"), recv(t, got, "duplicate delivery")
 	if first.RunID == second.RunID {
 		t.Fatalf("both deliveries have run id %q, want different ones", first.RunID)
@@ -49,8 +49,8 @@ func TestDuplicateDelivery(t *testing.T) {
 		t.Errorf("run ids %q, %q; want one of them %q", first.RunID, second.RunID, id)
 	}
 	for _, d := range []backend.Delivery{first, second} {
-		if string(d.Payload) != `{"n":1}` || !maps.Equal(d.Meta, meta) || d.Attempt != 1 {
-			t.Errorf("delivery %+v, want the dispatched payload and meta, attempt 1", d)
+		if string(d.Payload) != `{"n":1}` || !maps.Equal(d.Meta, meta) || d.Record != "r1" || d.Attempt != 1 {
+			t.Errorf("delivery %+v, want the dispatched payload, record and meta, attempt 1", d)
 		}
 	}
 	if again := dispatch(t, b, backend.Dispatch{Task: "t", Key: "k"}); again != id {

@@ -24,6 +24,8 @@ type run struct {
 	spec    backend.TaskSpec
 	handler backend.Handler
 	payload []byte
+	record  string
+	root    string
 	meta    map[string]string
 	key     string // the dispatch's dedupe key, kept in Backend.keys while the run lives
 
@@ -39,6 +41,8 @@ func (r *run) delivery() backend.Delivery {
 	return backend.Delivery{
 		Task:        r.spec.Name,
 		Payload:     r.payload,
+		Record:      r.record,
+		Root:        r.root,
 		Meta:        r.meta,
 		RunID:       r.id,
 		Attempt:     r.attempt,
@@ -47,7 +51,7 @@ func (r *run) delivery() backend.Delivery {
 }
 
 // logAttrs are the structured fields that identify the run in logs.
-func (r *run) logAttrs() []any { return logAttrs(r.spec.Name, r.id, r.attempt, r.meta) }
+func (r *run) logAttrs() []any { return logAttrs(r.spec.Name, r.id, r.attempt, r.record, r.root) }
 
 // attemptFrom returns the delivery of b whose handler ctx (or a context
 // derived from it) is ctx, or nil.

@@ -67,7 +67,7 @@ func (b *Backend) call(ctx context.Context, r *run, d backend.Delivery) (err err
 			return
 		}
 		stack := debug.Stack()
-		b.log.Error("handler panicked", append(logAttrs(d.Task, d.RunID, d.Attempt, d.Meta), "panic", p, "stack", string(stack))...)
+		b.log.Error("handler panicked", append(logAttrs(d.Task, d.RunID, d.Attempt, d.Record, d.Root), "panic", p, "stack", string(stack))...)
 		b.mu.Lock()
 		b.stats.Panicked++
 		b.mu.Unlock()
@@ -155,13 +155,13 @@ func (b *Backend) retry(r *run, delay time.Duration) {
 }
 
 // logAttrs are the structured fields that identify a delivery in logs.
-func logAttrs(task, runID string, attempt int, meta map[string]string) []any {
+func logAttrs(task, runID string, attempt int, record, root string) []any {
 	attrs := []any{"task", task, "run", runID, "attempt", attempt}
-	if id := meta[backend.MetaRecord]; id != "" {
-		attrs = append(attrs, "record", id)
+	if record != "" {
+		attrs = append(attrs, "record", record)
 	}
-	if id := meta[backend.MetaRoot]; id != "" {
-		attrs = append(attrs, "root", id)
+	if root != "" {
+		attrs = append(attrs, "root", root)
 	}
 	return attrs
 }

@@ -94,7 +94,7 @@ func (e *Engine) serveRequests(ctx context.Context, q storage.Requests) {
 // claim, run, then complete or fail, then send what follows.
 func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 	return func(ctx context.Context, d backend.Delivery) error {
-		id := d.Meta[backend.MetaRecord]
+		id := d.Record
 		log := &deliveryLog{base: e.log, task: def.Name(), record: id, d: &d}
 		if !sig.ValidID(id) {
 			log.get().Error("mageflow: delivery without a record id")
@@ -229,7 +229,8 @@ func toBackend(d sig.Dispatch) backend.Dispatch {
 	return backend.Dispatch{
 		Task:    d.Task,
 		Payload: d.Payload,
-		Meta:    map[string]string{backend.MetaRecord: d.Target, backend.MetaRoot: d.Root},
+		Record:  d.Target,
+		Root:    d.Root,
 		Key:     d.Key,
 	}
 }
