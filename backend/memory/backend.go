@@ -28,7 +28,7 @@ type Backend struct {
 	mu      sync.Mutex
 	cond    *sync.Cond // signaled when the queue grows or the state changes
 	state   lifecycle
-	tasks   map[string]task
+	tasks   map[string]*task
 	keys    map[string]string // dedupe key -> id of its live run
 	runs    map[string]*run   // runs not ended yet
 	queue   queue
@@ -63,7 +63,7 @@ func New(opts ...Option) *Backend {
 		workers:   o.workers,
 		log:       o.log,
 		noBackoff: o.noBackoff,
-		tasks:     make(map[string]task),
+		tasks:     make(map[string]*task),
 		keys:      make(map[string]string),
 		runs:      make(map[string]*run),
 		done:      make(chan struct{}),
@@ -85,7 +85,7 @@ func (b *Backend) Register(spec backend.TaskSpec, h backend.Handler) error {
 	if _, ok := b.tasks[spec.Name]; ok {
 		return fmt.Errorf("backend/memory: task %q already registered", spec.Name)
 	}
-	b.tasks[spec.Name] = task{spec: spec, handler: h}
+	b.tasks[spec.Name] = &task{spec: spec, handler: h}
 	return nil
 }
 

@@ -58,19 +58,18 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID strin
 
 // newRun creates a run of d with a fresh id and queues its first attempt.
 // b.mu must be held.
-func (b *Backend) newRun(t task, d backend.Dispatch) *run {
+func (b *Backend) newRun(t *task, d backend.Dispatch) *run {
 	r := b.makeRun(t, d)
 	b.enqueue(r)
 	return r
 }
 
 // makeRun creates a run of d with a fresh id. b.mu must be held.
-func (b *Backend) makeRun(t task, d backend.Dispatch) *run {
+func (b *Backend) makeRun(t *task, d backend.Dispatch) *run {
 	b.seq++
 	r := &run{
 		id:      runID(b.seq),
-		spec:    t.spec,
-		handler: t.handler,
+		task:    t,
 		payload: d.Payload,
 		record:  d.Record,
 		root:    d.Root,

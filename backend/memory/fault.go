@@ -107,7 +107,7 @@ func (b *Backend) fire(k FaultKind, task string) bool {
 // crash reports whether a Dispatch from delivery a must fail because a
 // [CrashBeforeDispatch] fault fired for it. b.mu must be held.
 func (b *Backend) crash(a *attempt) bool {
-	if !a.crashed && b.fire(CrashBeforeDispatch, a.run.spec.Name) {
+	if !a.crashed && b.fire(CrashBeforeDispatch, a.run.task.spec.Name) {
 		a.crashed = true
 	}
 	return a.crashed

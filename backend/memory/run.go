@@ -21,8 +21,7 @@ const (
 // by Backend.mu.
 type run struct {
 	id      string
-	spec    backend.TaskSpec
-	handler backend.Handler
+	task    *task // its spec and handler
 	payload []byte
 	record  string
 	root    string
@@ -39,19 +38,19 @@ type run struct {
 // metadata are the dispatch's own: handlers only read them.
 func (r *run) delivery() backend.Delivery {
 	return backend.Delivery{
-		Task:        r.spec.Name,
+		Task:        r.task.spec.Name,
 		Payload:     r.payload,
 		Record:      r.record,
 		Root:        r.root,
 		Meta:        r.meta,
 		RunID:       r.id,
 		Attempt:     r.attempt,
-		MaxAttempts: r.spec.MaxAttempts(),
+		MaxAttempts: r.task.spec.MaxAttempts(),
 	}
 }
 
 // logAttrs are the structured fields that identify the run in logs.
-func (r *run) logAttrs() []any { return logAttrs(r.spec.Name, r.id, r.attempt, r.record, r.root) }
+func (r *run) logAttrs() []any { return logAttrs(r.task.spec.Name, r.id, r.attempt, r.record, r.root) }
 
 // attemptFrom returns the delivery of b whose handler ctx (or a context
 // derived from it) is ctx, or nil.

@@ -48,8 +48,8 @@ func (b *Backend) next(tail *run) (context.Context, *attempt, backend.Delivery, 
 		}
 		a := &attempt{b: b, run: r}
 		var ctx context.Context = a
-		if r.spec.Timeout > 0 {
-			ctx, a.stopTimeout = context.WithTimeout(a, r.spec.Timeout)
+		if r.task.spec.Timeout > 0 {
+			ctx, a.stopTimeout = context.WithTimeout(a, r.task.spec.Timeout)
 		}
 		r.live = a
 		r.state = runRunning
@@ -73,7 +73,7 @@ func (b *Backend) call(ctx context.Context, r *run, d backend.Delivery) (err err
 		b.mu.Unlock()
 		err = fmt.Errorf("backend/memory: task %s run %s attempt %d: panic: %v\n%s", d.Task, d.RunID, d.Attempt, p, stack)
 	}()
-	return r.handler(ctx, d)
+	return r.task.handler(ctx, d)
 }
 
 // finish decides what follows an attempt that returned err: the end of the
@@ -96,14 +96,14 @@ func (b *Backend) finish(a *attempt, err error) *run {
 	case a.crashed:
 		msg = "redelivering after injected crash"
 		b.redeliver(r)
-	case err == nil && b.fire(Redeliver, r.spec.Name):
+	case err == nil && b.fire(Redeliver, r.task.spec.Name):
 		msg = "redelivering after injected fault"
 		b.redeliver(r)
 	case err == nil:
 		b.stats.Succeeded++
 		b.end(r)
-	case !backend.IsFinal(err) && r.attempt < r.spec.MaxAttempts():
-		delay := r.spec.Backoff.Delay(r.attempt)
+	case !backend.IsFinal(err) && r.attempt < r.task.spec.MaxAttempts():
+		delay := r.task.spec.Backoff.Delay(r.attempt)
 		msg, attrs = "retrying", []any{"err", err, "delay", delay}
 		b.stats.Retried++
 		r.attempt++

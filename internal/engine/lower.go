@@ -131,9 +131,37 @@ func (e *Engine) checkTask(ctx context.Context, name string, def *graph.TaskDef)
 	return nil
 }
 
+// lowering turns specs into records, taking them from one allocation
+// (a graph's records are stored and expire together).
+type lowering struct {
+	recs []*sig.Record
+	slab []sig.Record
+}
+
+// newLowering readies the lowering of specs of n nodes in all.
+func newLowering(n int) *lowering {
+	return &lowering{recs: make([]*sig.Record, 0, n), slab: make([]sig.Record, n)}
+}
+
+// nodes counts the nodes of s: itself, its children and its callbacks.
+func nodes(s *graph.Spec) int {
+	n := 1
+	for _, list := range [][]*graph.Spec{s.Children, s.OnSuccess, s.OnError} {
+		for _, c := range list {
+			n += nodes(c)
+		}
+	}
+	return n
+}
+
 // lower turns s into records placed at id under parent.
-func (e *Engine) lower(recs []*sig.Record, s *graph.Spec, id, root, parent string, role sig.Role, index int) ([]*sig.Record, error) {
-	r := &sig.Record{
+func (l *lowering) lower(s *graph.Spec, id, root, parent string, role sig.Role, index int) error {
+	if len(l.slab) == 0 {
+		l.slab = make([]sig.Record, nodes(s))
+	}
+	r := &l.slab[0]
+	l.slab = l.slab[1:]
+	*r = sig.Record{
 		ID:        id,
 		Root:      root,
 		Kind:      s.Kind,
@@ -160,26 +188,25 @@ func (e *Engine) lower(recs []*sig.Record, s *graph.Spec, id, root, parent strin
 		}
 	}
 	if !sig.ValidID(id) {
-		return nil, errors.New("mageflow: graph too deep: record id too long")
+		return errors.New("mageflow: graph too deep: record id too long")
 	}
-	recs = append(recs, r)
-	var err error
+	l.recs = append(l.recs, r)
 	for i, c := range s.Children {
-		if recs, err = e.lower(recs, c, sig.ChildID(id, i), root, id, sig.RoleChild, i); err != nil {
-			return nil, err
+		if err := l.lower(c, sig.ChildID(id, i), root, id, sig.RoleChild, i); err != nil {
+			return err
 		}
 	}
 	for i, c := range s.OnSuccess {
-		if recs, err = e.lower(recs, c, sig.SuccessID(id, i), root, id, sig.RoleSuccess, i); err != nil {
-			return nil, err
+		if err := l.lower(c, sig.SuccessID(id, i), root, id, sig.RoleSuccess, i); err != nil {
+			return err
 		}
 	}
 	for i, c := range s.OnError {
-		if recs, err = e.lower(recs, c, sig.ErrorID(id, i), root, id, sig.RoleError, i); err != nil {
-			return nil, err
+		if err := l.lower(c, sig.ErrorID(id, i), root, id, sig.RoleError, i); err != nil {
+			return err
 		}
 	}
-	return recs, nil
+	return nil
 }
 
 // graphTTL is the TTL of a graph: the largest TTLs of the kinds of node it

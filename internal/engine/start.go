@@ -22,10 +22,11 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 		return "", err
 	}
 	root, derived := e.newRootID(ctx)
-	recs, err := e.lower(nil, s, root, root, "", sig.RoleRoot, 0)
-	if err != nil {
+	l := newLowering(nodes(s))
+	if err := l.lower(s, root, root, "", sig.RoleRoot, 0); err != nil {
 		return "", err
 	}
+	recs := l.recs
 	ttl := e.graphTTL(s)
 	eff, err := e.store.CreateGraph(ctx, storage.Graph{Records: recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true})
 	if derived && errors.Is(err, storage.ErrExists) {
@@ -100,13 +101,17 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 		if err != nil {
 			return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)
 		}
-		var recs []*sig.Record
+		n := 0
+		for _, it := range items {
+			n += nodes(it)
+		}
+		l := newLowering(n)
 		for i, it := range items {
-			if recs, err = e.lower(recs, it, sig.ChildID(id, s.Children+i), s.Root, id, sig.RoleChild, s.Children+i); err != nil {
+			if err := l.lower(it, sig.ChildID(id, s.Children+i), s.Root, id, sig.RoleChild, s.Children+i); err != nil {
 				return err
 			}
 		}
-		eff, err := e.store.AddItems(ctx, id, s.Children, recs)
+		eff, err := e.store.AddItems(ctx, id, s.Children, l.recs)
 		if errors.Is(err, storage.ErrConflict) && try < maxAddTries {
 			continue
 		}

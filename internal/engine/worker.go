@@ -95,7 +95,7 @@ func (e *Engine) serveRequests(ctx context.Context, q storage.Requests) {
 func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 	return func(ctx context.Context, d backend.Delivery) error {
 		id := d.Record
-		log := &deliveryLog{base: e.log, task: def.Name(), record: id, d: &d}
+		log := &deliveryLog{base: e.log, task: def.Name(), record: id, run: d.RunID, attempt: d.Attempt}
 		if !sig.ValidID(id) {
 			log.get().Error("mageflow: delivery without a record id")
 			return backend.Final(fmt.Errorf("mageflow: task %s: delivery without a record id", def.Name()))
@@ -170,15 +170,15 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 // deliveryLog is the logger of one delivery, with the delivery's fields,
 // made only when something is logged.
 type deliveryLog struct {
-	base         *slog.Logger
-	task, record string
-	d            *backend.Delivery
-	l            *slog.Logger
+	base              *slog.Logger
+	task, record, run string
+	attempt           int
+	l                 *slog.Logger
 }
 
 func (l *deliveryLog) get() *slog.Logger {
 	if l.l == nil {
-		l.l = l.base.With(slog.String("task", l.task), slog.String("record", l.record), slog.String("run", l.d.RunID), slog.Int("attempt", l.d.Attempt))
+		l.l = l.base.With(slog.String("task", l.task), slog.String("record", l.record), slog.String("run", l.run), slog.Int("attempt", l.attempt))
 	}
 	return l.l
 }
