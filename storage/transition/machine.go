@@ -343,7 +343,13 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 		if err != nil {
 			return storage.Effects{}, err
 		}
-		src.Outbox = append(src.Outbox, m.out...)
+		if len(src.Outbox) == 0 {
+			// The outbox and the effects share the dispatches, which
+			// nothing changes in place (Ack builds a new outbox).
+			src.Outbox = m.out[:len(m.out):len(m.out)]
+		} else {
+			src.Outbox = append(src.Outbox, m.out...)
+		}
 	}
 	// The root is read for the expiry; it is changed (and marked
 	// updated) only if this transition changed it or ends the graph now.
