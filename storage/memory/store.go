@@ -92,6 +92,7 @@ func (s *Store) CreateGraph(ctx context.Context, g storage.Graph) (eff storage.E
 		id = g.Records[0].ID
 	}
 	err = s.run(ctx, "create graph", id, func(t transition.Tx) (err error) {
+		s.tx.reserve(len(g.Records))
 		eff, err = transition.CreateGraph(t, g)
 		return err
 	})
@@ -137,6 +138,7 @@ func (s *Store) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) 
 // AddItems implements storage.Store.
 func (s *Store) AddItems(ctx context.Context, id string, base int, items []*sig.Record) (eff storage.Effects, err error) {
 	err = s.run(ctx, "add items to", id, func(t transition.Tx) (err error) {
+		s.tx.reserve(len(items))
 		eff, err = transition.AddItems(t, id, base, items)
 		return err
 	})

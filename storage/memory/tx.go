@@ -90,6 +90,16 @@ func (t *tx) find(id string) *sig.Record {
 	return nil
 }
 
+// reserve readies t for a transition that inserts n records.
+func (t *tx) reserve(n int) {
+	if n > maxSmall && t.index == nil {
+		t.index = make(map[string]*sig.Record, n+len(t.work))
+		for _, w := range t.work {
+			t.index[w.ID] = w
+		}
+	}
+}
+
 // hold adds r to the records of this transition.
 func (t *tx) hold(r *sig.Record) {
 	t.work = append(t.work, r)
@@ -200,7 +210,7 @@ func (t *tx) commit() {
 					delete(s.recs, old)
 				}
 			}
-			g = &graph{}
+			g = &graph{ids: make([]string, 0, len(t.added))}
 			s.graphs[root] = g
 		}
 		g.ids = append(g.ids, r.ID)
