@@ -41,6 +41,33 @@ func testDelivers(t *testing.T, h *harness) {
 	quiet(t, got, "second delivery")
 }
 
+func testPayloadExact(t *testing.T, h *harness) {
+	handler, got := recorder(succeed)
+	name := h.register(backend.TaskSpec{Name: "exact"}, handler)
+	h.start()
+
+	// ids past 2^53 (9007199254740993 is 2^53+1), as int64 and uint64 ids
+	// often are, keep every digit
+	payload := []byte(`{"id":9007199254740993,"min":-9223372036854775807,"max":18446744073709551615,"ids":[9007199254740995],"s":"<&>"}`)
+	h.dispatch(backend.Dispatch{Task: name, Payload: payload})
+	d := recv(t, got, "delivery")
+	if !reflect.DeepEqual(exactValue(t, d.Payload), exactValue(t, payload)) {
+		t.Errorf("Payload = %s, want %s", d.Payload, payload)
+	}
+}
+
+// exactValue is the JSON value v with its numbers as written.
+func exactValue(t *testing.T, v []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		t.Fatalf("payload %s: %v", v, err)
+	}
+	return x
+}
+
 func testAttemptNumbers(t *testing.T, h *harness) {
 	type task struct {
 		name    string

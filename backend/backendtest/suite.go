@@ -19,6 +19,7 @@ type testCase struct {
 // cases is the suite, one rule per case.
 var cases = []testCase{
 	{"Delivers", "A dispatch delivers its payload, task name and metadata to the handler exactly once, with the run id Dispatch returned.", testDelivers},
+	{"PayloadExact", "A payload arrives as the same JSON value with its numbers exact: integers past 2^53 keep every digit.", testPayloadExact},
 	{"AttemptNumbers", "The first attempt of a run has Attempt 1 and MaxAttempts = Retries+1.", testAttemptNumbers},
 	{"RetryUntilSuccess", "A failing handler is retried with the same RunID and an Attempt one higher each time, until it succeeds.", testRetryUntilSuccess},
 	{"RetriesStopAtMaxAttempts", "A handler that always fails is attempted MaxAttempts times and no more.", testRetriesStop},

@@ -51,12 +51,30 @@ type entry struct {
 }
 
 // input is what a Hatchet run of a mageflow task receives: the task's
-// input, readable in the dashboard, and the dispatch's dedupe key, from
-// which Hatchet computes its idempotency key. The key is always there:
-// Hatchet drops a run whose key expression fails.
+// input and the dispatch's dedupe key, from which Hatchet computes its
+// idempotency key. The key is always there: Hatchet drops a run whose key
+// expression fails.
 type input struct {
-	In  json.RawMessage `json:"in"`
+	// Payload is the task's input as JSON text, readable in the
+	// dashboard. It travels as a string because the SDK holds a run's
+	// input as a map[string]any: numbers in it would become float64 and
+	// integers past 2^53 would lose digits.
+	Payload string `json:"payload"`
+	// In is the input of runs triggered before Payload existed, which
+	// carried it as a JSON value; it is read when Payload is empty.
+	In  json.RawMessage `json:"in,omitempty"`
 	Key string          `json:"key"`
+}
+
+// payload is the task's input as JSON.
+func (in input) payload() []byte {
+	switch {
+	case in.Payload != "":
+		return []byte(in.Payload)
+	case len(in.In) > 0:
+		return in.In
+	}
+	return []byte("null")
 }
 
 // output is what a Hatchet run returns; results live in mageflow's store.
@@ -203,7 +221,7 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (string, err
 	}
 	done := make(chan result, 1)
 	go func() {
-		ref, err := b.c.RunNoWait(context.WithoutCancel(ctx), d.Task, input{In: d.Payload, Key: key}, sdk.WithRunMetadata(runMetadata(d)))
+		ref, err := b.c.RunNoWait(context.WithoutCancel(ctx), d.Task, input{Payload: string(d.Payload), Key: key}, sdk.WithRunMetadata(runMetadata(d)))
 		if err != nil {
 			done <- result{err: err}
 			return

@@ -13,8 +13,10 @@
 //
 // Every registered task becomes a Hatchet standalone task of the same name
 // (a durable one for task.Durable), created when the worker starts. A run's
-// input is the JSON object {"in": <the task's input>, "key": <dedupe
-// key>}, so the Hatchet dashboard shows real inputs; the record and root
+// input is the JSON object {"payload": <the task's input as JSON text>,
+// "key": <dedupe key>}: the dashboard shows the input, and the SDK, which
+// holds inputs as map[string]any, cannot round its numbers (integers past
+// 2^53 keep every digit); the record and root
 // ids travel in the run's additional metadata (mageflow-record,
 // mageflow-root). Dispatches are deduplicated by Hatchet's idempotency
 // keys, evaluated from the input's "key" for [DedupeWindow]. Retries are

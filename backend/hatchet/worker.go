@@ -219,10 +219,7 @@ func (b *Backend) run(hctx sdk.Context, e *entry, in input) (output, error) {
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	defer cancelTimeout()
 	defer b.renew(hctx, timeout+timeoutGrace)()
-	payload := []byte(in.In)
-	if len(payload) == 0 {
-		payload = []byte("null")
-	}
+	payload := in.payload()
 	d := backend.Delivery{
 		Task:        e.spec.Name,
 		Payload:     payload,

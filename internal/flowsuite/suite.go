@@ -79,6 +79,7 @@ func cases() []testCase {
 		{"PanicIsAFailureWithStack", testPanicIsAFailureWithStack},
 		{"TimeoutFailsTheAttempt", testTimeoutFailsTheAttempt},
 		{"BindStoresArgs", testBindStoresArgs},
+		{"LargeIntegersKeepTheirDigits", testLargeIntegersKeepTheirDigits},
 		{"SuspendChainStopsBeforeNextStepAndResumeContinuesOnce", testSuspendChainStopsBeforeNextStepAndResumeContinuesOnce},
 		{"SuspendedSwarmKeepsItsCapAndRunsEveryItemOnce", testSuspendedSwarmKeepsItsCapAndRunsEveryItemOnce},
 		{"InterruptStopsRunningTaskAndResumeRunsItAgain", testInterruptStopsRunningTaskAndResumeRunsItAgain},
