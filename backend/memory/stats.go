@@ -6,7 +6,7 @@ type Stats struct {
 	// of [DuplicateDelivery].
 	Dispatched int
 	// Deduplicated counts Dispatch calls answered with an existing run's id
-	// because their key was seen before.
+	// because their key is that of a run that has not ended.
 	Deduplicated int
 	// Delivered counts handler calls: first attempts, retries and
 	// redeliveries.
