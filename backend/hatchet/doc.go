@@ -16,18 +16,20 @@
 // input is the JSON object {"payload": <the task's input as JSON text>,
 // "key": <dedupe key>}: the dashboard shows the input, and the SDK, which
 // holds inputs as map[string]any, cannot round its numbers (integers past
-// 2^53 keep every digit); the record and root
-// ids travel in the run's additional metadata (mageflow-record,
-// mageflow-root). Dispatches are deduplicated by Hatchet's idempotency
-// keys, evaluated from the input's "key" for [DedupeWindow]. Retries are
-// Hatchet's (task.WithRetries), and the attempt number is Hatchet's retry
-// count plus one; task.NonRetryable errors become Hatchet non-retryable
-// errors. A task's timeout (or [WithDefaultTimeout]) is enforced in the
-// handler's context. Hatchet's execution timeout is a lease ([WithLease]),
-// renewed while the task runs: a run assigned to a worker that never
-// starts it is delivered again when its lease runs out. Hatchet gets two
-// retries more than the task's for that; the handler still sees at most
-// the task's attempts fail. Cancel cancels the Hatchet run through the
+// 2^53 keep every digit); the record and root ids travel in the run's
+// additional metadata (mageflow-record, mageflow-root). Workers read the
+// older envelope, {"in": <the task's input>}, too; workers from before
+// {"payload"} do not read the new one, so upgrade workers before the
+// processes that start flows. Dispatches are deduplicated by Hatchet's
+// idempotency keys, evaluated from the input's "key" for [DedupeWindow].
+// Retries are Hatchet's (task.WithRetries), and the attempt number is
+// Hatchet's retry count plus one; task.NonRetryable errors become Hatchet
+// non-retryable errors. A task's timeout (or [WithDefaultTimeout]) is
+// enforced in the handler's context. Hatchet's execution timeout is a lease
+// ([WithLease]), renewed while the task runs: a run assigned to a worker
+// that never starts it is delivered again when its lease runs out. Hatchet
+// gets two retries more than the task's for that; the handler still sees at
+// most the task's attempts fail. Cancel cancels the Hatchet run through the
 // REST API.
 //
 // Inside a task, [Context] returns Hatchet's own context (MageFlow's

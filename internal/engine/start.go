@@ -67,13 +67,17 @@ func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) err
 	return nil
 }
 
-// resendOutbox sends the dispatches still in the outbox of record id.
+// resendOutbox sends the dispatches the outbox of record id still owes.
 func (e *Engine) resendOutbox(ctx context.Context, id string) error {
 	r, err := e.store.Get(ctx, id)
 	if err != nil {
 		return fmt.Errorf("mageflow: reuse %s: %w", id, err)
 	}
-	return e.resend(ctx, storage.Effects{Source: id, Dispatches: r.Outbox})
+	owed := e.owed(ctx, r.Outbox)
+	if len(owed) == 0 {
+		return nil
+	}
+	return e.resend(ctx, storage.Effects{Source: id, Dispatches: owed})
 }
 
 // abandon cancels a graph whose first dispatches could not be sent, so it

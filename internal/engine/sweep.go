@@ -56,6 +56,24 @@ func (e *Engine) sweepOnce(ctx context.Context, l storage.Lister) (int, error) {
 	}
 }
 
+// owed returns the dispatches of outbox whose targets still wait for
+// them. A lone dispatch stays in its outbox after delivery (its target's
+// claim acknowledges it), so an outbox read as it is may name dispatches
+// delivered long ago.
+func (e *Engine) owed(ctx context.Context, outbox []sig.Dispatch) []sig.Dispatch {
+	var owed []sig.Dispatch
+	for _, d := range outbox {
+		t, err := e.store.Get(ctx, d.Target)
+		if err != nil {
+			continue
+		}
+		if transition.Undelivered(t, d.Key) {
+			owed = append(owed, d)
+		}
+	}
+	return owed
+}
+
 // sweepRoot sends what root's outbox owes, if its grace passed.
 func (e *Engine) sweepRoot(ctx context.Context, root string) (int, error) {
 	r, err := e.store.Get(ctx, root)
@@ -65,16 +83,7 @@ func (e *Engine) sweepRoot(ctx context.Context, root string) (int, error) {
 	if r.Finished || len(r.Outbox) == 0 || time.Since(r.UpdatedAt) < e.sweep.Grace {
 		return 0, nil
 	}
-	var owed []sig.Dispatch
-	for _, d := range r.Outbox {
-		t, err := e.store.Get(ctx, d.Target)
-		if err != nil {
-			continue
-		}
-		if transition.Undelivered(t, d.Key) {
-			owed = append(owed, d)
-		}
-	}
+	owed := e.owed(ctx, r.Outbox)
 	if len(owed) == 0 {
 		return 0, nil
 	}
