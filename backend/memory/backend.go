@@ -98,18 +98,23 @@ func (b *Backend) Known(ctx context.Context, name string) (bool, error) {
 }
 
 // Cancel cancels the run runID: the context of its running attempt is
-// canceled, and a queued run or one waiting for its backoff never starts
-// again. Canceling an ended or unknown run returns nil.
+// canceled, and the run ends, not retried, when that attempt's handler
+// returns; a queued run or one waiting for its backoff ends at once.
+// Canceling an ended or unknown run returns nil.
 func (b *Backend) Cancel(ctx context.Context, runID string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r, ok := b.runs[runID]
-	if !ok {
+	if !ok || r.canceled {
 		return nil
 	}
 	switch r.state {
 	case runRunning:
+		// it lives, and keeps its key, until its handler returns (finish)
+		r.canceled = true
 		r.live.cancel()
+		b.stats.Canceled++
+		return nil
 	case runWaiting:
 		b.stopTimer(r)
 	}

@@ -343,3 +343,42 @@ func TestDispatchKeyForgottenWhenRunEnds(t *testing.T) {
 	}
 	recv(t, got, "delivery of the repeat")
 }
+
+func TestCanceledRunLivesUntilItsHandlerReturns(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	release := make(chan struct{})
+	h, got := recorder(func(ctx context.Context, _ backend.Delivery) error {
+		<-ctx.Done()
+		<-release
+		return ctx.Err()
+	})
+	register(t, b, backend.TaskSpec{Name: "t", Retries: 3}, h)
+	start(t, b)
+	first := dispatch(t, b, backend.Dispatch{Task: "t", Key: "k"})
+	recv(t, got, "delivery")
+	if err := b.Cancel(t.Context(), first); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	// its handler still runs: the Backend is not idle, and a repeat of
+	// the key is still that run
+	short, cancel := context.WithTimeout(t.Context(), quietWindow)
+	defer cancel()
+	if err := b.WaitIdle(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("WaitIdle while the canceled handler runs = %v, want DeadlineExceeded", err)
+	}
+	if again := dispatch(t, b, backend.Dispatch{Task: "t", Key: "k"}); again != first {
+		t.Fatalf("dispatch while the canceled handler runs = %q, want %q", again, first)
+	}
+	close(release)
+	if err := b.WaitIdle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// it ended canceled, not retried, and its key is forgotten
+	if s := b.Stats(); s.Canceled != 1 || s.Retried != 0 || s.Failed != 0 || s.Delivered != 1 {
+		t.Errorf("stats = %+v, want Canceled 1, Retried 0, Failed 0, Delivered 1", s)
+	}
+	if next := dispatch(t, b, backend.Dispatch{Task: "t", Key: "k"}); next == first {
+		t.Fatalf("dispatch after the handler returned = %q, the canceled run's id", next)
+	}
+}

@@ -28,10 +28,11 @@ type run struct {
 	meta    map[string]string
 	key     string // the dispatch's dedupe key, kept in Backend.keys while the run lives
 
-	attempt int
-	state   runState
-	live    *attempt    // the running attempt, while runRunning
-	timer   *time.Timer // the backoff timer, while runWaiting
+	attempt  int
+	state    runState
+	canceled bool        // canceled while running: ends when the handler returns
+	live     *attempt    // the running attempt, while runRunning
+	timer    *time.Timer // the backoff timer, while runWaiting
 }
 
 // delivery returns the current attempt as handed to the handler. Payload and

@@ -91,8 +91,8 @@ func (b *Backend) finish(a *attempt, err error) *run {
 		attrs []any
 	)
 	switch {
-	case r.state == runEnded:
-		// Canceled while running.
+	case r.canceled:
+		b.end(r)
 	case a.crashed:
 		msg = "redelivering after injected crash"
 		b.redeliver(r)
