@@ -11,6 +11,7 @@ import (
 	"github.com/mageflow-go/mageflow/backend"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/internal/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -43,18 +44,7 @@ func TestStartSendsARefusedDispatchAgain(t *testing.T) {
 	var runs atomic.Int64
 	inc := task.New("inc", func(ctx context.Context, n int) (int, error) { runs.Add(1); return n + 1, nil })
 	b := &refusing{Backend: membackend.New(), refuse: func(n int) bool { return n == 2 || n == 3 }}
-	c, err := mageflow.New(b, teststore.New(t).Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Register(inc); err != nil {
-		t.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop(context.Background())
+	c := flowsuite.NewEnv(t, b, teststore.New(t), nil, inc).Client
 	ctx := testCtx(t)
 	run, err := flow.Start(ctx, c, flow.Swarm[int, int](inc, inc, inc, inc), 1)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/internal/graph"
@@ -131,16 +132,12 @@ func (e *Engine) checkTask(ctx context.Context, name string, def *graph.TaskDef)
 	return nil
 }
 
-// lowering turns specs into records, taking them from one allocation
-// (a graph's records are stored and expire together).
+// lowering turns specs into records. The records of each spec lowered
+// from the top come from one allocation (a graph's records are stored and
+// expire together).
 type lowering struct {
 	recs []*sig.Record
 	slab []sig.Record
-}
-
-// newLowering readies the lowering of specs of n nodes in all.
-func newLowering(n int) *lowering {
-	return &lowering{recs: make([]*sig.Record, 0, n), slab: make([]sig.Record, n)}
 }
 
 // nodes counts the nodes of s: itself, its children and its callbacks.
@@ -156,8 +153,10 @@ func nodes(s *graph.Spec) int {
 
 // lower turns s into records placed at id under parent.
 func (l *lowering) lower(s *graph.Spec, id, root, parent string, role sig.Role, index int) error {
-	if len(l.slab) == 0 {
-		l.slab = make([]sig.Record, nodes(s))
+	if len(l.slab) == 0 { // s is lowered from the top
+		n := nodes(s)
+		l.slab = make([]sig.Record, n)
+		l.recs = slices.Grow(l.recs, n)
 	}
 	r := &l.slab[0]
 	l.slab = l.slab[1:]

@@ -49,13 +49,21 @@ func (e *Engine) retry(ctx context.Context, what string, op func() error) error 
 			return err
 		}
 		e.log.Warn("mageflow: store unreachable; retrying", slog.String("op", what), slog.String("error", err.Error()), slog.Duration("in", delay))
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, delay) {
 			return err
 		}
 		delay = min(2*delay, time.Second)
+	}
+}
+
+// sleep waits d, or until ctx ends (then it returns false).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }

@@ -22,13 +22,12 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 		return "", err
 	}
 	root, derived := e.newRootID(ctx)
-	l := newLowering(nodes(s))
+	var l lowering
 	if err := l.lower(s, root, root, "", sig.RoleRoot, 0); err != nil {
 		return "", err
 	}
-	recs := l.recs
 	ttl := e.graphTTL(s)
-	eff, err := e.store.CreateGraph(ctx, storage.Graph{Records: recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true})
+	eff, err := e.store.CreateGraph(ctx, storage.Graph{Records: l.recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true})
 	if derived && errors.Is(err, storage.ErrExists) {
 		// an earlier attempt of the running task created it: reuse it,
 		// and send what that attempt may not have sent
@@ -105,11 +104,7 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 		if err != nil {
 			return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)
 		}
-		n := 0
-		for _, it := range items {
-			n += nodes(it)
-		}
-		l := newLowering(n)
+		var l lowering
 		for i, it := range items {
 			if err := l.lower(it, sig.ChildID(id, s.Children+i), s.Root, id, sig.RoleChild, s.Children+i); err != nil {
 				return err

@@ -61,14 +61,10 @@ func (e *Engine) Wait(ctx context.Context, id string) (*sig.Record, error) {
 // lost signal).
 func (e *Engine) pause(ctx context.Context, n storage.Notifier, notifies bool, id string, delay time.Duration) (woke bool, err error) {
 	if !notifies {
-		t := time.NewTimer(delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return false, nil
-		case <-ctx.Done():
+		if !sleep(ctx, delay) {
 			return false, ctx.Err()
 		}
+		return false, nil
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -257,7 +257,7 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 				keys = append(keys, d.Key)
 			}
 		}
-		if len(pending) == 0 || try == sendTries || !refused(sendErr) || !pause(ctx, sendWait(try)) {
+		if len(pending) == 0 || try == sendTries || !refused(sendErr) || !sleep(ctx, sendWait(try)) {
 			break
 		}
 	}
@@ -292,18 +292,6 @@ func sendWait(try int) time.Duration {
 func refused(err error) bool {
 	return err != nil && !errors.Is(err, backend.ErrUnknownTask) && !errors.Is(err, backend.ErrStopped) &&
 		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
-}
-
-// pause waits d, or until ctx ends (then it returns false).
-func pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // dispatch sends ds to the backend, in one batch when it takes them, and
