@@ -93,10 +93,15 @@ func (t *tx) find(id string) *sig.Record {
 // reserve readies t for a transition that inserts n records.
 func (t *tx) reserve(n int) {
 	if n > maxSmall && t.index == nil {
-		t.index = make(map[string]*sig.Record, n+len(t.work))
-		for _, w := range t.work {
-			t.index[w.ID] = w
-		}
+		t.indexWork(n + len(t.work))
+	}
+}
+
+// indexWork starts index, sized for n records, with the records of work.
+func (t *tx) indexWork(n int) {
+	t.index = make(map[string]*sig.Record, n)
+	for _, w := range t.work {
+		t.index[w.ID] = w
 	}
 }
 
@@ -107,10 +112,7 @@ func (t *tx) hold(r *sig.Record) {
 	case t.index != nil:
 		t.index[r.ID] = r
 	case len(t.work) > maxSmall:
-		t.index = make(map[string]*sig.Record, 2*len(t.work))
-		for _, w := range t.work {
-			t.index[w.ID] = w
-		}
+		t.indexWork(2 * len(t.work))
 	}
 }
 
