@@ -52,6 +52,10 @@ type Record struct {
 	Gen int
 	// RunID is the backend run that holds the claim on a task.
 	RunID string
+	// From is, for a task, the record whose outbox holds the task's latest
+	// dispatch: the claim that takes that dispatch removes it from there
+	// (a lone dispatch is acknowledged by its target's claim).
+	From string
 	// Attempts counts the attempts that claimed this task.
 	Attempts int
 	// Cursor is a chain's current step.
@@ -114,15 +118,18 @@ type SwarmState struct {
 	LastError *ErrorInfo
 }
 
-// Dispatch is one task run to hand to the backend. Key is derived from the
-// target record and its dispatch generation, so sending it twice is
-// harmless.
+// Dispatch is one effect owed to the backend: a run of task Target to
+// start, or, when Cancel is set, the backend run Cancel of task Target to
+// stop. Key is derived from the target record and its dispatch generation
+// (or from the run to stop), so delivering it twice is harmless.
 type Dispatch struct {
 	Key     string
 	Task    string
 	Target  string
 	Root    string
 	Payload []byte
+	// Cancel is the backend run this entry stops; empty for a start.
+	Cancel string
 }
 
 // Clone returns a copy of r that shares no mutable state with it. Byte

@@ -48,15 +48,32 @@ type Graph struct {
 }
 
 // Effects are what a transition decided that must happen outside the
-// store: dispatches to send, then acknowledge with [Store.Ack] on Source,
-// and backend runs to cancel.
+// store: dispatches to send and backend runs to cancel. Both are kept in
+// the outbox of Source until acknowledged with [Store.Ack] (a dispatch's
+// key, or for a cancel the key transition.CancelKey gives), or, for a dispatch,
+// until its target's claim takes it.
 type Effects struct {
-	// Source is the record whose outbox holds Dispatches.
+	// Source is the record whose outbox holds the effects.
 	Source string
 	// Dispatches are the task runs to hand to the backend.
 	Dispatches []sig.Dispatch
-	// Cancels are backend run ids to cancel (interrupt and cancel).
+	// Cancels are backend run ids to cancel (interrupt, cancel, a swarm
+	// stopping at its failure limit).
 	Cancels []string
+}
+
+// EffectsOf returns the effects that outbox entries of record source
+// stand for: starts as Dispatches, stops as Cancels.
+func EffectsOf(source string, outbox []sig.Dispatch) Effects {
+	eff := Effects{Source: source}
+	for _, d := range outbox {
+		if d.Cancel != "" {
+			eff.Cancels = append(eff.Cancels, d.Cancel)
+		} else {
+			eff.Dispatches = append(eff.Dispatches, d)
+		}
+	}
+	return eff
 }
 
 // Outcome is what a claim found.
@@ -152,8 +169,21 @@ type Store interface {
 	// when op does not apply to its status.
 	Apply(ctx context.Context, root string, op sig.Op) (Effects, error)
 
-	// Ack removes the dispatches with the given keys from id's outbox.
+	// Ack removes the entries with the given keys from id's outbox.
 	Ack(ctx context.Context, id string, keys []string) error
+
+	// Owed returns the effects record id's outbox still owes (every
+	// cancel, and the dispatches whose target still waits for them), and
+	// removes from the outbox the entries owed no more.
+	Owed(ctx context.Context, id string) (Effects, error)
+
+	// Due returns up to n ids of records whose outbox has held effects
+	// for at least age: their transition's process did not deliver and
+	// acknowledge them. Each id returned is due again only age later, so
+	// that workers asking at once share the work. Ids of expired graphs
+	// are dropped. Its cost is that of what is owed, not of the number
+	// of stored graphs.
+	Due(ctx context.Context, age time.Duration, n int) ([]string, error)
 
 	// Get returns record id.
 	Get(ctx context.Context, id string) (*sig.Record, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,8 +24,11 @@ type Store struct {
 	recs    map[string]*sig.Record
 	graphs  map[string]*graph
 	waiters map[string][]chan struct{}
-	ops     int
-	tx      tx // reused by every transition, under mu
+	// owed holds the records whose outbox holds effects, with the time
+	// since when (or since they were last handed out by Due).
+	owed map[string]time.Time
+	ops  int
+	tx   tx // reused by every transition, under mu
 
 	requests  []request     // lifecycle requests, oldest first
 	requested chan struct{} // closed when a request is queued
@@ -57,6 +61,7 @@ func New(opts ...Option) *Store {
 		recs:    make(map[string]*sig.Record),
 		graphs:  make(map[string]*graph),
 		waiters: make(map[string][]chan struct{}),
+		owed:    make(map[string]time.Time),
 	}
 	for _, o := range opts {
 		o(s)
@@ -170,6 +175,52 @@ func (s *Store) Ack(ctx context.Context, id string, keys []string) error {
 	})
 }
 
+// Owed implements storage.Store.
+func (s *Store) Owed(ctx context.Context, id string) (eff storage.Effects, err error) {
+	err = s.run(ctx, "owed by", id, func(t transition.Tx) (err error) {
+		eff, err = transition.Owed(t, id)
+		return err
+	})
+	return eff, err
+}
+
+// Due implements storage.Store: the oldest owed first.
+func (s *Store) Due(ctx context.Context, age time.Duration, n int) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("storage/memory: due: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	cutoff := now.Add(-age)
+	type due struct {
+		id string
+		at time.Time
+	}
+	var ds []due
+	for id, at := range s.owed {
+		if s.live(id, now) == nil {
+			delete(s.owed, id)
+			continue
+		}
+		if !at.After(cutoff) {
+			ds = append(ds, due{id, at})
+		}
+	}
+	slices.SortFunc(ds, func(a, b due) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	ids := make([]string, 0, min(len(ds), max(n, 0)))
+	for _, d := range ds[:min(len(ds), max(n, 0))] {
+		s.owed[d.id] = now
+		ids = append(ids, d.id)
+	}
+	return ids, nil
+}
+
 // Get implements storage.Store.
 func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
 	if err := ctx.Err(); err != nil {
@@ -244,6 +295,7 @@ func (s *Store) sweep(now time.Time) {
 		}
 		for _, id := range g.ids {
 			delete(s.recs, id)
+			delete(s.owed, id)
 			for _, ch := range s.waiters[id] {
 				close(ch)
 			}

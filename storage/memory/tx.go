@@ -210,6 +210,7 @@ func (t *tx) commit() {
 			if g != nil {
 				for _, old := range g.ids {
 					delete(s.recs, old)
+					delete(s.owed, old)
 				}
 			}
 			g = &graph{ids: make([]string, 0, len(t.added))}
@@ -221,6 +222,15 @@ func (t *tx) commit() {
 	for _, e := range t.expires {
 		if g := s.graphs[e.root]; g != nil {
 			g.expires = e.at
+		}
+	}
+	for _, r := range t.work {
+		if len(r.Outbox) > 0 {
+			if _, ok := s.owed[r.ID]; !ok {
+				s.owed[r.ID] = t.now
+			}
+		} else if len(s.owed) > 0 {
+			delete(s.owed, r.ID)
 		}
 	}
 	if len(s.waiters) == 0 {

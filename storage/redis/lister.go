@@ -20,7 +20,7 @@ var _ storage.Lister = (*Store)(nil)
 // the cursor is SCAN's. On a Cluster every master is
 // scanned and the whole list comes in one page.
 func (s *Store) Roots(ctx context.Context, cursor string, n int) ([]string, string, error) {
-	match := s.prefix + ":{*}"
+	match := s.prefix + ":{*}:*"
 	if cc, ok := s.c.(*goredis.ClusterClient); ok {
 		var mu sync.Mutex
 		var roots []string
@@ -80,8 +80,8 @@ func (s *Store) rootOf(key string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	root, ok := strings.CutSuffix(rest, "}")
-	if !ok || !sig.ValidID(root) || sig.RootOf(root) != root {
+	shard, root, ok := strings.Cut(rest, "}:")
+	if !ok || !sig.ValidID(root) || sig.RootOf(root) != root || s.shardBase(s.shard(root)) != s.prefix+":{"+shard+"}:" {
 		return "", false
 	}
 	return root, true

@@ -36,3 +36,24 @@ func WithClock(now func() time.Time) Option {
 		return nil
 	}
 }
+
+// DefaultShards is the number of shards of a store made without
+// [WithShards].
+const DefaultShards = 16
+
+// WithShards spreads the store's graphs over n shards (default
+// [DefaultShards]): a graph's keys carry its shard as their hash tag, so
+// on Redis Cluster the graphs of a shard share a slot, and each shard
+// keeps its own index of the records that owe effects, updated in the
+// same script as the graph. More shards spread a cluster's load over more
+// slots; each round of recovery asks every shard once. Every client of
+// one store must use the same n: the shard is part of every key.
+func WithShards(n int) Option {
+	return func(s *Store) error {
+		if n < 1 || n > 16384 {
+			return fmt.Errorf("storage/redis: WithShards(%d): want 1 to 16384", n)
+		}
+		s.shards = n
+		return nil
+	}
+}

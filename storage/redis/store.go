@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 type Store struct {
 	c      goredis.UniversalClient
 	prefix string
+	shards int
 	now    func() time.Time
 	lua    *scripts
 	// calls says how operations run: as functions of the store's library
@@ -47,7 +49,7 @@ func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{c: c, prefix: DefaultPrefix, now: time.Now, lua: lua}
+	s := &Store{c: c, prefix: DefaultPrefix, shards: DefaultShards, now: time.Now, lua: lua}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -63,7 +65,26 @@ func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 func (s *Store) Prefix() string { return s.prefix }
 
 // Key returns the key of the hash that holds the graph rooted at root.
-func (s *Store) Key(root string) string { return s.prefix + ":{" + root + "}" }
+func (s *Store) Key(root string) string { return s.shardBase(s.shard(root)) + root }
+
+// shard returns the shard of the graph rooted at root: the FNV-1a hash of
+// the root id, modulo the number of shards.
+func (s *Store) shard(root string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(root); i++ {
+		h ^= uint32(root[i])
+		h *= 16777619
+	}
+	return int(h % uint32(s.shards))
+}
+
+// shardBase is the start of the keys of shard n's graphs.
+func (s *Store) shardBase(n int) string { return s.prefix + ":{" + strconv.Itoa(n) + "}:" }
+
+// owedKey is the key of shard n's index of owed records: a sorted set of
+// record ids by the time since when they owe effects, in the slot of the
+// shard's graphs.
+func (s *Store) owedKey(n int) string { return s.prefix + ":{" + strconv.Itoa(n) + "}!owed" }
 
 // eval runs operation sc for the graph of id and returns its reply: a call
 // of the library's function (loading the library first where the server
@@ -72,11 +93,18 @@ func (s *Store) eval(ctx context.Context, sc *script, op, id string, args ...any
 	if !sig.ValidID(id) {
 		return nil, fmt.Errorf("storage/redis: %s: invalid id %q: %w", op, id, storage.ErrNotFound)
 	}
-	key := s.Key(sig.RootOf(id))
+	root := sig.RootOf(id)
+	n := s.shard(root)
+	key := s.shardBase(n) + root
+	return s.call(ctx, sc, op+" "+id, key, []string{key, s.owedKey(n)}, args...)
+}
+
+// call runs operation sc on keys and returns its reply; what and key name
+// it in errors.
+func (s *Store) call(ctx context.Context, sc *script, what, key string, keys []string, args ...any) (any, error) {
 	argv := make([]any, 0, len(args)+1)
 	argv = append(argv, s.now().UnixMilli())
 	argv = append(argv, args...)
-	keys := []string{key}
 	if s.calls.Load() == viaFunctions {
 		res, err := s.c.FCall(ctx, sc.fn, keys, argv...).Result()
 		if missingFunction(err) {
@@ -86,7 +114,7 @@ func (s *Store) eval(ctx context.Context, sc *script, op, id string, args ...any
 		}
 		if !noFunctions(err) {
 			if err != nil {
-				return nil, translate(op+" "+id, key, err)
+				return nil, translate(what, key, err)
 			}
 			return res, nil
 		}
@@ -94,7 +122,7 @@ func (s *Store) eval(ctx context.Context, sc *script, op, id string, args ...any
 	}
 	res, err := sc.eval.Run(ctx, s.c, keys, argv...).Result()
 	if err != nil {
-		return nil, translate(op+" "+id, key, err)
+		return nil, translate(what, key, err)
 	}
 	return res, nil
 }
@@ -143,6 +171,9 @@ func (s *Store) effects(ctx context.Context, sc *script, op, id string, args ...
 		return storage.Effects{}, fmt.Errorf("storage/redis: %s %s: decode reply: %v: %w", op, id, err, storage.ErrCorrupt)
 	}
 	eff := storage.Effects{Source: w.Source, Cancels: w.Cancels}
+	if len(eff.Cancels) == 0 {
+		eff.Cancels = nil
+	}
 	for _, d := range w.Dispatches {
 		eff.Dispatches = append(eff.Dispatches, fromWireDispatch(d))
 	}
@@ -285,6 +316,35 @@ func (s *Store) Ack(ctx context.Context, id string, keys []string) error {
 	}
 	_, err := s.eval(ctx, s.lua.ack, "ack", id, args...)
 	return err
+}
+
+// Owed implements storage.Store. One round trip.
+func (s *Store) Owed(ctx context.Context, id string) (storage.Effects, error) {
+	return s.effects(ctx, s.lua.owed, "owed by", id, id)
+}
+
+// Due implements storage.Store: one round trip per shard, shard by shard
+// until n ids are found; the oldest owed first within a shard.
+func (s *Store) Due(ctx context.Context, age time.Duration, n int) ([]string, error) {
+	var ids []string
+	cutoff := s.now().Add(-age).UnixMilli()
+	for sh := 0; sh < s.shards && len(ids) < n; sh++ {
+		key := s.owedKey(sh)
+		res, err := s.call(ctx, s.lua.due, "due", key, []string{key, key}, cutoff, n-len(ids), s.shardBase(sh))
+		if err != nil {
+			return ids, err
+		}
+		list, ok := res.([]any)
+		if !ok {
+			return ids, fmt.Errorf("storage/redis: due: unexpected reply %T: %w", res, storage.ErrCorrupt)
+		}
+		for _, v := range list {
+			if id, ok := v.(string); ok && sig.ValidID(id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, nil
 }
 
 // Get implements storage.Store. One round trip.

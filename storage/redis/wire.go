@@ -33,6 +33,7 @@ type wireRecord struct {
 	Held       bool           `msgpack:"h,omitempty"`
 	Gen        int            `msgpack:"g,omitempty"`
 	RunID      string         `msgpack:"run,omitempty"`
+	From       string         `msgpack:"fr,omitempty"`
 	Attempts   int            `msgpack:"at,omitempty"`
 	Cursor     int            `msgpack:"cu,omitempty"`
 	Swarm      *wireSwarm     `msgpack:"sw,omitempty"`
@@ -78,6 +79,7 @@ type wireDispatch struct {
 	Target  string `msgpack:"tg"`
 	Root    string `msgpack:"rt"`
 	Payload string `msgpack:"p"`
+	Cancel  string `msgpack:"cx,omitempty"`
 }
 
 // wireEffects is what the transition scripts return.
@@ -206,6 +208,7 @@ func toWire(r *sig.Record) *wireRecord {
 		Held:       r.Held,
 		Gen:        r.Gen,
 		RunID:      r.RunID,
+		From:       r.From,
 		Attempts:   r.Attempts,
 		Cursor:     r.Cursor,
 		Live:       r.Live,
@@ -236,11 +239,11 @@ func toWire(r *sig.Record) *wireRecord {
 }
 
 func toWireDispatch(d sig.Dispatch) wireDispatch {
-	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload)}
+	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload), Cancel: d.Cancel}
 }
 
 func fromWireDispatch(d wireDispatch) sig.Dispatch {
-	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload)}
+	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel}
 }
 
 // fromWire converts a stored record back; id is its hash field. It fails
@@ -276,6 +279,7 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		Held:       w.Held,
 		Gen:        w.Gen,
 		RunID:      w.RunID,
+		From:       w.From,
 		Attempts:   w.Attempts,
 		Cursor:     w.Cursor,
 		Live:       w.Live,

@@ -1,6 +1,7 @@
 package transition
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,6 +18,8 @@ type machine struct {
 	root    *sig.Record
 	out     []sig.Dispatch
 	cancels []string
+	// stops are the outbox entries of cancels, owed until acknowledged.
+	stops []sig.Dispatch
 }
 
 func newMachine(tx Tx, root string) *machine {
@@ -73,8 +76,7 @@ func (m *machine) start(x *sig.Record) error {
 	switch x.Kind {
 	case sig.KindTask:
 		x.Status = sig.Pending
-		m.dispatch(x)
-		return nil
+		return m.dispatch(x)
 	case sig.KindChain:
 		x.Status = sig.Active
 		x.Cursor = 0
@@ -90,8 +92,12 @@ func (m *machine) start(x *sig.Record) error {
 	return fmt.Errorf("record %s has unknown kind %q", x.ID, x.Kind)
 }
 
-// dispatch decides a new run of task x.
-func (m *machine) dispatch(x *sig.Record) {
+// dispatch decides a new run of task x; its earlier dispatch, if still
+// in an outbox, is owed no more.
+func (m *machine) dispatch(x *sig.Record) error {
+	if err := m.take(x); err != nil {
+		return err
+	}
 	x.Gen++
 	x.RunID = ""
 	x.Held = false
@@ -102,6 +108,7 @@ func (m *machine) dispatch(x *sig.Record) {
 		Root:    x.Root,
 		Payload: TaskPayload(x.Args, x.Input),
 	})
+	return nil
 }
 
 // end marks x ended.
@@ -303,11 +310,50 @@ func (m *machine) cancel(x *sig.Record) error {
 		return nil
 	}
 	if x.Kind == sig.KindTask && x.RunID != "" && (x.Status == sig.Active || x.LastStatus == sig.Active) {
-		m.cancels = append(m.cancels, x.RunID)
+		m.cancelRun(x)
+	}
+	if err := m.take(x); err != nil { // a dispatch not yet delivered is moot
+		return err
 	}
 	x.LastStatus, x.Status = x.Status, sig.Canceled
 	x.Held = false
 	return m.end(x)
+}
+
+// cancelRun decides that the backend run holding task x stops: the run is
+// in the effects' cancels and, until acknowledged, in the outbox.
+func (m *machine) cancelRun(x *sig.Record) {
+	m.cancels = append(m.cancels, x.RunID)
+	m.stops = append(m.stops, sig.Dispatch{Key: CancelKey(x.RunID), Task: x.Name, Target: x.ID, Root: x.Root, Cancel: x.RunID})
+}
+
+// take acknowledges the latest dispatch of task x, which a claim just took
+// (or which a cancel or a new dispatch made moot): it leaves the outbox of
+// the record that decided it.
+func (m *machine) take(x *sig.Record) error {
+	if x.From == "" {
+		return nil
+	}
+	src, err := m.get(x.From)
+	x.From = ""
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	key := DispatchKey(x.ID, x.Gen)
+	for i, d := range src.Outbox {
+		if d.Key == key && d.Cancel == "" {
+			// a new slice: the outbox may share its array with effects
+			// handed out earlier
+			kept := make([]sig.Dispatch, 0, len(src.Outbox)-1)
+			kept = append(kept, src.Outbox[:i]...)
+			src.Outbox = append(kept, src.Outbox[i+1:]...)
+			break
+		}
+	}
+	return nil
 }
 
 // stop cancels x and whatever under it has not ended (steps, items,
@@ -334,21 +380,29 @@ func (m *machine) stop(x *sig.Record) error {
 	return nil
 }
 
-// finish writes the decided dispatches to source's outbox, sets expiries,
-// and returns the effects.
+// finish writes the decided dispatches and cancels to source's outbox,
+// names source on each dispatched task (its claim acknowledges the
+// dispatch there), sets expiries, and returns the effects.
 func (m *machine) finish(source string) (storage.Effects, error) {
 	eff := storage.Effects{Source: source, Dispatches: m.out, Cancels: m.cancels}
-	if len(m.out) > 0 {
+	if len(m.out)+len(m.stops) > 0 {
 		src, err := m.get(source)
 		if err != nil {
 			return storage.Effects{}, err
 		}
-		if len(src.Outbox) == 0 {
+		if len(src.Outbox) == 0 && len(m.stops) == 0 {
 			// The outbox and the effects share the dispatches, which
-			// nothing changes in place (Ack builds a new outbox).
+			// nothing changes in place (Ack and take build a new outbox).
 			src.Outbox = m.out[:len(m.out):len(m.out)]
 		} else {
-			src.Outbox = append(src.Outbox, m.out...)
+			src.Outbox = append(append(src.Outbox[:len(src.Outbox):len(src.Outbox)], m.out...), m.stops...)
+		}
+		for _, d := range m.out {
+			t, err := m.tx.Get(d.Target)
+			if err != nil {
+				return storage.Effects{}, err
+			}
+			t.From = source
 		}
 	}
 	// The root is read for the expiry; it is changed (and marked
@@ -379,9 +433,9 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 	return eff, nil
 }
 
-// replay returns the dispatches still owed by x's outbox.
+// replay returns the effects still owed by x's outbox.
 func replay(tx Tx, x *sig.Record) storage.Effects {
-	return storage.Effects{Source: x.ID, Dispatches: owed(tx, x).Outbox}
+	return storage.EffectsOf(x.ID, owed(tx, x).Outbox)
 }
 
 func errorf(id string, sentinel error, format string, args ...any) error {

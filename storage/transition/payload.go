@@ -70,3 +70,6 @@ func DispatchKey(id string, gen int) string {
 	b = append(b, '#')
 	return string(strconv.AppendInt(b, int64(gen), 10))
 }
+
+// CancelKey is the outbox key of the cancel of backend run run.
+func CancelKey(run string) string { return "cancel " + run }

@@ -5,10 +5,11 @@ import (
 	"github.com/mageflow-go/mageflow/storage"
 )
 
-// loadSwarm loads swarm id for a transition.
+// loadSwarm reads swarm id for a transition, which loads it for change
+// (m.get) before changing it.
 func loadSwarm(tx Tx, id string) (*machine, *sig.Record, error) {
 	m := newMachine(tx, sig.RootOf(id))
-	s, err := m.get(id)
+	s, err := tx.Read(id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -51,6 +52,10 @@ func AddItems(tx Tx, id string, base int, items []*sig.Record) (storage.Effects,
 	if max := st.Config.MaxItems; max > 0 && base+n > max {
 		return storage.Effects{}, errorf(id, storage.ErrState, "%d items would pass the swarm's cap of %d", base+n, max)
 	}
+	if s, err = m.get(id); err != nil {
+		return storage.Effects{}, err
+	}
+	st = s.Swarm
 	if err := m.insert(items, map[string]bool{id: true}, false); err != nil {
 		return storage.Effects{}, err
 	}
@@ -79,6 +84,9 @@ func CloseSwarm(tx Tx, id string) (storage.Effects, error) {
 		return storage.Effects{}, errorf(id, storage.ErrState, "close a %s swarm", s.Status)
 	case s.Children == 0:
 		return storage.Effects{}, errorf(id, storage.ErrState, "close a swarm with no items")
+	}
+	if s, err = m.get(id); err != nil {
+		return storage.Effects{}, err
 	}
 	s.Swarm.Closed = true
 	if err := m.settle(s); err != nil {

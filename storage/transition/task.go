@@ -5,10 +5,12 @@ import (
 	"github.com/mageflow-go/mageflow/storage"
 )
 
-// loadTask readies m for a transition of task id and loads the task.
+// loadTask readies m for a transition of task id and reads the task; a
+// transition that changes it loads it for change with m.get first, so
+// that one that changes nothing writes nothing.
 func loadTask(m *machine, tx Tx, id string) (*sig.Record, error) {
 	*m = machine{tx: tx, now: tx.Now(), rootID: sig.RootOf(id)}
-	x, err := m.get(id)
+	x, err := tx.Read(id)
 	if err != nil {
 		return nil, err
 	}
@@ -40,20 +42,35 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 			// the holder still runs; this is another delivery
 			return storage.Claim{Outcome: storage.Duplicate, Record: x.Clone()}, nil
 		}
+		if x, err = m.get(id); err != nil {
+			return storage.Claim{}, err
+		}
 		x.LastStatus = sig.Pending
 		x.RunID = ""
 		x.Held = true
 		outcome = storage.Held
+		if err := m.take(x); err != nil {
+			return storage.Claim{}, err
+		}
 	case sig.Pending:
 		if x.Gen == 0 {
 			return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
 		}
+		if x, err = m.get(id); err != nil {
+			return storage.Claim{}, err
+		}
 		x.Status = sig.Active
 		x.RunID = runID
 		x.Attempts++
+		if err := m.take(x); err != nil {
+			return storage.Claim{}, err
+		}
 	case sig.Active:
 		if x.RunID != runID {
 			return storage.Claim{Outcome: storage.Duplicate, Record: x.Clone()}, nil
+		}
+		if x, err = m.get(id); err != nil {
+			return storage.Claim{}, err
 		}
 		x.Attempts++
 	}
@@ -66,19 +83,38 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 	return storage.Claim{Outcome: outcome, Record: x.Clone()}, nil
 }
 
-// owed returns x with, in its outbox, only the dispatches not delivered
-// yet: a dispatch whose target was since claimed, held, ended or given a
-// later dispatch is owed no more, even if no Ack removed it (the engine
-// acknowledges a transition's lone dispatch only this way).
+// owed returns x with, in its outbox, only what is still owed: every
+// cancel, and the dispatches not delivered yet. A dispatch whose target
+// was since claimed, held, ended or given a later dispatch is owed no
+// more, even if nothing acknowledged it.
 func owed(tx Tx, x *sig.Record) *sig.Record {
 	c := x.Clone()
 	c.Outbox = c.Outbox[:0]
 	for _, d := range x.Outbox {
-		if t, err := tx.Read(d.Target); err == nil && Undelivered(t, d.Key) {
+		if d.Cancel != "" {
+			c.Outbox = append(c.Outbox, d)
+		} else if t, err := tx.Read(d.Target); err == nil && Undelivered(t, d.Key) {
 			c.Outbox = append(c.Outbox, d)
 		}
 	}
 	return c
+}
+
+// Owed returns the effects record id's outbox still owes, and drops from
+// the outbox the entries owed no more.
+func Owed(tx Tx, id string) (storage.Effects, error) {
+	x, err := tx.Get(id)
+	if err != nil {
+		return storage.Effects{}, err
+	}
+	c := owed(tx, x)
+	if len(c.Outbox) != len(x.Outbox) {
+		x.Outbox = c.Outbox
+		if len(x.Outbox) == 0 {
+			x.Outbox = nil
+		}
+	}
+	return storage.EffectsOf(id, c.Outbox), nil
 }
 
 // Undelivered reports whether task t still waits for its dispatch key:
@@ -120,6 +156,9 @@ func Complete(tx Tx, id, runID string, result []byte) (storage.Effects, error) {
 		}
 		return replay(tx, x), nil
 	}
+	if x, err = m.get(id); err != nil {
+		return storage.Effects{}, err
+	}
 	if err := m.complete(x, result); err != nil {
 		return storage.Effects{}, err
 	}
@@ -142,6 +181,9 @@ func Fail(tx Tx, id, runID string, info sig.ErrorInfo) (storage.Effects, error) 
 			return storage.Effects{}, errorf(id, storage.ErrState, "fail a %s task", x.Status)
 		}
 		return replay(tx, x), nil
+	}
+	if x, err = m.get(id); err != nil {
+		return storage.Effects{}, err
 	}
 	if x.Status == sig.Interrupted {
 		// the interrupt stopped it; resume runs it again

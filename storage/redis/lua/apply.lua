@@ -5,24 +5,20 @@ local r = get(ROOT)
 if place(ROOT) ~= nil then
   raise('STATE', ROOT .. ': ' .. op .. ': not a root')
 end
-if terminal(r.s) then
+if r.fi then
+  -- a root that ended while its graph was paused still has callbacks to
+  -- resume or cancel: only an ended graph is refused
   raise('STATE', ROOT .. ': ' .. op .. ': graph is ' .. r.s)
 end
 local all = redis.call('HGETALL', G)
-local recs, depth = {}, {}
+local recs = {}
 for i = 1, #all, 2 do
   local id = all[i]
-  local x = cache[id] or keep(id, decode(id, all[i + 1]))
-  local _, d = string.gsub(id, '%.', '')
-  depth[x] = d
-  recs[#recs + 1] = x
+  recs[#recs + 1] = cache[id] or keep(id, decode(id, all[i + 1]))
 end
--- parents before children
+-- parents first, in the order of transition.ComparePlace
 table.sort(recs, function(a, b)
-  if depth[a] ~= depth[b] then
-    return depth[a] < depth[b]
-  end
-  return idof[a] < idof[b]
+  return before(idof[a], idof[b])
 end)
 
 if op == 'suspend' then
@@ -42,7 +38,7 @@ elseif op == 'interrupt' then
       changed = false
     end
     if changed and x.k == 'task' and x.ls == 'active' and x.run then
-      cancels[#cancels + 1] = x.run
+      cancelRun(x)
     end
   end
 elseif op == 'resume' then
@@ -51,7 +47,9 @@ elseif op == 'resume' then
   for _, x in ipairs(recs) do
     if paused(x.s) then
       any = true
-      if x.k == 'task' and x.s == 'interrupted' and x.ls == 'active' then
+      if x.k == 'task' and x.s == 'interrupted' and (x.ls == 'active' or (x.ls == 'pending' and (x.g or 0) > 0)) then
+        -- its run was stopped, or its dispatch may not have been
+        -- delivered: it is dispatched again
         x.s = 'pending'
         acts[#acts + 1] = {x = x, run = true}
       elseif x.h then

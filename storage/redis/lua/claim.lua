@@ -25,6 +25,7 @@ elseif paused(x.s) then
   x.run = nil
   x.h = true
   outcome = 'held'
+  take(x)
 elseif x.s == 'pending' then
   if (x.g or 0) == 0 then
     return reply('dropped')
@@ -32,6 +33,7 @@ elseif x.s == 'pending' then
   x.s = 'active'
   x.run = run
   x.at = (x.at or 0) + 1
+  take(x)
 elseif x.s == 'active' then
   if x.run ~= run then
     return reply('duplicate')

@@ -7,20 +7,22 @@
 -- ARGV[1] is the caller's clock in milliseconds. Writes are buffered and
 -- made at the end, so a script that raises an error writes nothing.
 
-local G, NOW, ROOT
-local cache, order, idof
-local out, cancels, ended
+local G, IDX, NOW, ROOT
+local cache, order, idof, had
+local out, cancels, stops, ended
 local expireAt
 
 -- begin readies the per-call state for an operation on the graph in
--- keys[1], at the caller's clock argv[1]. As a Redis function the library
--- is loaded once and its upvalues live on, so every call starts here.
+-- keys[1], whose shard's index of owed records is keys[2], at the
+-- caller's clock argv[1]. As a Redis function the library is loaded once
+-- and its upvalues live on, so every call starts here.
 local function begin(keys, argv)
   G = keys[1]
+  IDX = keys[2]
   NOW = tonumber(argv[1])
   ROOT = nil
-  cache, order, idof = {}, {}, {}
-  out, cancels, ended = {}, {}, {}
+  cache, order, idof, had = {}, {}, {}, {}
+  out, cancels, stops, ended = {}, {}, {}, {}
   expireAt = nil
 end
 
@@ -67,6 +69,7 @@ end
 local function keep(id, rec)
   cache[id] = rec
   idof[rec] = id
+  had[id] = rec.ob ~= nil and #rec.ob > 0
   order[#order + 1] = id
   return rec
 end
@@ -138,8 +141,38 @@ end
 
 local enter, start, complete, failNode, notifyParent, advance, settle
 
+-- cancelRun decides that the backend run holding task x stops: the run is
+-- in the reply's cancels and, until acknowledged, in the outbox.
+local function cancelRun(x)
+  cancels[#cancels + 1] = x.run
+  stops[#stops + 1] = {k = 'cancel ' .. x.run, t = x.n, tg = idof[x], rt = ROOT, cx = x.run}
+end
+
+-- take acknowledges the latest dispatch of task x, which a claim just took
+-- (or which a cancel or a new dispatch made moot): it leaves the outbox of
+-- the record that decided it.
+local function take(x)
+  local from = x.fr
+  if not from then
+    return
+  end
+  x.fr = nil
+  if not cache[from] and redis.call('HEXISTS', G, from) == 0 then
+    return
+  end
+  local src = get(from)
+  local key = idof[x] .. '#' .. (x.g or 0)
+  for i, d in ipairs(src.ob or {}) do
+    if d.k == key and not d.cx then
+      table.remove(src.ob, i)
+      break
+    end
+  end
+end
+
 local function dispatch(x)
   local id = idof[x]
+  take(x)
   x.g = (x.g or 0) + 1
   x.run = nil
   x.h = nil
@@ -162,8 +195,9 @@ local function cancelNode(x)
     return
   end
   if x.k == 'task' and x.run and (x.s == 'active' or x.ls == 'active') then
-    cancels[#cancels + 1] = x.run
+    cancelRun(x)
   end
+  take(x) -- a dispatch not yet delivered is moot
   x.ls, x.s = x.s, 'canceled'
   x.h = nil
   endNode(x)
@@ -360,7 +394,8 @@ local function hset(args)
   end
 end
 
--- commit writes every loaded record back and sets the expiry.
+-- commit writes every loaded record back, sets the expiry, and keeps the
+-- shard's index of owed records in step with the outboxes.
 local function commit()
   local args = {}
   for _, id in ipairs(order) do
@@ -368,12 +403,22 @@ local function commit()
     if r.ob and #r.ob == 0 then
       r.ob = nil
     end
+    if r.ob and not had[id] then
+      redis.call('ZADD', IDX, 'NX', NOW, id)
+    elseif had[id] and not r.ob then
+      redis.call('ZREM', IDX, id)
+    end
     args[#args + 1] = id
     args[#args + 1] = cmsgpack.pack(r)
   end
   hset(args)
   if expireAt then
     redis.call('PEXPIRE', G, expireAt)
+    -- the index lives at least as long as the graphs it names
+    local t = redis.call('PTTL', IDX)
+    if t ~= -2 and t < expireAt then
+      redis.call('PEXPIRE', IDX, expireAt)
+    end
   end
   for _, id in ipairs(ended) do
     redis.call('SPUBLISH', G .. ':ended', id)
@@ -383,11 +428,17 @@ end
 -- finish writes the decided dispatches to source's outbox, sets the
 -- graph's expiry, commits, and returns the effects.
 local function finish(source)
-  if #out > 0 then
+  if #out + #stops > 0 then
     local s = get(source)
     s.ob = s.ob or {}
     for _, d in ipairs(out) do
       s.ob[#s.ob + 1] = d
+    end
+    for _, d in ipairs(stops) do
+      s.ob[#s.ob + 1] = d
+    end
+    for _, d in ipairs(out) do
+      get(d.tg).fr = source
     end
   end
   -- The root is read for the expiry; it is written only if this
@@ -414,13 +465,19 @@ local function finish(source)
   return cmsgpack.pack({src = source, d = out, c = cancels})
 end
 
--- owed returns the dispatches of outbox ob still waited for: a dispatch
--- whose target was since claimed, held, ended or dispatched again is owed
--- no more, even if no Ack removed it. It reads, and writes nothing.
+-- owed returns the entries of outbox ob still owed: every cancel, and the
+-- dispatches still waited for. A dispatch whose target was since claimed,
+-- held, ended or dispatched again is owed no more, even if no Ack removed
+-- it. It reads, and writes nothing.
 local function owed(ob)
   local kept = {}
   for _, d in ipairs(ob or {}) do
-    local t = peek(d.tg)
+    local t = nil
+    if d.cx then
+      kept[#kept + 1] = d
+    else
+      t = peek(d.tg)
+    end
     if t then
       local waiting = t.s == 'pending' or (t.s == 'suspended' and t.ls == 'pending')
       if waiting and not t.run and not t.h and d.k == d.tg .. '#' .. (t.g or 0) then
@@ -431,7 +488,70 @@ local function owed(ob)
   return kept
 end
 
--- effectsOf returns the dispatches still owed by x's outbox.
+-- effectsFrom returns the effects outbox entries ob of record id stand
+-- for: starts and stops.
+local function effectsFrom(id, ob)
+  local d, c = {}, {}
+  for _, e in ipairs(ob) do
+    if e.cx then
+      c[#c + 1] = e.cx
+    else
+      d[#d + 1] = e
+    end
+  end
+  return cmsgpack.pack({src = id, d = d, c = c})
+end
+
+-- effectsOf returns the effects still owed by x's outbox.
 local function effectsOf(id, x)
-  return cmsgpack.pack({src = id, d = owed(x.ob), c = {}})
+  return effectsFrom(id, owed(x.ob))
+end
+
+-- segment returns the rank of an id segment's role (a child 0, a success
+-- callback 1, an error callback 2) and its index, or nil for another
+-- segment (a root id).
+local function segment(s)
+  local rank, rest = 0, s
+  local c = string.sub(s, 1, 1)
+  if c == 's' then
+    rank, rest = 1, string.sub(s, 2)
+  elseif c == 'e' then
+    rank, rest = 2, string.sub(s, 2)
+  end
+  if #rest == 0 or #rest > 9 or not string.match(rest, '^%d+$') then
+    return nil
+  end
+  return rank, tonumber(rest)
+end
+
+-- before orders the ids of one graph as transition.ComparePlace does:
+-- parents first, by depth, then place by place.
+local function before(a, b)
+  local _, da = string.gsub(a, '%.', '')
+  local _, db = string.gsub(b, '%.', '')
+  if da ~= db then
+    return da < db
+  end
+  local ia, ib = 1, 1
+  while true do
+    local ea = string.find(a, '.', ia, true)
+    local eb = string.find(b, '.', ib, true)
+    local sa = string.sub(a, ia, ea and ea - 1 or -1)
+    local sb = string.sub(b, ib, eb and eb - 1 or -1)
+    local ra, na = segment(sa)
+    local rb, nb = segment(sb)
+    if ra == nil or rb == nil then
+      if sa ~= sb then
+        return sa < sb
+      end
+    elseif ra ~= rb then
+      return ra < rb
+    elseif na ~= nb then
+      return na < nb
+    end
+    if not ea or not eb then
+      return false
+    end
+    ia, ib = ea + 1, eb + 1
+  end
 end

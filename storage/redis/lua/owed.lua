@@ -1,0 +1,11 @@
+-- owed.lua: Owed. ARGV: now, record id. Returns the effects the record's
+-- outbox still owes, and drops from it the entries owed no more.
+local id = ARGV[2]
+ROOT = rootOf(id)
+local x = get(id)
+local kept = owed(x.ob)
+if #kept ~= #(x.ob or {}) then
+  x.ob = kept
+  commit()
+end
+return effectsFrom(id, kept)
