@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/backend"
@@ -59,26 +60,32 @@ func TestStartSendsARefusedDispatchAgain(t *testing.T) {
 	}
 }
 
-// A dispatch refused every time fails the start, which cancels the flow:
-// nothing of it runs later.
-func TestStartGivesUpOnADispatchRefusedForGood(t *testing.T) {
-	inc := task.New("inc", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
-	b := &refusing{Backend: membackend.New(), refuse: func(int) bool { return true }}
-	c, err := mageflow.New(b, teststore.New(t).Store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Register(inc); err != nil { // known; no worker runs it
-		t.Fatal(err)
-	}
+// A dispatch refused for longer than the engine's send tries does not fail
+// the start: the flow is stored and its dispatch stays owed, and once the
+// backend takes dispatches again a worker's recovery sends it: the flow
+// runs once.
+func TestStartKeepsADispatchRefusedForLongOwed(t *testing.T) {
+	var runs atomic.Int64
+	inc := task.New("inc", func(ctx context.Context, n int) (int, error) { runs.Add(1); return n + 1, nil })
+	var open atomic.Bool
+	b := &refusing{Backend: membackend.New(), refuse: func(int) bool { return !open.Load() }}
+	c := flowsuite.NewEnv(t, b, teststore.New(t), []mageflow.Option{mageflow.WithSweep(20*time.Millisecond, 50*time.Millisecond)}, inc).Client
 	ctx := testCtx(t)
-	_, err = flow.Start(ctx, c, flow.Flow[int, int](inc), 1)
-	if !errors.Is(err, errBusy) {
-		t.Fatalf("Start = %v, want the backend's error", err)
+	run, err := flow.Start(ctx, c, flow.Flow[int, int](inc), 1)
+	if err != nil {
+		t.Fatalf("Start with its dispatch refused for long = %v, want the run", err)
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.n < 2 {
-		t.Errorf("the dispatch was tried %d times, want more than once", b.n)
+	tries := b.n
+	b.mu.Unlock()
+	if tries < 2 {
+		t.Errorf("the dispatch was tried %d times, want more than once", tries)
+	}
+	open.Store(true)
+	if out, err := run.Wait(ctx); err != nil || out != 2 {
+		t.Fatalf("Wait = %d, %v; want 2 once recovery sent the start", out, err)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("the task ran %d times, want 1", n)
 	}
 }

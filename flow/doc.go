@@ -31,7 +31,7 @@
 //	suspended     (no change)  interrupted  its last status  canceled
 //	interrupted   (no change)  (no change)  its last status  canceled
 //	done, failed  ErrFinished  ErrFinished  ErrFinished      ErrFinished
-//	canceled      ErrFinished  ErrFinished  ErrFinished      ErrFinished
+//	canceled      ErrFinished  ErrFinished  ErrFinished      (no change)
 //
 // What each means for the flow:
 //
@@ -50,6 +50,13 @@
 //     callbacks do not fire, Wait returns an error wrapping
 //     mageflow.ErrCanceled, and the flow's records get the done TTL.
 //
-// Suspending twice is fine; operations on a flow that ended return an
-// error wrapping mageflow.ErrFinished.
+// Suspending twice is fine, and so is canceling twice; other operations
+// on a flow that ended return an error wrapping mageflow.ErrFinished.
+// A flow whose root task ended while it was paused has not ended while
+// its callbacks wait: Resume fires them, Cancel drops them.
+//
+// Every operation may be repeated after an error: what the store
+// recorded is kept there until the backend has it (a resume's dispatches,
+// an interrupt's or a cancel's stopped runs), and a worker's recovery
+// delivers what the caller's process could not.
 package flow

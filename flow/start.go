@@ -19,8 +19,19 @@ import (
 // back the flow its earlier attempt started instead of starting another.
 // The rule that comes with it: a task creates its flows in the same order
 // on every attempt. mageflow.WithFreshIDs turns this off.
-func Start[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out], in In) (*Run[Out], error) {
+//
+// Once Start returns, the flow is stored and nothing of it is lost: a
+// first dispatch the backend refused stays owed in the store, and a
+// worker's recovery sends it (mageflow.WithSweep). Start repeats its own
+// store call when the store's reply is lost, and finds the flow it stored;
+// a caller that repeats Start after an error gives [WithID] to start it
+// once.
+func Start[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out], in In, opts ...StartOption) (*Run[Out], error) {
 	eng, err := engine.From(c)
+	if err != nil {
+		return nil, err
+	}
+	o, err := startOptionsOf(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +39,7 @@ func Start[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out]
 	if err != nil {
 		return nil, fmt.Errorf("flow.Start: encode input: %w", err)
 	}
-	id, err := eng.Create(ctx, specOf(f), true, b)
+	id, err := eng.Create(ctx, specOf(f), true, b, o.id)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +57,7 @@ func Sign[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out])
 	if err != nil {
 		return nil, err
 	}
-	id, err := eng.Create(ctx, specOf(f), false, nil)
+	id, err := eng.Create(ctx, specOf(f), false, nil, "")
 	if err != nil {
 		return nil, err
 	}

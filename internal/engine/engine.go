@@ -41,14 +41,13 @@ type Config struct {
 	// Fresh turns off derived ids: graphs created inside a running task
 	// get fresh ids, so a retried task creates them again.
 	Fresh bool
-	// Sweep, when Every is set, makes the worker send what flows' roots
-	// still owe (see sweep.go).
+	// Sweep tunes the worker's recovery of owed effects (see sweep.go);
+	// zero fields take the defaults.
 	Sweep Sweep
 }
 
-// Sweep is how often the worker looks for flows whose first dispatches
-// were stored and not sent, and how long it leaves their starter to send
-// them.
+// Sweep is how often the worker recovers owed effects, and how long it
+// leaves the process of a transition to deliver them itself.
 type Sweep struct {
 	Every, Grace time.Duration
 }
@@ -73,6 +72,9 @@ type Engine struct {
 
 // New returns an engine over b and s.
 func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
+	if cfg.Sweep.Every <= 0 {
+		cfg.Sweep = Sweep{Every: DefaultRecoverEvery, Grace: DefaultRecoverGrace}
+	}
 	return &Engine{
 		backend: b,
 		store:   s,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
@@ -16,67 +17,81 @@ import (
 const maxAddTries = 64
 
 // Create validates s, stores it as a new graph and, with start, enters it
-// with input and sends its first dispatches. It returns the root id.
-func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []byte) (string, error) {
+// with input and sends its first dispatches. It returns the root id: id
+// when it is set (the caller's flow id), else one it picks, derived from
+// the running task when there is one. A graph whose id was given or
+// derived, or whose store call may have been applied before its reply
+// was lost, is found again instead of created twice.
+func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []byte, id string) (string, error) {
 	if err := e.validate(ctx, s); err != nil {
 		return "", err
 	}
-	root, derived := e.newRootID(ctx)
+	root, derived := id, id != ""
+	if root == "" {
+		root, derived = e.newRootID(ctx)
+	}
 	var l lowering
 	if err := l.lower(s, root, root, "", sig.RoleRoot, 0); err != nil {
 		return "", err
 	}
 	ttl := e.graphTTL(s)
-	eff, err := e.store.CreateGraph(ctx, storage.Graph{Records: l.recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true})
-	if derived && errors.Is(err, storage.ErrExists) {
-		// an earlier attempt of the running task created it: reuse it,
-		// and send what that attempt may not have sent
-		return root, e.resendOutbox(ctx, root)
+	g := storage.Graph{Records: l.recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true}
+	var eff storage.Effects
+	uncertain := false // an earlier try may have been applied
+	err := e.retry(ctx, "create", func() (err error) {
+		eff, err = e.store.CreateGraph(ctx, g)
+		if transient(err) {
+			uncertain, g.Owned = true, false
+		}
+		return err
+	})
+	if errors.Is(err, storage.ErrExists) && (derived || uncertain) {
+		// the caller's id, an earlier attempt of the running task, or
+		// this call's own earlier try stored it: reuse it, and send what
+		// is still owed
+		return root, e.owe(e.resendOutbox(ctx, root), root)
 	}
 	if err != nil {
 		return "", fmt.Errorf("mageflow: store flow: %w", err)
 	}
 	if err := e.send(ctx, eff); err != nil {
-		if !derived {
-			// nobody would send it again: take it back
+		if errors.Is(err, backend.ErrUnknownTask) {
+			// no worker would ever run it: take it back
 			e.abandon(root, err)
+			return "", fmt.Errorf("mageflow: start flow %s: %w", root, err)
 		}
-		// else the task fails, and its retry resends
-		return "", fmt.Errorf("mageflow: start flow %s: %w", root, err)
+		e.owe(err, root)
 	}
 	return root, nil
 }
 
 // StartSigned enters the root of a signed graph with input.
 func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) error {
-	eff, err := e.store.StartGraph(ctx, root, input)
-	if errors.Is(err, storage.ErrState) && inTask(ctx) && e.derive {
+	var eff storage.Effects
+	uncertain := false
+	err := e.retry(ctx, "start", func() (err error) {
+		eff, err = e.store.StartGraph(ctx, root, input)
+		uncertain = uncertain || transient(err)
+		return err
+	})
+	if errors.Is(err, storage.ErrState) && (uncertain || inTask(ctx) && e.derive) {
 		if r, gerr := e.store.Get(ctx, root); gerr == nil && r.Entered {
-			// an earlier attempt of the running task started it
-			return e.resendOutbox(ctx, root)
+			// this call's earlier try, or an earlier attempt of the
+			// running task, started it
+			return e.owe(e.resendOutbox(ctx, root), root)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("mageflow: start %s: %w", root, err)
 	}
 	if err := e.send(ctx, eff); err != nil {
-		e.abandon(root, err)
-		return fmt.Errorf("mageflow: start %s: %w", root, err)
+		if errors.Is(err, backend.ErrUnknownTask) {
+			e.abandon(root, err)
+			return fmt.Errorf("mageflow: start %s: %w", root, err)
+		}
+		e.owe(err, root)
 	}
 	return nil
-}
-
-// resendOutbox sends the dispatches the outbox of record id still owes.
-func (e *Engine) resendOutbox(ctx context.Context, id string) error {
-	r, err := e.store.Get(ctx, id)
-	if err != nil {
-		return fmt.Errorf("mageflow: reuse %s: %w", id, err)
-	}
-	owed := e.owed(ctx, r.Outbox)
-	if len(owed) == 0 {
-		return nil
-	}
-	return e.resend(ctx, storage.Effects{Source: id, Dispatches: owed})
 }
 
 // abandon cancels a graph whose first dispatches could not be sent, so it
@@ -117,29 +132,48 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 		if err != nil {
 			return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)
 		}
-		return e.send(ctx, eff)
+		return e.owe(e.send(ctx, eff), id)
 	}
 }
 
 // CloseSwarm closes swarm id.
 func (e *Engine) CloseSwarm(ctx context.Context, id string) error {
-	eff, err := e.store.CloseSwarm(ctx, id)
+	var eff storage.Effects
+	err := e.retry(ctx, "close swarm", func() (err error) {
+		eff, err = e.store.CloseSwarm(ctx, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("mageflow: close swarm %s: %w", id, err)
 	}
-	return e.send(ctx, eff)
+	return e.owe(e.send(ctx, eff), id)
 }
 
-// Apply performs a lifecycle operation on the graph rooted at root.
+// Apply performs a lifecycle operation on the graph rooted at root. An
+// operation that finds its own effect (a cancel of a canceled graph, or a
+// resume whose earlier try was applied before its reply was lost) reports
+// success, and delivers what the graph still owes.
 func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
-	eff, err := e.store.Apply(ctx, root, op)
+	var eff storage.Effects
+	uncertain := false
+	err := e.retry(ctx, string(op), func() (err error) {
+		eff, err = e.store.Apply(ctx, root, op)
+		uncertain = uncertain || transient(err)
+		return err
+	})
 	if errors.Is(err, storage.ErrState) {
-		if r, gerr := e.store.Get(ctx, root); gerr == nil && r.Status.Terminal() {
-			return fmt.Errorf("mageflow: %s run %s: it is %s: %w", op, root, r.Status, ErrFinished)
+		if r, gerr := e.store.Get(ctx, root); gerr == nil {
+			switch {
+			case op == sig.OpCancel && r.Status == sig.Canceled,
+				op == sig.OpResume && uncertain && !r.Finished:
+				return e.owe(e.resendOutbox(ctx, root), root)
+			case r.Finished:
+				return fmt.Errorf("mageflow: %s run %s: it is %s: %w", op, root, r.Status, ErrFinished)
+			}
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("mageflow: %s %s: %w", op, root, err)
 	}
-	return e.send(ctx, eff)
+	return e.owe(e.send(ctx, eff), root)
 }

@@ -4,15 +4,32 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
-	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
-	"github.com/mageflow-go/mageflow/storage/transition"
 )
 
-// sweepLoop sweeps every e.sweep.Every until ctx ends.
-func (e *Engine) sweepLoop(ctx context.Context, l storage.Lister) {
+// The recovery of owed effects: every worker, every Sweep.Every, asks the
+// store for the records whose outbox has held effects for Sweep.Grace
+// (their transition's process did not deliver them: it died, the backend
+// refused them, the reply was lost) and delivers them. An effect is so
+// delivered at most Grace+Every after it was decided, plus the time of
+// the delivery itself.
+const (
+	// DefaultRecoverEvery is how often a worker recovers owed effects.
+	DefaultRecoverEvery = 5 * time.Second
+	// DefaultRecoverGrace is how long a transition's own process has to
+	// deliver what it decided before any worker does.
+	DefaultRecoverGrace = 10 * time.Second
+	// recoverBatch is how many records one Due call hands out.
+	recoverBatch = 256
+	// recoverers is how many records a worker recovers at once.
+	recoverers = 8
+)
+
+// recoverLoop recovers owed effects every e.sweep.Every until ctx ends.
+func (e *Engine) recoverLoop(ctx context.Context) {
 	t := time.NewTicker(e.sweep.Every)
 	defer t.Stop()
 	for {
@@ -21,74 +38,66 @@ func (e *Engine) sweepLoop(ctx context.Context, l storage.Lister) {
 			return
 		case <-t.C:
 		}
-		if n, err := e.sweepOnce(ctx, l); err != nil && ctx.Err() == nil {
-			e.log.Warn("mageflow: sweep", slog.String("error", err.Error()))
+		if n, err := e.RecoverOnce(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("mageflow: recover owed effects", slog.String("error", err.Error()))
 		} else if n > 0 {
-			e.log.Info("mageflow: sweep sent what flows' starts owed", slog.Int("dispatches", n))
+			e.log.Info("mageflow: recovered owed effects", slog.Int("records", n))
 		}
 	}
 }
 
-// sweepOnce sends the dispatches that the roots of unfinished flows still
-// owe, when the root was last written more than e.sweep.Grace ago: their
-// starter stored the start and did not send it. It returns how many it
-// sent. Only roots are swept: a task that dies is delivered again and
-// sends what its own outbox owes.
-func (e *Engine) sweepOnce(ctx context.Context, l storage.Lister) (int, error) {
-	sent := 0
-	cursor := ""
+// RecoverOnce delivers what the records due now owe, and returns how many
+// records owed something. Its cost is that of what is owed.
+func (e *Engine) RecoverOnce(ctx context.Context) (int, error) {
+	total := 0
 	for {
-		roots, next, err := l.Roots(ctx, cursor, 500)
+		ids, err := e.store.Due(ctx, e.sweep.Grace, recoverBatch)
 		if err != nil {
-			return sent, err
+			return total, err
 		}
-		for _, root := range roots {
-			n, err := e.sweepRoot(ctx, root)
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return sent, err
-			}
-			sent += n
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			errs error
+			sem  = make(chan struct{}, recoverers)
+		)
+		for _, id := range ids {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				owed, err := e.recoverRecord(ctx, id)
+				mu.Lock()
+				defer mu.Unlock()
+				if owed {
+					total++
+				}
+				errs = errors.Join(errs, err)
+			})
 		}
-		if next == "" {
-			return sent, nil
+		wg.Wait()
+		if errs != nil || len(ids) < recoverBatch {
+			return total, errs
 		}
-		cursor = next
 	}
 }
 
-// owed returns the dispatches of outbox whose targets still wait for
-// them. A lone dispatch stays in its outbox after delivery (its target's
-// claim acknowledges it), so an outbox read as it is may name dispatches
-// delivered long ago.
-func (e *Engine) owed(ctx context.Context, outbox []sig.Dispatch) []sig.Dispatch {
-	var owed []sig.Dispatch
-	for _, d := range outbox {
-		t, err := e.store.Get(ctx, d.Target)
-		if err != nil {
-			continue
-		}
-		if transition.Undelivered(t, d.Key) {
-			owed = append(owed, d)
-		}
+// recoverRecord delivers what record id owes and acknowledges it.
+func (e *Engine) recoverRecord(ctx context.Context, id string) (owed bool, err error) {
+	eff, err := e.store.Owed(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
 	}
-	return owed
-}
-
-// sweepRoot sends what root's outbox owes, if its grace passed.
-func (e *Engine) sweepRoot(ctx context.Context, root string) (int, error) {
-	r, err := e.store.Get(ctx, root)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
-	if r.Finished || len(r.Outbox) == 0 || time.Since(r.UpdatedAt) < e.sweep.Grace {
-		return 0, nil
+	if len(eff.Dispatches)+len(eff.Cancels) == 0 {
+		return false, nil
 	}
-	owed := e.owed(ctx, r.Outbox)
-	if len(owed) == 0 {
-		return 0, nil
-	}
-	if err := e.resend(ctx, storage.Effects{Source: root, Dispatches: owed}); err != nil {
-		return 0, err
-	}
-	return len(owed), nil
+	return true, e.resend(ctx, eff)
+}
+
+// resendOutbox delivers what the outbox of record id still owes.
+func (e *Engine) resendOutbox(ctx context.Context, id string) error {
+	_, err := e.recoverRecord(ctx, id)
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
+	"github.com/mageflow-go/mageflow/storage/transition"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -22,23 +23,16 @@ import (
 const storeTimeout = time.Minute
 
 // StartWorker starts the backend's worker for the registered tasks and the
-// worker's background loops: applying the lifecycle requests tools queue
-// on the store (when it carries them), and sweeping flows whose start was
-// not sent (with Config.Sweep and a store that lists its graphs).
+// worker's background loops: recovering owed effects, and applying the
+// lifecycle requests tools queue on the store (when it carries them).
 func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, error) {
 	stop, err := e.backend.Start(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("mageflow: start worker: %w", err)
 	}
-	var loops []func(context.Context)
+	loops := []func(context.Context){e.recoverLoop}
 	if q, ok := e.store.(storage.Requests); ok {
 		loops = append(loops, func(ctx context.Context) { e.serveRequests(ctx, q) })
-	}
-	if l, ok := e.store.(storage.Lister); ok && e.sweep.Every > 0 {
-		loops = append(loops, func(ctx context.Context) { e.sweepLoop(ctx, l) })
-	}
-	if len(loops) == 0 {
-		return stop, nil
 	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -123,7 +117,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		case storage.Claimed:
 		case storage.Ended:
 			log.get().Debug("mageflow: redelivered ended task; re-sending its outbox", slog.Int("pending", len(cl.Record.Outbox)))
-			return e.resend(backend.Tail(sctx), storage.Effects{Source: id, Dispatches: cl.Record.Outbox})
+			return e.owe(e.resend(backend.Tail(sctx), storage.EffectsOf(id, cl.Record.Outbox)), id)
 		default:
 			log.get().Debug("mageflow: delivery not run", slog.String("outcome", cl.Outcome.String()))
 			return nil
@@ -140,7 +134,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 			if err != nil {
 				return e.ignoreEnded(log, "complete", id, err)
 			}
-			return e.send(backend.Tail(sctx), eff)
+			return e.owe(e.send(backend.Tail(sctx), eff), id)
 		}
 
 		final := task.IsNonRetryable(runErr) || d.Attempt >= d.MaxAttempts
@@ -158,9 +152,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		if err != nil {
 			return e.ignoreEnded(log, "fail", id, err)
 		}
-		if err := e.send(backend.Tail(sctx), eff); err != nil {
-			// Not final: the backend delivers again while attempts remain,
-			// and the claim finds the task ended and re-sends its outbox.
+		if err := e.owe(e.send(backend.Tail(sctx), eff), id); err != nil {
 			return err
 		}
 		return backend.Final(runErr)
@@ -209,11 +201,23 @@ func errorInfo(ctx context.Context, name string, err error, attempt int) sig.Err
 	return ei
 }
 
+// owe turns the error of delivering the effects of record id into nil,
+// logged: what was not delivered stays owed in the store, and a worker's
+// recovery delivers it (DefaultRecoverGrace after it was decided). Only a
+// backend that does not know a task fails the operation.
+func (e *Engine) owe(err error, id string) error {
+	if err == nil || errors.Is(err, backend.ErrUnknownTask) {
+		return err
+	}
+	e.log.Warn("mageflow: effects not delivered; they stay owed and a worker recovers them", slog.String("record", id), slog.String("error", err.Error()))
+	return nil
+}
+
 // send hands the effects of a transition to the backend: it cancels their
 // runs, dispatches, and acknowledges what was sent. A transition's lone
-// dispatch is not acknowledged: once its target is claimed the store owes
-// it no more (an Ended claim returns only undelivered dispatches), which
-// saves a round trip per step.
+// dispatch is not acknowledged here: the claim of its target takes it out
+// of the outbox in the same store operation, which saves a round trip per
+// step.
 func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
 	return e.deliver(ctx, eff, len(eff.Dispatches) > 1)
 }
@@ -236,16 +240,20 @@ func toBackend(d sig.Dispatch) backend.Dispatch {
 }
 
 func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) error {
+	var keys []string // delivered, to acknowledge
+	if ack || len(eff.Cancels) > 0 {
+		keys = make([]string, 0, len(eff.Dispatches)+len(eff.Cancels))
+	}
 	// Stop first, then start: a swarm that stops its items frees their
-	// slots only once their runs were told to stop.
+	// slots only once their runs were told to stop. A cancel is always
+	// acknowledged: nothing else takes it out of the outbox.
+	var cancelErr error
 	for _, run := range eff.Cancels {
 		if err := e.backend.Cancel(ctx, run); err != nil {
-			e.log.Warn("mageflow: cancel run", slog.String("run", run), slog.String("error", err.Error()))
+			cancelErr = errors.Join(cancelErr, fmt.Errorf("mageflow: cancel run %s: %w", run, err))
+			continue
 		}
-	}
-	var keys []string // sent, to acknowledge
-	if ack {
-		keys = make([]string, 0, len(eff.Dispatches))
+		keys = append(keys, transition.CancelKey(run))
 	}
 	pending := eff.Dispatches
 	var sendErr error
@@ -261,13 +269,13 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 			break
 		}
 	}
-	if ack && len(keys) > 0 {
+	if len(keys) > 0 {
 		if err := e.retry(ctx, "ack", func() error { return e.store.Ack(ctx, eff.Source, keys) }); err != nil {
-			// Harmless: a redelivery re-sends, and dispatch keys dedupe.
+			// Harmless: recovery delivers again, and keys dedupe.
 			e.log.Warn("mageflow: ack outbox", slog.String("record", eff.Source), slog.String("error", err.Error()))
 		}
 	}
-	return sendErr
+	return errors.Join(cancelErr, sendErr)
 }
 
 // A dispatch the backend refused is sent again, sendTries times in all,
