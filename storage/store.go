@@ -185,6 +185,12 @@ type Store interface {
 	// of stored graphs.
 	Due(ctx context.Context, age time.Duration, n int) ([]string, error)
 
+	// Touch sets the expiry of the graph rooted at root to its ActiveTTL
+	// from now, unless the graph ended: a worker touches the graphs of
+	// the tasks it runs, so that a task running longer than the active
+	// TTL does not outlive its graph. It changes no record.
+	Touch(ctx context.Context, root string) error
+
 	// Get returns record id.
 	Get(ctx context.Context, id string) (*sig.Record, error)
 }

@@ -68,6 +68,12 @@ type Engine struct {
 	mu    sync.RWMutex
 	tasks map[string]*graph.TaskDef
 	known map[string]bool // names the backend said it knows
+
+	// running are the attempts this worker runs, whose graphs it keeps
+	// alive (touch.go); touchEvery is how often.
+	runMu      sync.Mutex
+	running    map[*taskContext]struct{}
+	touchEvery time.Duration
 }
 
 // New returns an engine over b and s.
@@ -75,16 +81,22 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 	if cfg.Sweep.Every <= 0 {
 		cfg.Sweep = Sweep{Every: DefaultRecoverEvery, Grace: DefaultRecoverGrace}
 	}
+	touchEvery := DefaultTouchEvery
+	for _, t := range cfg.TTL {
+		touchEvery = min(touchEvery, t.Active/3)
+	}
 	return &Engine{
-		backend: b,
-		store:   s,
-		log:     cfg.Logger,
-		ttl:     cfg.TTL,
-		now:     cfg.Now,
-		derive:  !cfg.Fresh,
-		sweep:   cfg.Sweep,
-		tasks:   make(map[string]*graph.TaskDef),
-		known:   make(map[string]bool),
+		touchEvery: touchEvery,
+		running:    make(map[*taskContext]struct{}),
+		backend:    b,
+		store:      s,
+		log:        cfg.Logger,
+		ttl:        cfg.TTL,
+		now:        cfg.Now,
+		derive:     !cfg.Fresh,
+		sweep:      cfg.Sweep,
+		tasks:      make(map[string]*graph.TaskDef),
+		known:      make(map[string]bool),
 	}
 }
 

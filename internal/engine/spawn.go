@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/sig"
@@ -26,10 +27,13 @@ type taskContext struct {
 	context.Context
 	info  task.RunInfo
 	scope spawnScope
+	// touched is when the attempt's graph was last kept alive (or the
+	// attempt started); the engine's runMu guards it.
+	touched time.Time
 }
 
 // withTask returns ctx for one attempt of the task info describes.
-func withTask(ctx context.Context, info task.RunInfo) context.Context {
+func withTask(ctx context.Context, info task.RunInfo) *taskContext {
 	c := &taskContext{Context: ctx, info: info}
 	c.scope.parent = info.Record
 	return c

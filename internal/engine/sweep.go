@@ -28,7 +28,8 @@ const (
 	recoverers = 8
 )
 
-// recoverLoop recovers owed effects every e.sweep.Every until ctx ends.
+// recoverLoop recovers owed effects, and keeps the graphs of running
+// tasks alive, every e.sweep.Every until ctx ends.
 func (e *Engine) recoverLoop(ctx context.Context) {
 	t := time.NewTicker(e.sweep.Every)
 	defer t.Stop()
@@ -38,6 +39,7 @@ func (e *Engine) recoverLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		e.keepAlive(ctx)
 		if n, err := e.RecoverOnce(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("mageflow: recover owed effects", slog.String("error", err.Error()))
 		} else if n > 0 {

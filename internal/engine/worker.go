@@ -124,7 +124,15 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		}
 
 		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
-		out, runErr := e.run(withTask(ctx, info), def, d.Payload)
+		tctx := withTask(ctx, info)
+		e.track(tctx)
+		out, runErr := e.run(tctx, def, d.Payload)
+		e.untrack(tctx)
+		if def.Spec.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// the attempt overran its timeout: it fails, whatever it
+			// returned late
+			runErr = fmt.Errorf("task %s: attempt overran its timeout of %v: %w", def.Name(), def.Spec.Timeout, errors.Join(context.DeadlineExceeded, runErr))
+		}
 		if runErr == nil {
 			var eff storage.Effects
 			err := e.retry(sctx, "complete", func() (err error) {

@@ -175,6 +175,13 @@ func (s *Store) Ack(ctx context.Context, id string, keys []string) error {
 	})
 }
 
+// Touch implements storage.Store.
+func (s *Store) Touch(ctx context.Context, root string) error {
+	return s.run(ctx, "touch", root, func(t transition.Tx) error {
+		return transition.Touch(t, root)
+	})
+}
+
 // Owed implements storage.Store.
 func (s *Store) Owed(ctx context.Context, id string) (eff storage.Effects, err error) {
 	err = s.run(ctx, "owed by", id, func(t transition.Tx) (err error) {

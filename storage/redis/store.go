@@ -318,6 +318,12 @@ func (s *Store) Ack(ctx context.Context, id string, keys []string) error {
 	return err
 }
 
+// Touch implements storage.Store. One round trip.
+func (s *Store) Touch(ctx context.Context, root string) error {
+	_, err := s.eval(ctx, s.lua.touch, "touch", root, root)
+	return err
+}
+
 // Owed implements storage.Store. One round trip.
 func (s *Store) Owed(ctx context.Context, id string) (storage.Effects, error) {
 	return s.effects(ctx, s.lua.owed, "owed by", id, id)

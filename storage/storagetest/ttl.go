@@ -28,6 +28,11 @@ func ttlCases() []testCase {
 			Test: testExpiryRefreshedOnWrite,
 		},
 		{
+			Name: "TouchRefreshesARunningGraph",
+			Rule: "Touch sets a running graph's expiry to its ActiveTTL from now without changing a record, leaves an ended graph's expiry alone, and returns ErrNotFound for a missing graph.",
+			Test: testTouchRefreshesARunningGraph,
+		},
+		{
 			Name: "DoneTTLWhenGraphEnds",
 			Rule: "A graph ends when its root is terminal and every entered record ended (callbacks included); then every record of it, entered or not, expires the graph's DoneTTL after that moment, and later writes (acks) leave that alone.",
 			Test: testDoneTTLWhenGraphEnds,
@@ -195,5 +200,36 @@ func testRecordsExpire(t *testing.T, e *env) {
 		case <-e.ctx.Done():
 			t.Fatalf("waiting for expiry: %v", e.ctx.Err())
 		}
+	}
+}
+
+func testTouchRefreshesARunningGraph(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskInc)))
+	step0 := sig.ChildID(g.root, 0)
+	e.start(g, `1`)
+	run := e.claim(step0)
+	before := e.get(step0)
+	e.passTime(clockStep)
+	if err := e.s.Touch(e.ctx, g.root); err != nil {
+		t.Fatalf("Touch(%s): %v", g.root, err)
+	}
+	after := e.get(step0)
+	if !after.ExpiresAt.After(before.ExpiresAt) {
+		t.Errorf("ExpiresAt %v after Touch, want later than %v", after.ExpiresAt, before.ExpiresAt)
+	}
+	if !after.UpdatedAt.Equal(before.UpdatedAt) || after.Status != before.Status {
+		t.Errorf("Touch changed the record: %+v, was %+v", after, before)
+	}
+	e.drain(e.complete(step0, run, `2`))
+	done := e.get(g.root).ExpiresAt
+	e.passTime(clockStep)
+	if err := e.s.Touch(e.ctx, g.root); err != nil {
+		t.Fatalf("Touch of an ended graph: %v", err)
+	}
+	if got := e.get(g.root).ExpiresAt; got.Sub(done).Abs() > clockStep/2 {
+		t.Errorf("Touch of an ended graph moved its expiry from %v to %v", done, got)
+	}
+	if err := e.s.Touch(e.ctx, sig.NewRootID(time.Now())); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Touch of a missing graph = %v, want ErrNotFound", err)
 	}
 }

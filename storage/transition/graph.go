@@ -211,3 +211,19 @@ func validate(r *sig.Record, root string, ids map[string]bool) error {
 	}
 	return nil
 }
+
+// Touch sets the expiry of the graph rooted at root to its ActiveTTL from
+// now, unless the graph ended.
+func Touch(tx Tx, root string) error {
+	r, err := tx.Read(root)
+	if err != nil {
+		return err
+	}
+	if r.Role != sig.RoleRoot {
+		return errorf(root, storage.ErrState, "touch: not a root")
+	}
+	if !r.Finished {
+		tx.Expire(root, tx.Now().Add(r.ActiveTTL))
+	}
+	return nil
+}
