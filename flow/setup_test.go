@@ -19,9 +19,14 @@ func TestMain(m *testing.M) { redistest.Main(m) }
 // TestFlows runs the flow-level suite on the memory backend, with the
 // store MAGEFLOW_TEST_STORE names.
 func TestFlows(t *testing.T) {
-	flowsuite.Run(t, flowsuite.Harness{New: func(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) flowsuite.Env {
-		return setupWith(t, opts, tasks...).Env
-	}})
+	flowsuite.Run(t, flowsuite.Harness{
+		New: func(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) flowsuite.Env {
+			return setupWith(t, opts, tasks...).Env
+		},
+		Faulty: func(t *testing.T, opts []mageflow.Option, f flowsuite.Faults, tasks ...task.Registrable) flowsuite.Env {
+			return flowsuite.NewFaultyEnv(t, membackend.New(), teststore.New(t), opts, f, tasks...)
+		},
+	})
 }
 
 // env is a flowsuite.Env on the memory backend, which tests here reach

@@ -75,5 +75,8 @@ func TestFlows(t *testing.T) {
 		New: func(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) flowsuite.Env {
 			return flowsuite.NewEnv(t, newBackend(t), teststore.Redis(t), opts, tasks...)
 		},
+		Faulty: func(t *testing.T, opts []mageflow.Option, f flowsuite.Faults, tasks ...task.Registrable) flowsuite.Env {
+			return flowsuite.NewFaultyEnv(t, newBackend(t), teststore.Redis(t), opts, f, tasks...)
+		},
 	})
 }

@@ -37,6 +37,9 @@ type Harness struct {
 	// stops when t ends. Tests of one run may share a backend's engine but
 	// must not see each other's tasks.
 	New func(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) Env
+	// Faulty is New with the client's backend and store wrapped by the
+	// test's faults (see NewFaultyEnv).
+	Faulty func(t *testing.T, opts []mageflow.Option, f Faults, tasks ...task.Registrable) Env
 	// Wait bounds every wait of a test (default 20 s).
 	Wait time.Duration
 }
@@ -89,6 +92,18 @@ func cases() []testCase {
 		{"NothingOutlivesItsTTL", testNothingOutlivesItsTTL},
 		{"RetriedTaskStartsItsFlowsOnce", testRetriedTaskStartsItsFlowsOnce},
 		{"FreshIDsStartFlowsAgain", testFreshIDsStartFlowsAgain},
+		{"FollowUpRefusedOnLastAttemptIsRecovered", testFollowUpRefusedOnLastAttemptIsRecovered},
+		{"ErrorCallbackRefusedIsRecovered", testErrorCallbackRefusedIsRecovered},
+		{"RefusedResumeIsRecovered", testRefusedResumeIsRecovered},
+		{"InterruptWithNextStepUnsentResumesIt", testInterruptWithNextStepUnsentResumesIt},
+		{"RefusedCancelReachesTheRunningTask", testRefusedCancelReachesTheRunningTask},
+		{"LostStartReplyRunsOnce", testLostStartReplyRunsOnce},
+		{"StartWithIDRunsOnce", testStartWithIDRunsOnce},
+		{"RefusedAddRunsTheItemOnce", testRefusedAddRunsTheItemOnce},
+		{"TaskRootEndedWhileSuspendedFiresCallbacksOnResume", testTaskRootEndedWhileSuspendedFiresCallbacksOnResume},
+		{"OverrunningAttemptTimesOut", testOverrunningAttemptTimesOut},
+		{"FedSwarmRootStaysSmall", testFedSwarmRootStaysSmall},
+		{"LongTaskOutlivesTheActiveTTL", testLongTaskOutlivesTheActiveTTL},
 	}
 }
 
