@@ -137,15 +137,17 @@ func WithFreshIDs() Option {
 	}
 }
 
-// WithSweep makes the client's worker send, every interval, the first
-// dispatches of flows whose start was stored and not sent for grace (the
-// process that started them died in between). It needs a store that can
-// list its graphs (storage.Lister: the memory and Redis stores); each
-// sweep reads every stored flow's root, so choose the interval with the
-// number of flows in mind. Dispatches are deduplicated by key and claims
-// are idempotent, so a dispatch sent twice still runs once. Flows started
-// inside tasks need no sweep: a task that dies is delivered again and
-// sends what it owes.
+// WithSweep tunes the worker's recovery of owed effects: every interval
+// (default 5 s) the worker asks the store for the effects (dispatches,
+// cancels of running tasks) that transitions decided more than grace ago
+// (default 10 s) and that their process did not deliver (it died, the
+// backend refused them for longer than its own tries, the store's reply
+// was lost), and delivers them. Every worker recovers by default; this
+// option only changes how soon. Each round costs what is owed (one store
+// call per shard, one per owing record), not the number of stored flows.
+// Dispatches are deduplicated by key and claims are idempotent, so a
+// dispatch delivered twice still runs once. The same loop keeps the
+// graphs of running tasks alive.
 func WithSweep(interval, grace time.Duration) Option {
 	return func(o *options) error {
 		if interval <= 0 || grace < 0 {

@@ -25,6 +25,11 @@ type Summary struct {
 	Created  time.Time
 	Updated  time.Time
 	Ended    time.Time
+	// Expires is when the flow's records expire: their active TTL after
+	// their latest write while the flow runs (a worker keeps the graph of a
+	// running task alive, but nothing keeps a paused flow alive), their
+	// done TTL after it ended.
+	Expires time.Time
 	// Error is the flow's failure, if it failed.
 	Error *sig.ErrorInfo
 }
@@ -33,7 +38,7 @@ type Summary struct {
 func Summarize(r *sig.Record) Summary {
 	s := Summary{
 		ID: r.ID, Name: r.Name, Kind: r.Kind, Status: r.Status, Finished: r.Finished,
-		Created: r.CreatedAt, Updated: r.UpdatedAt, Ended: r.EndedAt, Error: r.Error,
+		Created: r.CreatedAt, Updated: r.UpdatedAt, Ended: r.EndedAt, Expires: r.ExpiresAt, Error: r.Error,
 	}
 	s.Done, s.Failed, s.Total = Progress(r)
 	return s

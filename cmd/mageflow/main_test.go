@@ -157,7 +157,11 @@ func TestShowDrawsTheTree(t *testing.T) {
 	id := finished(t, e, flow.OnError[int, int](flow.Then(flow.Swarm[int, int](inc, boom, inc).WithConfig(flow.SwarmConfig{StopAfterNFailures: 1, MaxConcurrency: 1}), flow.Bind(sum, 7)), alert))
 	raw := e.mageflow(t, 0, "show", "--items", "2", id)
 	t.Logf("mageflow show --items 2 %s:\n%s", id, raw)
-	got := stable(raw, id)
+	tree, expiry, _ := strings.Cut(strings.TrimSuffix(raw, "\n"), "\nexpires ")
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in [0-9hms]+\)$`).MatchString(expiry) {
+		t.Errorf("show's last line: expires %q, want when the flow expires", expiry)
+	}
+	got := stable(tree+"\n", id)
 	want := `chain IDA  failed  1/2 (1 failed)  ended +T  error: boom: swarm stopped at its limit of 1 failed items; last: card declined (attempts 1)
 ├─ 0  swarm  failed  2/3 (1 failed)  ended +T  error: boom: swarm stopped at its limit of 1 failed items; last: card declined (attempts 1)
 │  ├─ 0  task inc  done  ended +T
@@ -209,6 +213,7 @@ func TestLifecycle(t *testing.T) {
 		want string
 	}{
 		{[]string{"suspend", id}, "suspended " + id},
+		{[]string{"show", id}, "unless resumed: a paused flow is not kept alive"},
 		{[]string{"resume", id}, "resume " + id + ": active"},
 		{[]string{"interrupt", id}, "interrupt " + id + ": interrupted"},
 		{[]string{"resume", id}, "resume " + id + ": active"},

@@ -33,7 +33,23 @@ func show(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 		return enc.Encode(tree)
 	}
 	renderTree(out, tree)
+	renderExpiry(out, tree.Record, time.Now())
 	return nil
+}
+
+// renderExpiry prints when the flow of root r expires, and for a paused
+// flow that nothing keeps it alive meanwhile.
+func renderExpiry(out io.Writer, r *sig.Record, now time.Time) {
+	if r.ExpiresAt.IsZero() {
+		return
+	}
+	in := r.ExpiresAt.Sub(now).Round(time.Second)
+	switch {
+	case r.Status.Paused():
+		fmt.Fprintf(out, "expires %s (in %s) unless resumed: a paused flow is not kept alive\n", r.ExpiresAt.UTC().Format(time.RFC3339), in)
+	default:
+		fmt.Fprintf(out, "expires %s (in %s)\n", r.ExpiresAt.UTC().Format(time.RFC3339), in)
+	}
 }
 
 // renderTree prints n and what hangs under it, one line per node.

@@ -12,12 +12,21 @@
 //
 // A graph lives in one hash, under
 //
-//	<prefix>:{<root id>}
+//	<prefix>:{<shard>}:<root id>
 //
 // whose fields are record ids and whose values are records encoded with
-// msgpack (short keys; times and TTLs in milliseconds). The root id between
-// braces is a hash tag: every key of a graph is in one slot, so every
-// script works on Redis Cluster. Ids encode a record's place (a chain step
+// msgpack (short keys; times and TTLs in milliseconds). The shard (the
+// FNV-1a hash of the root id modulo [WithShards], 16 by default) between
+// braces is a hash tag: every key of a graph is in its shard's slot, with
+// the shard's index of owed records,
+//
+//	<prefix>:{<shard>}!owed
+//
+// a sorted set of the ids of records whose outbox holds effects, by the
+// time since when, which every script that changes an outbox updates in
+// the same call. So every script touches one slot and works on Redis
+// Cluster, and [Store.Due] finds owed effects with one call per shard
+// whatever the number of stored graphs. Ids encode a record's place (a chain step
 // or swarm item is <parent>.<index>, a callback <parent>.s<i> or
 // <parent>.e<i>), so records hold no lists of children: a swarm item is
 // found from its index, and "start the next items" and "an item ended"
@@ -26,7 +35,7 @@
 // TestMemoryPerPendingSwarmItem).
 //
 // Records that end are announced on the shard channel
-// <prefix>:{<root id>}:ended (in the graph's slot), which [Store.Ended]
+// <prefix>:{<shard>}:<root id>:ended (in the graph's slot), which [Store.Ended]
 // subscribes to, so waiting for a run costs no polling.
 //
 // # Round trips
@@ -53,6 +62,9 @@
 //	CloseSwarm   1         close.lua
 //	Apply        1         apply.lua
 //	Ack          1         ack.lua
+//	Owed         1         owed.lua
+//	Touch        1         touch.lua
+//	Due          1/shard   due.lua
 //	Get          1         get.lua
 //
 // The code is storage/transition's rules in Lua (lua/lib.lua), checked
@@ -63,8 +75,9 @@
 // # Expiry
 //
 // The graph's hash carries the graph's active TTL from its latest write,
-// and its done TTL once it ended; no key of the store lives without a
-// TTL.
+// and its done TTL once it ended; a shard's index lives at least as long
+// as the graphs it names (an entry whose graph expired is dropped by the
+// next Due); no key of the store lives without a TTL.
 //
 // # Errors
 //
