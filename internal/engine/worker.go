@@ -291,16 +291,22 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 // jitter: a task queue under load refuses some calls (Hatchet's engine
 // refuses triggers beyond its trigger slots, five by default, with
 // Internal), and dispatch keys make sending again safe. A dispatch still
-// refused fails the transition's send: a worker's delivery is then
-// retried by the backend, a start is taken back.
-const (
-	sendTries = 6
-	sendPause = 25 * time.Millisecond
-)
+// refused stays owed in its outbox, and a worker's recovery delivers it.
+const sendTries = 6
+
+// sendPause is the first pause; tests of this module shorten it with
+// SetSendPause.
+var sendPause = 25 * time.Millisecond
+
+// SetSendPause sets the first pause between the tries of a refused
+// dispatch (25 ms by default), for the tests of this module that refuse
+// sends for longer than the tries. It must be called before any engine
+// sends.
+func SetSendPause(d time.Duration) { sendPause = d }
 
 // sendWait is the pause after the try-th send (from 1).
 func sendWait(try int) time.Duration {
-	d := min(sendPause<<(2*(try-1)), time.Second)
+	d := min(sendPause<<(2*(try-1)), max(time.Second, sendPause))
 	return d/2 + rand.N(d)
 }
 

@@ -134,7 +134,7 @@ func drawFaults(t *rapid.T, p *Plan) []Fault {
 	names := append([]string{""}, TaskNames()...)
 	var faults []Fault
 	for range rapid.IntRange(0, MaxFaults).Draw(t, "faults") {
-		k := FaultKind(rapid.IntRange(int(Retry), int(CrashBeforeDispatch)).Draw(t, "fault kind"))
+		k := FaultKind(rapid.IntRange(int(Retry), int(LoseReply)).Draw(t, "fault kind"))
 		if k == Retry && len(retriable) == 0 {
 			k = DuplicateDelivery
 		}

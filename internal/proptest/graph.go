@@ -88,6 +88,13 @@ const (
 	DuplicateDelivery
 	Redeliver
 	CrashBeforeDispatch
+	// Refuse makes the backend refuse the dispatches that follow the
+	// Times-th, more than the engine tries to send one (refuseCalls): the
+	// effect stays owed and the worker's recovery delivers it.
+	Refuse
+	// LoseReply loses the store's reply to its Times-th transition (a
+	// create, complete or fail) after the store applied it.
+	LoseReply
 )
 
 func (k FaultKind) String() string {
@@ -100,6 +107,10 @@ func (k FaultKind) String() string {
 		return "redeliver"
 	case CrashBeforeDispatch:
 		return "crash"
+	case Refuse:
+		return "refuse"
+	case LoseReply:
+		return "lose-reply"
 	}
 	return fmt.Sprintf("fault(%d)", int(k))
 }

@@ -13,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"pgregory.net/rapid"
 
+	"github.com/mageflow-go/mageflow/internal/engine"
 	"github.com/mageflow-go/mageflow/internal/redistest"
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
@@ -158,4 +159,12 @@ func TestEndedGraphIsTerminalWithTTL(t *testing.T) { property(t, false, "ended")
 // dispatch, and failed first attempts injected.
 func TestPropertiesHoldUnderFaults(t *testing.T) {
 	property(t, true, "output", "callbacks", "runs", "cap", "ended")
+}
+
+// TestMain shortens the engine's pauses between the tries of a refused
+// dispatch, so that the Refuse fault's owed effects are recovered in
+// milliseconds, not seconds.
+func TestMain(m *testing.M) {
+	engine.SetSendPause(time.Millisecond)
+	os.Exit(m.Run())
 }

@@ -88,13 +88,13 @@ func Execute(ctx context.Context, target Target, c Case) (*Result, error) {
 	alpha := NewAlphabet(obs)
 	b := membackend.New()
 	for _, f := range c.Faults {
-		if f.Kind == Retry {
-			continue
+		if k, ok := backendFault(f.Kind); ok {
+			b.Inject(membackend.Fault{Task: f.Task, Kind: k, Times: f.Times})
 		}
-		b.Inject(membackend.Fault{Task: f.Task, Kind: backendFault(f.Kind), Times: f.Times})
 	}
-	w := newWatch(target.Store, plan.slots())
-	client, err := mageflow.New(b, w)
+	fb := newFaultyBackend(b, c.Faults)
+	w := newWatch(newLossyStore(target.Store, c.Faults), plan.slots())
+	client, err := mageflow.New(fb, w, mageflow.WithSweep(10*time.Millisecond, 20*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
@@ -158,16 +158,17 @@ func Execute(ctx context.Context, target Target, c Case) (*Result, error) {
 	return res, nil
 }
 
-func backendFault(k FaultKind) membackend.FaultKind {
+// backendFault returns the memory backend's fault of kind k, if it is one.
+func backendFault(k FaultKind) (membackend.FaultKind, bool) {
 	switch k {
 	case DuplicateDelivery:
-		return membackend.DuplicateDelivery
+		return membackend.DuplicateDelivery, true
 	case Redeliver:
-		return membackend.Redeliver
+		return membackend.Redeliver, true
 	case CrashBeforeDispatch:
-		return membackend.CrashBeforeDispatch
+		return membackend.CrashBeforeDispatch, true
 	}
-	panic(fmt.Sprintf("proptest: %v is not a backend fault", k))
+	return 0, false
 }
 
 // waitFinished polls the root until its graph finished (terminal, and
