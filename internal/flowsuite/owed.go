@@ -38,22 +38,31 @@ func refusedFor(t *testing.T, v *Valve) {
 	Eventually(t, "the backend to refuse more than the engine's own tries", func() bool { return v.Refused() > 7 })
 }
 
-// A chain step's next dispatch refused on the step's last attempt, for
-// longer than the engine tries: the step's attempt ends, and the
-// recovery sends the next step once the backend takes dispatches again.
-func testFollowUpRefusedOnLastAttemptIsRecovered(t *testing.T, h Harness) {
-	t.Parallel()
+// startRefusedChain starts first then second, where first closes the valve
+// before it returns, so that second's dispatch is refused for longer than
+// the engine tries; it returns once the recovery is refused too.
+func startRefusedChain(t *testing.T, h Harness) (*Valve, *Recorder, *flow.Run[int]) {
+	t.Helper()
 	v := &Valve{}
 	rec := NewRecorder()
 	first := task.New("first", func(ctx context.Context, n int) (int, error) { rec.Add("first"); v.Close(); return n + 1, nil })
 	second := task.New("second", func(ctx context.Context, n int) (int, error) { rec.Add("second"); return n * 10, nil })
 	e := h.Faulty(t, fastRecovery, valved(v), first, second)
-	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.Client, flow.Then(first, second), 1)
+	run, err := flow.Start(testCtx(t), e.Client, flow.Then(first, second), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	refusedFor(t, v)
+	return v, rec, run
+}
+
+// A chain step's next dispatch refused on the step's last attempt, for
+// longer than the engine tries: the step's attempt ends, and the
+// recovery sends the next step once the backend takes dispatches again.
+func testFollowUpRefusedOnLastAttemptIsRecovered(t *testing.T, h Harness) {
+	t.Parallel()
+	ctx := testCtx(t)
+	v, rec, run := startRefusedChain(t, h)
 	v.Open()
 	if out, err := run.Wait(ctx); err != nil || out != 20 {
 		t.Fatalf("Wait = %d, %v; want 20", out, err)
@@ -136,17 +145,8 @@ func testRefusedResumeIsRecovered(t *testing.T, h Harness) {
 // Resume dispatches it, and it runs once.
 func testInterruptWithNextStepUnsentResumesIt(t *testing.T, h Harness) {
 	t.Parallel()
-	v := &Valve{}
-	rec := NewRecorder()
-	first := task.New("first", func(ctx context.Context, n int) (int, error) { rec.Add("first"); v.Close(); return n + 1, nil })
-	second := task.New("second", func(ctx context.Context, n int) (int, error) { rec.Add("second"); return n * 10, nil })
-	e := h.Faulty(t, fastRecovery, valved(v), first, second)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.Client, flow.Then(first, second), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	refusedFor(t, v)
+	v, rec, run := startRefusedChain(t, h)
 	if err := run.Interrupt(ctx); err != nil {
 		t.Fatal(err)
 	}
