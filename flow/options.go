@@ -10,7 +10,8 @@ import (
 type StartOption func(*startOptions) error
 
 type startOptions struct {
-	id string
+	id       string
+	detached bool
 }
 
 // WithID gives the flow the id id, chosen by the caller, instead of a new
@@ -27,6 +28,20 @@ func WithID(id string) StartOption {
 			return fmt.Errorf("flow: WithID(%q): an id is 1 to 200 letters, digits, '-', '_' or '~'", id)
 		}
 		o.id = id
+		return nil
+	}
+}
+
+// Detached makes a flow started inside a running task independent of the
+// task's flow. By default such a flow is the task's child: canceling the
+// task's flow (or its swarm stopping at its failure limit) cancels it
+// too, and a task whose flow was canceled cannot start one. A detached
+// flow runs on. Both are retry-safe: a retried task finds the flows its
+// earlier attempt started, detached or not. Outside a task Detached
+// changes nothing.
+func Detached() StartOption {
+	return func(o *startOptions) error {
+		o.detached = true
 		return nil
 	}
 }

@@ -18,7 +18,11 @@ import (
 // flows the task created before it, so a retried or redelivered task gets
 // back the flow its earlier attempt started instead of starting another.
 // The rule that comes with it: a task creates its flows in the same order
-// on every attempt. mageflow.WithFreshIDs turns this off.
+// on every attempt. mageflow.WithFreshIDs turns this off. A flow started
+// inside a task is that task's child: canceling the task's flow cancels it
+// (and the flows its own tasks started), and a task whose flow was
+// canceled cannot start one; [Detached] starts one that runs on. Noting
+// the child on the task's record costs one store call per such Start.
 //
 // Once Start returns, the flow is stored and nothing of it is lost: a
 // first dispatch the backend refused stays owed in the store, and a
@@ -39,7 +43,7 @@ func Start[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out]
 	if err != nil {
 		return nil, fmt.Errorf("flow.Start: encode input: %w", err)
 	}
-	id, err := eng.Create(ctx, specOf(f), true, b, o.id)
+	id, err := eng.Create(ctx, specOf(f), true, b, engine.CreateOptions{ID: o.id, Detached: o.detached})
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +61,7 @@ func Sign[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out])
 	if err != nil {
 		return nil, err
 	}
-	id, err := eng.Create(ctx, specOf(f), false, nil, "")
+	id, err := eng.Create(ctx, specOf(f), false, nil, engine.CreateOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func SignSwarm[In, Out any](ctx context.Context, c *mageflow.Client, s Flow[In, 
 	}
 	open := *spec
 	open.Open = true
-	id, err := eng.Create(ctx, &open, false, nil, "")
+	id, err := eng.Create(ctx, &open, false, nil, engine.CreateOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,10 @@ type Record struct {
 	From string
 	// Attempts counts the attempts that claimed this task.
 	Attempts int
+	// Spawned is, for a task, how many flows its attempts started inside
+	// it with derived ids (their ids derive from the task's id and their
+	// number, from 1): canceling the task's graph cancels them too.
+	Spawned int
 	// Cursor is a chain's current step.
 	Cursor int
 	// Swarm is a swarm's configuration and accounting.
@@ -130,6 +134,9 @@ type Dispatch struct {
 	Payload []byte
 	// Cancel is the backend run this entry stops; empty for a start.
 	Cancel string
+	// Spawned, when set, makes the entry cancel the flows task Target
+	// started (see Record.Spawned), instead of a start.
+	Spawned int
 }
 
 // Clone returns a copy of r that shares no mutable state with it. Byte

@@ -60,16 +60,24 @@ type Effects struct {
 	// Cancels are backend run ids to cancel (interrupt, cancel, a swarm
 	// stopping at its failure limit).
 	Cancels []string
+	// Flows are the entries (Spawned set) whose targets' flows, started
+	// inside them, are to be canceled with them (cancel, a swarm stopping
+	// at its failure limit).
+	Flows []sig.Dispatch
 }
 
 // EffectsOf returns the effects that outbox entries of record source
-// stand for: starts as Dispatches, stops as Cancels.
+// stand for: starts as Dispatches, stopped runs as Cancels, flows to
+// cancel as Flows.
 func EffectsOf(source string, outbox []sig.Dispatch) Effects {
 	eff := Effects{Source: source}
 	for _, d := range outbox {
-		if d.Cancel != "" {
+		switch {
+		case d.Cancel != "":
 			eff.Cancels = append(eff.Cancels, d.Cancel)
-		} else {
+		case d.Spawned > 0:
+			eff.Flows = append(eff.Flows, d)
+		default:
 			eff.Dispatches = append(eff.Dispatches, d)
 		}
 	}
@@ -184,6 +192,13 @@ type Store interface {
 	// are dropped. Its cost is that of what is owed, not of the number
 	// of stored graphs.
 	Due(ctx context.Context, age time.Duration, n int) ([]string, error)
+
+	// Spawn records that task id started, inside one of its attempts,
+	// its n-th flow with a derived id: its Spawned count becomes at least
+	// n, so that canceling its graph cancels that flow. It returns
+	// ErrCanceled when the task was canceled (the flow must not start),
+	// and changes no expiry.
+	Spawn(ctx context.Context, id string, n int) error
 
 	// Touch sets the expiry of the graph rooted at root to its ActiveTTL
 	// from now, unless the graph ended: a worker touches the graphs of

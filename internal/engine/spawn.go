@@ -16,7 +16,9 @@ import (
 // the earlier attempt stored instead of creating it twice.
 type spawnScope struct {
 	parent string
-	n      atomic.Int64
+	// n numbers the flows started with the task (canceled with its
+	// graph), d those started detached from it.
+	n, d atomic.Int64
 }
 
 type scopeKey struct{}
@@ -58,10 +60,16 @@ func inTask(ctx context.Context) bool {
 
 // newRootID returns the root id of a graph created with ctx: derived from
 // the running task when there is one (and derived ids are on), fresh
-// otherwise.
-func (e *Engine) newRootID(ctx context.Context) (id string, derived bool) {
+// otherwise. For a flow started with the task (not detached) it also
+// returns the task's record and the flow's number, from 1: the task's
+// Spawned count must reach it before the flow is stored.
+func (e *Engine) newRootID(ctx context.Context, detached bool) (id string, derived bool, parent string, n int) {
 	if s, ok := ctx.Value(scopeKey{}).(*spawnScope); ok && e.derive {
-		return sig.DerivedRootID(s.parent, int(s.n.Add(1))), true
+		if detached {
+			return sig.DerivedRootID(s.parent+"~detached", int(s.d.Add(1))), true, "", 0
+		}
+		n := int(s.n.Add(1))
+		return sig.DerivedRootID(s.parent, n), true, s.parent, n
 	}
-	return sig.NewRootID(e.now()), false
+	return sig.NewRootID(e.now()), false, "", 0
 }

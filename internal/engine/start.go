@@ -16,19 +16,43 @@ import (
 // maxAddTries bounds the retries of AddItems when other adds race with it.
 const maxAddTries = 64
 
+// CreateOptions are the caller's choices for a new graph.
+type CreateOptions struct {
+	// ID is the graph's id, chosen by the caller; empty for one the
+	// engine picks.
+	ID string
+	// Detached makes a graph created inside a running task independent
+	// of the task's graph: canceling that graph does not cancel it.
+	Detached bool
+}
+
 // Create validates s, stores it as a new graph and, with start, enters it
-// with input and sends its first dispatches. It returns the root id: id
-// when it is set (the caller's flow id), else one it picks, derived from
-// the running task when there is one. A graph whose id was given or
+// with input and sends its first dispatches. It returns the root id:
+// o.ID when it is set (the caller's flow id), else one it picks, derived
+// from the running task when there is one. A graph whose id was given or
 // derived, or whose store call may have been applied before its reply
-// was lost, is found again instead of created twice.
-func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []byte, id string) (string, error) {
+// was lost, is found again instead of created twice. A graph created
+// inside a running task, not detached, is noted on the task's record
+// first (Store.Spawn), so that canceling the task's graph cancels it; a
+// task that was canceled creates nothing.
+func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []byte, o CreateOptions) (string, error) {
 	if err := e.validate(ctx, s); err != nil {
 		return "", err
 	}
-	root, derived := id, id != ""
+	root, derived := o.ID, o.ID != ""
 	if root == "" {
-		root, derived = e.newRootID(ctx)
+		var parent string
+		var n int
+		root, derived, parent, n = e.newRootID(ctx, o.Detached)
+		if parent != "" {
+			err := e.retry(ctx, "spawn", func() error { return e.store.Spawn(ctx, parent, n) })
+			if errors.Is(err, storage.ErrCanceled) {
+				return "", fmt.Errorf("mageflow: start a flow inside task %s, which was canceled: %w", parent, ErrCanceled)
+			}
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return "", fmt.Errorf("mageflow: note the flow task %s starts: %w", parent, err)
+			}
+		}
 	}
 	var l lowering
 	if err := l.lower(s, root, root, "", sig.RoleRoot, 0); err != nil {

@@ -249,8 +249,8 @@ func toBackend(d sig.Dispatch) backend.Dispatch {
 
 func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) error {
 	var keys []string // delivered, to acknowledge
-	if ack || len(eff.Cancels) > 0 {
-		keys = make([]string, 0, len(eff.Dispatches)+len(eff.Cancels))
+	if ack || len(eff.Cancels)+len(eff.Flows) > 0 {
+		keys = make([]string, 0, len(eff.Dispatches)+len(eff.Cancels)+len(eff.Flows))
 	}
 	// Stop first, then start: a swarm that stops its items frees their
 	// slots only once their runs were told to stop. A cancel is always
@@ -262,6 +262,13 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 			continue
 		}
 		keys = append(keys, transition.CancelKey(run))
+	}
+	for _, f := range eff.Flows {
+		if err := e.cancelFlows(ctx, f); err != nil {
+			cancelErr = errors.Join(cancelErr, err)
+			continue
+		}
+		keys = append(keys, transition.FlowsKey(f.Target))
 	}
 	pending := eff.Dispatches
 	var sendErr error
@@ -284,6 +291,21 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 		}
 	}
 	return errors.Join(cancelErr, sendErr)
+}
+
+// cancelFlows cancels the flows task f.Target started inside it (f.Spawned
+// of them, numbered from 1), which deliver what their own cancels decide:
+// the runs of their tasks, and the flows those started.
+func (e *Engine) cancelFlows(ctx context.Context, f sig.Dispatch) error {
+	var errs error
+	for n := 1; n <= f.Spawned; n++ {
+		child := sig.DerivedRootID(f.Target, n)
+		err := e.Apply(ctx, child, sig.OpCancel)
+		if err != nil && !errors.Is(err, ErrFinished) && !errors.Is(err, storage.ErrNotFound) {
+			errs = errors.Join(errs, fmt.Errorf("mageflow: cancel flow %s started by %s: %w", child, f.Target, err))
+		}
+	}
+	return errs
 }
 
 // A dispatch the backend refused is sent again, sendTries times in all,

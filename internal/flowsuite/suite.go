@@ -104,6 +104,7 @@ func cases() []testCase {
 		{"OverrunningAttemptTimesOut", testOverrunningAttemptTimesOut},
 		{"FedSwarmRootStaysSmall", testFedSwarmRootStaysSmall},
 		{"LongTaskOutlivesTheActiveTTL", testLongTaskOutlivesTheActiveTTL},
+		{"CancelReachesTheFlowsItsTasksStarted", testCancelReachesTheFlowsItsTasksStarted},
 	}
 }
 

@@ -175,6 +175,13 @@ func (s *Store) Ack(ctx context.Context, id string, keys []string) error {
 	})
 }
 
+// Spawn implements storage.Store.
+func (s *Store) Spawn(ctx context.Context, id string, n int) error {
+	return s.run(ctx, "spawn", id, func(t transition.Tx) error {
+		return transition.Spawn(t, id, n)
+	})
+}
+
 // Touch implements storage.Store.
 func (s *Store) Touch(ctx context.Context, root string) error {
 	return s.run(ctx, "touch", root, func(t transition.Tx) error {

@@ -177,6 +177,9 @@ func (s *Store) effects(ctx context.Context, sc *script, op, id string, args ...
 	for _, d := range w.Dispatches {
 		eff.Dispatches = append(eff.Dispatches, fromWireDispatch(d))
 	}
+	for _, d := range w.Flows {
+		eff.Flows = append(eff.Flows, fromWireDispatch(d))
+	}
 	return eff, nil
 }
 
@@ -315,6 +318,12 @@ func (s *Store) Ack(ctx context.Context, id string, keys []string) error {
 		args = append(args, k)
 	}
 	_, err := s.eval(ctx, s.lua.ack, "ack", id, args...)
+	return err
+}
+
+// Spawn implements storage.Store. One round trip.
+func (s *Store) Spawn(ctx context.Context, id string, n int) error {
+	_, err := s.eval(ctx, s.lua.spawn, "spawn", id, id, n)
 	return err
 }
 

@@ -35,6 +35,7 @@ type wireRecord struct {
 	RunID      string         `msgpack:"run,omitempty"`
 	From       string         `msgpack:"fr,omitempty"`
 	Attempts   int            `msgpack:"at,omitempty"`
+	Spawned    int            `msgpack:"sp,omitempty"`
 	Cursor     int            `msgpack:"cu,omitempty"`
 	Swarm      *wireSwarm     `msgpack:"sw,omitempty"`
 	Live       int            `msgpack:"lv,omitempty"`
@@ -80,6 +81,7 @@ type wireDispatch struct {
 	Root    string `msgpack:"rt"`
 	Payload string `msgpack:"p"`
 	Cancel  string `msgpack:"cx,omitempty"`
+	Spawned int    `msgpack:"sp,omitempty"`
 }
 
 // wireEffects is what the transition scripts return.
@@ -87,6 +89,7 @@ type wireEffects struct {
 	Source     string         `msgpack:"src"`
 	Dispatches []wireDispatch `msgpack:"d"`
 	Cancels    []string       `msgpack:"c"`
+	Flows      []wireDispatch `msgpack:"fw,omitempty"`
 }
 
 // wireClaim is what the claim script returns.
@@ -210,6 +213,7 @@ func toWire(r *sig.Record) *wireRecord {
 		RunID:      r.RunID,
 		From:       r.From,
 		Attempts:   r.Attempts,
+		Spawned:    r.Spawned,
 		Cursor:     r.Cursor,
 		Live:       r.Live,
 		Finished:   r.Finished,
@@ -239,11 +243,11 @@ func toWire(r *sig.Record) *wireRecord {
 }
 
 func toWireDispatch(d sig.Dispatch) wireDispatch {
-	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload), Cancel: d.Cancel}
+	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned}
 }
 
 func fromWireDispatch(d wireDispatch) sig.Dispatch {
-	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel}
+	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned}
 }
 
 // fromWire converts a stored record back; id is its hash field. It fails
@@ -281,6 +285,7 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		RunID:      w.RunID,
 		From:       w.From,
 		Attempts:   w.Attempts,
+		Spawned:    w.Spawned,
 		Cursor:     w.Cursor,
 		Live:       w.Live,
 		Finished:   w.Finished,

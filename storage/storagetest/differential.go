@@ -23,7 +23,8 @@ import (
 const DifferentialSteps = 40
 
 // Differential runs random sequences of operations (claims, completions,
-// failures, lifecycle operations, adds and closes, acks, Owed and Due) on
+// failures, lifecycle operations, adds and closes, acks, spawns, Owed and
+// Due) on
 // random graphs in two stores, the same operations on both, and after each
 // operation compares their answers (effects, outcomes and errors by
 // sentinel) and every record of the graph. newStores returns the two
@@ -105,7 +106,7 @@ func drawDiffNode(t *rapid.T, depth int, count *int) *node {
 // step draws one operation and performs it on both stores.
 func (d *differ) step(i int) {
 	id := rapid.SampledFrom(d.ids).Draw(d.t, "id")
-	switch op := rapid.IntRange(0, 9).Draw(d.t, "op"); op {
+	switch op := rapid.IntRange(0, 10).Draw(d.t, "op"); op {
 	case 0, 1, 2: // claim, by a new run or by the holder
 		run := d.claims[id]
 		if run == "" || rapid.IntRange(0, 3).Draw(d.t, "new run") == 0 {
@@ -151,6 +152,9 @@ func (d *differ) step(i int) {
 		keys := keysOf(r.Outbox)
 		keys = keys[:rapid.IntRange(1, len(keys)).Draw(d.t, "acked")]
 		d.do("ack "+id, func(s storage.Store) (any, error) { return nil, s.Ack(d.ctx, id, keys) })
+	case 10: // a task notes a flow it started
+		n := rapid.IntRange(1, 3).Draw(d.t, "spawned")
+		d.do("spawn "+id, func(s storage.Store) (any, error) { return nil, s.Spawn(d.ctx, id, n) })
 	case 9: // what is owed, and what is due
 		d.do("owed "+id, func(s storage.Store) (any, error) { return s.Owed(d.ctx, id) })
 		d.do("due", func(s storage.Store) (any, error) {

@@ -41,6 +41,11 @@ func owedCases() []testCase {
 			Test: testCancelsAreOwedUntilAcked,
 		},
 		{
+			Name: "CancelOwesTheFlowsTasksStarted",
+			Rule: "Spawn raises a task's Spawned count (never lowers it) and is refused with ErrCanceled on a canceled task; cancel owes, for every task that started flows, an entry (key \"flows <task>\", Spawned) in Effects.Flows and the root's outbox, until acknowledged.",
+			Test: testCancelOwesTheFlowsTasksStarted,
+		},
+		{
 			Name: "TaskRootEndedWhilePausedKeepsCallbacks",
 			Rule: "A task root that completes while its graph is suspended holds its callbacks: resume dispatches them and the graph then finishes; cancel instead drops them and finishes it.",
 			Test: testTaskRootEndedWhilePausedKeepsCallbacks,
@@ -290,5 +295,54 @@ func testResumeVisitsRecordsInPlaceOrder(t *testing.T, e *env) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("resume dispatched %v, want item order %v", got, want)
+	}
+}
+
+func testCancelOwesTheFlowsTasksStarted(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskDbl)))
+	step0, step1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	e.start(g, `1`)
+	run := e.claim(step0)
+	for _, n := range []int{1, 3, 2} {
+		if err := e.s.Spawn(e.ctx, step0, n); err != nil {
+			t.Fatalf("Spawn(%s, %d): %v", step0, n, err)
+		}
+	}
+	if got := e.get(step0).Spawned; got != 3 {
+		t.Errorf("Spawned = %d after Spawn 1, 3, 2; want 3", got)
+	}
+	if err := e.s.Spawn(e.ctx, g.root, 1); !errors.Is(err, storage.ErrState) {
+		t.Errorf("Spawn on a chain = %v, want ErrState", err)
+	}
+	e.take(e.raw(e.s.Complete(e.ctx, step0, run, []byte(`2`))), step0)
+	run = e.claim(step1)
+	if err := e.s.Spawn(e.ctx, step1, 1); err != nil {
+		t.Fatal(err)
+	}
+	eff := e.raw(e.s.Apply(e.ctx, g.root, sig.OpCancel))
+	if len(eff.Flows) != 2 || eff.Flows[0].Target != step0 || eff.Flows[0].Spawned != 3 || eff.Flows[1].Target != step1 || eff.Flows[1].Spawned != 1 {
+		t.Fatalf("cancel Flows = %+v, want %s's 3 flows, then %s's 1", eff.Flows, step0, step1)
+	}
+	if !slices.Equal(eff.Cancels, []string{run}) {
+		t.Errorf("cancel Cancels = %v, want [%s]", eff.Cancels, run)
+	}
+	keys := e.outbox(g.root)
+	for _, want := range []string{"flows " + step0, "flows " + step1, "cancel " + run} {
+		if !slices.Contains(keys, want) {
+			t.Errorf("root outbox %v lacks %q", keys, want)
+		}
+	}
+	owed, err := e.s.Owed(e.ctx, g.root)
+	if err != nil || len(owed.Flows) != 2 {
+		t.Fatalf("Owed(%s) = %+v, %v; want both flows entries", g.root, owed, err)
+	}
+	if err := e.s.Spawn(e.ctx, step1, 2); !errors.Is(err, storage.ErrCanceled) {
+		t.Errorf("Spawn on a canceled task = %v, want ErrCanceled", err)
+	}
+	if err := e.s.Ack(e.ctx, g.root, keys); err != nil {
+		t.Fatal(err)
+	}
+	if owed, err := e.s.Owed(e.ctx, g.root); err != nil || len(owed.Flows)+len(owed.Cancels) != 0 {
+		t.Errorf("Owed(%s) after the ack = %+v, %v; want nothing", g.root, owed, err)
 	}
 }

@@ -69,6 +69,7 @@ func Apply(tx Tx, root string, op sig.Op) (storage.Effects, error) {
 			if err := m.cancel(x); err != nil {
 				return storage.Effects{}, err
 			}
+			m.cancelFlows(x)
 		}
 	default:
 		return storage.Effects{}, errorf(root, storage.ErrState, "unknown operation %q", op)

@@ -327,6 +327,15 @@ func (m *machine) cancelRun(x *sig.Record) {
 	m.stops = append(m.stops, sig.Dispatch{Key: CancelKey(x.RunID), Task: x.Name, Target: x.ID, Root: x.Root, Cancel: x.RunID})
 }
 
+// cancelFlows decides that the flows task x started inside it are
+// canceled with it: an entry owed until acknowledged, which the engine
+// delivers by canceling each.
+func (m *machine) cancelFlows(x *sig.Record) {
+	if x.Kind == sig.KindTask && x.Spawned > 0 {
+		m.stops = append(m.stops, sig.Dispatch{Key: FlowsKey(x.ID), Task: x.Name, Target: x.ID, Root: x.Root, Spawned: x.Spawned})
+	}
+}
+
 // take acknowledges the latest dispatch of task x, which a claim just took
 // (or which a cancel or a new dispatch made moot): it leaves the outbox of
 // the record that decided it.
@@ -358,11 +367,12 @@ func (m *machine) take(x *sig.Record) error {
 
 // stop cancels x and whatever under it has not ended (steps, items,
 // callbacks), and returns the runs of its running tasks in the effects'
-// cancels. No callback of a stopped node fires, and no parent hears of it.
+// cancels, and the flows its tasks started in their flows. No callback of a stopped node fires, and no parent hears of it.
 func (m *machine) stop(x *sig.Record) error {
 	if err := m.cancel(x); err != nil {
 		return err
 	}
+	m.cancelFlows(x)
 	for _, ids := range [...]struct {
 		n  int
 		id func(string, int) string
@@ -385,6 +395,11 @@ func (m *machine) stop(x *sig.Record) error {
 // dispatch there), sets expiries, and returns the effects.
 func (m *machine) finish(source string) (storage.Effects, error) {
 	eff := storage.Effects{Source: source, Dispatches: m.out, Cancels: m.cancels}
+	for _, d := range m.stops {
+		if d.Spawned > 0 {
+			eff.Flows = append(eff.Flows, d)
+		}
+	}
 	if len(m.out)+len(m.stops) > 0 {
 		src, err := m.get(source)
 		if err != nil {

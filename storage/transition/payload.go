@@ -73,3 +73,6 @@ func DispatchKey(id string, gen int) string {
 
 // CancelKey is the outbox key of the cancel of backend run run.
 func CancelKey(run string) string { return "cancel " + run }
+
+// FlowsKey is the outbox key of the cancel of the flows task id started.
+func FlowsKey(id string) string { return "flows " + id }

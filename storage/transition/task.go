@@ -84,14 +84,14 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 }
 
 // owed returns x with, in its outbox, only what is still owed: every
-// cancel, and the dispatches not delivered yet. A dispatch whose target
+// cancel (of a run or of flows), and the dispatches not delivered yet. A dispatch whose target
 // was since claimed, held, ended or given a later dispatch is owed no
 // more, even if nothing acknowledged it.
 func owed(tx Tx, x *sig.Record) *sig.Record {
 	c := x.Clone()
 	c.Outbox = c.Outbox[:0]
 	for _, d := range x.Outbox {
-		if d.Cancel != "" {
+		if d.Cancel != "" || d.Spawned > 0 {
 			c.Outbox = append(c.Outbox, d)
 		} else if t, err := tx.Read(d.Target); err == nil && Undelivered(t, d.Key) {
 			c.Outbox = append(c.Outbox, d)
@@ -218,5 +218,28 @@ func Ack(tx Tx, id string, keys []string) error {
 		}
 	}
 	x.Outbox = kept
+	return nil
+}
+
+// Spawn records that task id started its n-th flow with a derived id.
+func Spawn(tx Tx, id string, n int) error {
+	x, err := tx.Read(id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case x.Kind != sig.KindTask:
+		return errorf(id, storage.ErrState, "spawn: not a task but a %s", x.Kind)
+	case x.Status == sig.Canceled:
+		return errorf(id, storage.ErrCanceled, "spawn")
+	case n < 1:
+		return errorf(id, storage.ErrState, "spawn: flow number %d", n)
+	case x.Spawned >= n:
+		return nil
+	}
+	if x, err = tx.Get(id); err != nil {
+		return err
+	}
+	x.Spawned = n
 	return nil
 }

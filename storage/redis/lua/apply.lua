@@ -83,6 +83,7 @@ elseif op == 'resume' then
 elseif op == 'cancel' then
   for _, x in ipairs(recs) do
     cancelNode(x)
+    cancelFlows(x)
   end
 else
   raise('STATE', ROOT .. ': unknown operation ' .. op)

@@ -148,6 +148,14 @@ local function cancelRun(x)
   stops[#stops + 1] = {k = 'cancel ' .. x.run, t = x.n, tg = idof[x], rt = ROOT, cx = x.run}
 end
 
+-- cancelFlows decides that the flows task x started inside it are
+-- canceled with it: an entry owed until acknowledged.
+local function cancelFlows(x)
+  if x.k == 'task' and (x.sp or 0) > 0 then
+    stops[#stops + 1] = {k = 'flows ' .. idof[x], t = x.n, tg = idof[x], rt = ROOT, sp = x.sp}
+  end
+end
+
 -- take acknowledges the latest dispatch of task x, which a claim just took
 -- (or which a cancel or a new dispatch made moot): it leaves the outbox of
 -- the record that decided it.
@@ -208,6 +216,7 @@ end
 -- of a stopped node fires, and no parent hears of it.
 local function stopNode(x)
   cancelNode(x)
+  cancelFlows(x)
   local id = idof[x]
   for i = 0, (x.c or 0) - 1 do
     stopNode(get(childID(id, i)))
@@ -462,7 +471,14 @@ local function finish(source)
     cache[id].ua = NOW
   end
   commit()
-  return cmsgpack.pack({src = source, d = out, c = cancels})
+  local reply = {src = source, d = out, c = cancels}
+  for _, e in ipairs(stops) do
+    if e.sp then
+      reply.fw = reply.fw or {}
+      reply.fw[#reply.fw + 1] = e
+    end
+  end
+  return cmsgpack.pack(reply)
 end
 
 -- owed returns the entries of outbox ob still owed: every cancel, and the
@@ -473,7 +489,7 @@ local function owed(ob)
   local kept = {}
   for _, d in ipairs(ob or {}) do
     local t = nil
-    if d.cx then
+    if d.cx or d.sp then
       kept[#kept + 1] = d
     else
       t = peek(d.tg)
@@ -491,15 +507,21 @@ end
 -- effectsFrom returns the effects outbox entries ob of record id stand
 -- for: starts and stops.
 local function effectsFrom(id, ob)
-  local d, c = {}, {}
+  local d, c, fw = {}, {}, {}
   for _, e in ipairs(ob) do
     if e.cx then
       c[#c + 1] = e.cx
+    elseif e.sp then
+      fw[#fw + 1] = e
     else
       d[#d + 1] = e
     end
   end
-  return cmsgpack.pack({src = id, d = d, c = c})
+  local reply = {src = id, d = d, c = c}
+  if #fw > 0 then
+    reply.fw = fw
+  end
+  return cmsgpack.pack(reply)
 end
 
 -- effectsOf returns the effects still owed by x's outbox.
