@@ -124,3 +124,19 @@ func FuzzListPayload(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIsDispatchKey checks that IsDispatchKey agrees with DispatchKey.
+func FuzzIsDispatchKey(f *testing.F) {
+	f.Add("01ABC.0", 3, "01ABC.0#3")
+	f.Add("a", 1, "a#01")
+	f.Add("a", 1, "a#+1")
+	f.Add("a.1", 12, "a.1#12")
+	f.Fuzz(func(t *testing.T, id string, gen int, key string) {
+		if got, want := transition.IsDispatchKey(key, id, gen), key == transition.DispatchKey(id, gen); got != want {
+			t.Fatalf("IsDispatchKey(%q, %q, %d) = %v, want %v", key, id, gen, got, want)
+		}
+		if !transition.IsDispatchKey(transition.DispatchKey(id, gen), id, gen) {
+			t.Fatalf("IsDispatchKey(DispatchKey(%q, %d)) = false", id, gen)
+		}
+	})
+}

@@ -351,9 +351,8 @@ func (m *machine) take(x *sig.Record) error {
 	if err != nil {
 		return err
 	}
-	key := DispatchKey(x.ID, x.Gen)
 	for i, d := range src.Outbox {
-		if d.Key == key && d.Cancel == "" {
+		if d.Cancel == "" && d.Spawned == 0 && IsDispatchKey(d.Key, x.ID, x.Gen) {
 			// a new slice: the outbox may share its array with effects
 			// handed out earlier
 			kept := make([]sig.Dispatch, 0, len(src.Outbox)-1)

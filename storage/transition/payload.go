@@ -3,6 +3,7 @@ package transition
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/mageflow-go/mageflow/sig"
 )
@@ -69,6 +70,17 @@ func DispatchKey(id string, gen int) string {
 	b := append(buf[:0], id...)
 	b = append(b, '#')
 	return string(strconv.AppendInt(b, int64(gen), 10))
+}
+
+// IsDispatchKey reports whether key is DispatchKey(id, gen), without
+// building it.
+func IsDispatchKey(key, id string, gen int) bool {
+	rest, ok := strings.CutPrefix(key, id)
+	if !ok || len(rest) < 2 || rest[0] != '#' {
+		return false
+	}
+	var buf [24]byte
+	return rest[1:] == string(strconv.AppendInt(buf[:0], int64(gen), 10))
 }
 
 // CancelKey is the outbox key of the cancel of backend run run.

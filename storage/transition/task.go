@@ -121,7 +121,7 @@ func Owed(tx Tx, id string) (storage.Effects, error) {
 // it is that dispatch's generation, and no run claimed or held it.
 func Undelivered(t *sig.Record, key string) bool {
 	waiting := t.Status == sig.Pending || (t.Status == sig.Suspended && t.LastStatus == sig.Pending)
-	return waiting && t.RunID == "" && !t.Held && DispatchKey(t.ID, t.Gen) == key
+	return waiting && t.RunID == "" && !t.Held && IsDispatchKey(key, t.ID, t.Gen)
 }
 
 // owned checks that runID may end task x; ended reports a replay.
