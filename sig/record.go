@@ -52,9 +52,10 @@ type Record struct {
 	Gen int
 	// RunID is the backend run that holds the claim on a task.
 	RunID string
-	// From is, for a task, the record whose outbox holds the task's latest
-	// dispatch: the claim that takes that dispatch removes it from there
-	// (a lone dispatch is acknowledged by its target's claim).
+	// From is, for a task whose latest dispatch was its transition's only
+	// one, the record whose outbox holds it: the claim that takes the
+	// dispatch removes it there (the engine acknowledges a transition's
+	// several dispatches itself).
 	From string
 	// Attempts counts the attempts that claimed this task.
 	Attempts int

@@ -23,8 +23,11 @@ type Store struct {
 	c      goredis.UniversalClient
 	prefix string
 	shards int
-	now    func() time.Time
-	lua    *scripts
+	// bases and owed are, per shard, the start of its graphs' keys and
+	// the key of its owed index, built once.
+	bases, owed []string
+	now         func() time.Time
+	lua         *scripts
 	// calls says how operations run: as functions of the store's library
 	// until the server turns out to have none, then as scripts.
 	calls atomic.Int32
@@ -58,6 +61,11 @@ func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 	}
+	s.bases, s.owed = make([]string, s.shards), make([]string, s.shards)
+	for n := range s.shards {
+		tag := s.prefix + ":{" + strconv.Itoa(n) + "}"
+		s.bases[n], s.owed[n] = tag+":", tag+"!owed"
+	}
 	return s, nil
 }
 
@@ -79,12 +87,12 @@ func (s *Store) shard(root string) int {
 }
 
 // shardBase is the start of the keys of shard n's graphs.
-func (s *Store) shardBase(n int) string { return s.prefix + ":{" + strconv.Itoa(n) + "}:" }
+func (s *Store) shardBase(n int) string { return s.bases[n] }
 
 // owedKey is the key of shard n's index of owed records: a sorted set of
 // record ids by the time since when they owe effects, in the slot of the
 // shard's graphs.
-func (s *Store) owedKey(n int) string { return s.prefix + ":{" + strconv.Itoa(n) + "}!owed" }
+func (s *Store) owedKey(n int) string { return s.owed[n] }
 
 // eval runs operation sc for the graph of id and returns its reply: a call
 // of the library's function (loading the library first where the server
@@ -96,12 +104,12 @@ func (s *Store) eval(ctx context.Context, sc *script, op, id string, args ...any
 	root := sig.RootOf(id)
 	n := s.shard(root)
 	key := s.shardBase(n) + root
-	return s.call(ctx, sc, op+" "+id, key, []string{key, s.owedKey(n)}, args...)
+	return s.call(ctx, sc, op, id, key, []string{key, s.owedKey(n)}, args...)
 }
 
-// call runs operation sc on keys and returns its reply; what and key name
-// it in errors.
-func (s *Store) call(ctx context.Context, sc *script, what, key string, keys []string, args ...any) (any, error) {
+// call runs operation sc on keys and returns its reply; op, id and key
+// name it in errors.
+func (s *Store) call(ctx context.Context, sc *script, op, id, key string, keys []string, args ...any) (any, error) {
 	argv := make([]any, 0, len(args)+1)
 	argv = append(argv, s.now().UnixMilli())
 	argv = append(argv, args...)
@@ -114,7 +122,7 @@ func (s *Store) call(ctx context.Context, sc *script, what, key string, keys []s
 		}
 		if !noFunctions(err) {
 			if err != nil {
-				return nil, translate(what, key, err)
+				return nil, translate(strings.TrimSpace(op+" "+id), key, err)
 			}
 			return res, nil
 		}
@@ -122,7 +130,7 @@ func (s *Store) call(ctx context.Context, sc *script, what, key string, keys []s
 	}
 	res, err := sc.eval.Run(ctx, s.c, keys, argv...).Result()
 	if err != nil {
-		return nil, translate(what, key, err)
+		return nil, translate(strings.TrimSpace(op+" "+id), key, err)
 	}
 	return res, nil
 }
@@ -345,7 +353,7 @@ func (s *Store) Due(ctx context.Context, age time.Duration, n int) ([]string, er
 	cutoff := s.now().Add(-age).UnixMilli()
 	for sh := 0; sh < s.shards && len(ids) < n; sh++ {
 		key := s.owedKey(sh)
-		res, err := s.call(ctx, s.lua.due, "due", key, []string{key, key}, cutoff, n-len(ids), s.shardBase(sh))
+		res, err := s.call(ctx, s.lua.due, "due", "", key, []string{key, key}, cutoff, n-len(ids), s.shardBase(sh))
 		if err != nil {
 			return ids, err
 		}

@@ -390,7 +390,7 @@ func (m *machine) stop(x *sig.Record) error {
 }
 
 // finish writes the decided dispatches and cancels to source's outbox,
-// names source on each dispatched task (its claim acknowledges the
+// names source on the task of a lone dispatch (its claim acknowledges the
 // dispatch there), sets expiries, and returns the effects.
 func (m *machine) finish(source string) (storage.Effects, error) {
 	eff := storage.Effects{Source: source, Dispatches: m.out, Cancels: m.cancels}
@@ -411,8 +411,11 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 		} else {
 			src.Outbox = append(append(src.Outbox[:len(src.Outbox):len(src.Outbox)], m.out...), m.stops...)
 		}
-		for _, d := range m.out {
-			t, err := m.tx.Get(d.Target)
+		if len(m.out) == 1 {
+			// a lone dispatch is taken out by its target's claim; the
+			// engine acknowledges several at once, and a claim must not
+			// rewrite an outbox that holds a whole swarm's dispatches
+			t, err := m.tx.Get(m.out[0].Target)
 			if err != nil {
 				return storage.Effects{}, err
 			}

@@ -407,6 +407,7 @@ end
 -- shard's index of owed records in step with the outboxes.
 local function commit()
   local args = {}
+  local added = false
   for _, id in ipairs(order) do
     local r = cache[id]
     if r.ob and #r.ob == 0 then
@@ -414,6 +415,7 @@ local function commit()
     end
     if r.ob and not had[id] then
       redis.call('ZADD', IDX, 'NX', NOW, id)
+      added = true
     elseif had[id] and not r.ob then
       redis.call('ZREM', IDX, id)
     end
@@ -423,10 +425,13 @@ local function commit()
   hset(args)
   if expireAt then
     redis.call('PEXPIRE', G, expireAt)
-    -- the index lives at least as long as the graphs it names
-    local t = redis.call('PTTL', IDX)
-    if t ~= -2 and t < expireAt then
-      redis.call('PEXPIRE', IDX, expireAt)
+  end
+  if added then
+    -- the index lives at least as long as the graph of its newest entry
+    -- (due.lua extends it for the entries it hands out)
+    local ttl = expireAt or redis.call('PTTL', G)
+    if redis.call('PTTL', IDX) < ttl then
+      redis.call('PEXPIRE', IDX, ttl)
     end
   end
   for _, id in ipairs(ended) do
@@ -446,8 +451,9 @@ local function finish(source)
     for _, d in ipairs(stops) do
       s.ob[#s.ob + 1] = d
     end
-    for _, d in ipairs(out) do
-      get(d.tg).fr = source
+    if #out == 1 then
+      -- a lone dispatch is taken out by its target's claim (see Go)
+      get(out[1].tg).fr = source
     end
   end
   -- The root is read for the expiry; it is written only if this
