@@ -31,6 +31,11 @@ type Record struct {
 	OnSuccess int
 	OnError   int
 
+	// Added is, on the first item of each call that added items to a
+	// swarm, that call's key: a call repeated after a lost reply finds
+	// its own items by it.
+	Added string
+
 	// Args are the arguments bound at signing time (JSON), for tasks only.
 	Args []byte
 	// Input is the node's input (JSON) once it was entered.

@@ -128,7 +128,10 @@ func (e *Engine) abandon(root string, cause error) {
 	}
 }
 
-// AddItems appends items to swarm id and starts what its slots allow.
+// AddItems appends items to swarm id and starts what its slots allow. The
+// call's first item carries a key chosen before the store is called, so
+// that a call repeated after a lost reply finds the items it added
+// instead of adding them again.
 func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) error {
 	if len(items) == 0 {
 		return nil
@@ -138,10 +141,18 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 			return fmt.Errorf("mageflow: add item %d to swarm %s: %w", i, id, err)
 		}
 	}
+	key := sig.NewRootID(e.now())
+	tried := -1 // the base of a try whose outcome is unknown
 	for try := 0; ; try++ {
 		s, err := e.store.Get(ctx, id)
 		if err != nil {
 			return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)
+		}
+		if tried >= 0 && s.Children > tried {
+			if it, err := e.store.Get(ctx, sig.ChildID(id, tried)); err == nil && it.Added == key {
+				// the try whose reply was lost added them
+				return e.owe(e.resendOutbox(ctx, id), id)
+			}
 		}
 		var l lowering
 		for i, it := range items {
@@ -149,9 +160,19 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 				return err
 			}
 		}
+		l.recs[0].Added = key
 		eff, err := e.store.AddItems(ctx, id, s.Children, l.recs)
-		if errors.Is(err, storage.ErrConflict) && try < maxAddTries {
-			continue
+		if try < maxAddTries {
+			if errors.Is(err, storage.ErrConflict) {
+				continue
+			}
+			if transient(err) {
+				tried = s.Children
+				if !sleep(ctx, min(10*time.Millisecond<<min(try, 7), time.Second)) {
+					return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)
+				}
+				continue
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)

@@ -416,3 +416,40 @@ func testLongTaskOutlivesTheActiveTTL(t *testing.T, h Harness) {
 		t.Fatalf("Wait = %d, %v; want 3 (the graph must outlive its active TTL while its task runs)", out, err)
 	}
 }
+
+// An Add whose store reply is lost after the store applied it finds the
+// items it added: each item runs once, and the swarm has them once.
+func testLostAddReplyAddsOnce(t *testing.T, h Harness) {
+	t.Parallel()
+	rec := NewRecorder()
+	item := task.New("item", func(ctx context.Context, n int) (int, error) { rec.Add("item"); return n * 3, nil })
+	var lossy *Lossy
+	e := h.Faulty(t, nil, Faults{Store: func(s storage.Store) storage.Store {
+		lossy = NewLossy(s, map[string]int{"add": 1})
+		return lossy
+	}}, item)
+	ctx := testCtx(t)
+	ss, err := flow.SignSwarm(ctx, e.Client, flow.Swarm[int, int]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := ss.Start(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Add(ctx, item, item); err != nil {
+		t.Fatalf("Add with its reply lost = %v, want nil", err)
+	}
+	if lossy.Lost() != 1 {
+		t.Fatalf("%d replies lost, want 1", lossy.Lost())
+	}
+	if err := ss.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run.Wait(ctx); err != nil || !slices.Equal(out, []int{6, 6}) {
+		t.Fatalf("Wait = %v, %v; want [6 6]", out, err)
+	}
+	if n := rec.Count("item"); n != 2 {
+		t.Fatalf("the items ran %d times, want twice", n)
+	}
+}

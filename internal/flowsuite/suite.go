@@ -100,6 +100,7 @@ func cases() []testCase {
 		{"LostStartReplyRunsOnce", testLostStartReplyRunsOnce},
 		{"StartWithIDRunsOnce", testStartWithIDRunsOnce},
 		{"RefusedAddRunsTheItemOnce", testRefusedAddRunsTheItemOnce},
+		{"LostAddReplyAddsOnce", testLostAddReplyAddsOnce},
 		{"TaskRootEndedWhileSuspendedFiresCallbacksOnResume", testTaskRootEndedWhileSuspendedFiresCallbacksOnResume},
 		{"OverrunningAttemptTimesOut", testOverrunningAttemptTimesOut},
 		{"FedSwarmRootStaysSmall", testFedSwarmRootStaysSmall},

@@ -24,6 +24,7 @@ type wireRecord struct {
 	OnSuccess  int            `msgpack:"os,omitempty"`
 	OnError    int            `msgpack:"oe,omitempty"`
 	Args       string         `msgpack:"a,omitempty"`
+	Added      string         `msgpack:"ad,omitempty"`
 	Input      string         `msgpack:"in,omitempty"`
 	Result     string         `msgpack:"re,omitempty"`
 	Error      *wireError     `msgpack:"er,omitempty"`
@@ -202,6 +203,7 @@ func toWire(r *sig.Record) *wireRecord {
 		OnSuccess:  r.OnSuccess,
 		OnError:    r.OnError,
 		Args:       string(r.Args),
+		Added:      r.Added,
 		Input:      string(r.Input),
 		Result:     string(r.Result),
 		Error:      toWireError(r.Error),
@@ -274,6 +276,7 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		OnSuccess:  w.OnSuccess,
 		OnError:    w.OnError,
 		Args:       bytesOf(w.Args),
+		Added:      w.Added,
 		Input:      bytesOf(w.Input),
 		Result:     bytesOf(w.Result),
 		Error:      fromWireError(w.Error),
