@@ -20,9 +20,11 @@ import (
 // The rule that comes with it: a task creates its flows in the same order
 // on every attempt. mageflow.WithFreshIDs turns this off. A flow started
 // inside a task is that task's child: canceling the task's flow cancels it
-// (and the flows its own tasks started), and a task whose flow was
-// canceled cannot start one; [Detached] starts one that runs on. Noting
-// the child on the task's record costs one store call per such Start.
+// (and the flows its own tasks started), and a flow a task whose flow was
+// canceled starts is canceled at once; [Detached] starts one that runs on.
+// A flow an earlier attempt started that ended and expired since is not
+// started again (its Run's Wait then finds no records). Knowing the
+// task's children costs two store calls per such Start.
 //
 // Once Start returns, the flow is stored and nothing of it is lost: a
 // first dispatch the backend refused stays owed in the store, and a

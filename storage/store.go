@@ -193,11 +193,11 @@ type Store interface {
 	// of stored graphs.
 	Due(ctx context.Context, age time.Duration, n int) ([]string, error)
 
-	// Spawn records that task id started, inside one of its attempts,
-	// its n-th flow with a derived id: its Spawned count becomes at least
-	// n, so that canceling its graph cancels that flow. It returns
-	// ErrCanceled when the task was canceled (the flow must not start),
-	// and changes no expiry.
+	// Spawn records that task id stored, inside one of its attempts, its
+	// n-th flow with a derived id: its Spawned count becomes at least n,
+	// so that canceling its graph cancels that flow, and a retried task
+	// knows the flow was stored. It returns ErrCanceled when the task was
+	// canceled (the flow must be canceled), and changes no expiry.
 	Spawn(ctx context.Context, id string, n int) error
 
 	// Touch sets the expiry of the graph rooted at root to its ActiveTTL

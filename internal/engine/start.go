@@ -32,26 +32,23 @@ type CreateOptions struct {
 // from the running task when there is one. A graph whose id was given or
 // derived, or whose store call may have been applied before its reply
 // was lost, is found again instead of created twice. A graph created
-// inside a running task, not detached, is noted on the task's record
-// first (Store.Spawn), so that canceling the task's graph cancels it; a
-// task that was canceled creates nothing.
+// inside a running task, not detached, is noted on the task's record once
+// stored (Store.Spawn), so that canceling the task's graph cancels it,
+// and so that a retried task does not start again a flow that ended and
+// expired; a task that was canceled cancels what it just created.
 func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []byte, o CreateOptions) (string, error) {
 	if err := e.validate(ctx, s); err != nil {
 		return "", err
 	}
 	root, derived := o.ID, o.ID != ""
+	var parent string // the task whose child the graph is
+	var n int
 	if root == "" {
-		var parent string
-		var n int
 		root, derived, parent, n = e.newRootID(ctx, o.Detached)
-		if parent != "" {
-			err := e.retry(ctx, "spawn", func() error { return e.store.Spawn(ctx, parent, n) })
-			if errors.Is(err, storage.ErrCanceled) {
-				return "", fmt.Errorf("mageflow: start a flow inside task %s, which was canceled: %w", parent, ErrCanceled)
-			}
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return "", fmt.Errorf("mageflow: note the flow task %s starts: %w", parent, err)
-			}
+		if parent != "" && e.startedAndGone(ctx, parent, root, n) {
+			// an earlier attempt started it, and it ended and expired
+			// since: it is not started again
+			return root, nil
 		}
 	}
 	var l lowering
@@ -69,14 +66,20 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 		}
 		return err
 	})
-	if errors.Is(err, storage.ErrExists) && (derived || uncertain) {
+	exists := errors.Is(err, storage.ErrExists) && (derived || uncertain)
+	if err != nil && !exists {
+		return "", fmt.Errorf("mageflow: store flow: %w", err)
+	}
+	if parent != "" {
+		if err := e.noteChild(ctx, parent, root, n); err != nil {
+			return "", err
+		}
+	}
+	if exists {
 		// the caller's id, an earlier attempt of the running task, or
 		// this call's own earlier try stored it: reuse it, and send what
 		// is still owed
 		return root, e.owe(e.resendOutbox(ctx, root), root)
-	}
-	if err != nil {
-		return "", fmt.Errorf("mageflow: store flow: %w", err)
 	}
 	if err := e.send(ctx, eff); err != nil {
 		if errors.Is(err, backend.ErrUnknownTask) {
@@ -87,6 +90,37 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 		e.owe(err, root)
 	}
 	return root, nil
+}
+
+// startedAndGone reports whether the n-th flow of task parent, root, was
+// stored by an earlier attempt (the task's Spawned count reached n) and
+// no longer is: it ended and expired.
+func (e *Engine) startedAndGone(ctx context.Context, parent, root string, n int) bool {
+	p, err := e.store.Get(ctx, parent)
+	if err != nil || n > p.Spawned {
+		return false
+	}
+	if _, err := e.store.Get(ctx, root); !errors.Is(err, storage.ErrNotFound) {
+		return false
+	}
+	e.log.Info("mageflow: flow started by an earlier attempt ended and expired; not started again", slog.String("task", parent), slog.String("root", root))
+	return true
+}
+
+// noteChild notes on task parent's record that it started its n-th flow,
+// root. When the task was canceled meanwhile, root is canceled too.
+func (e *Engine) noteChild(ctx context.Context, parent, root string, n int) error {
+	err := e.retry(ctx, "spawn", func() error { return e.store.Spawn(ctx, parent, n) })
+	if errors.Is(err, storage.ErrCanceled) {
+		if aerr := e.Apply(ctx, root, sig.OpCancel); aerr != nil && !errors.Is(aerr, ErrFinished) {
+			e.log.Warn("mageflow: cancel a flow started by a canceled task", slog.String("root", root), slog.String("error", aerr.Error()))
+		}
+		return fmt.Errorf("mageflow: start a flow inside task %s, which was canceled: %w", parent, ErrCanceled)
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("mageflow: note the flow task %s started: %w", parent, err)
+	}
+	return nil
 }
 
 // StartSigned enters the root of a signed graph with input.

@@ -294,18 +294,21 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 }
 
 // cancelFlows cancels the flows task f.Target started inside it (f.Spawned
-// of them, numbered from 1), which deliver what their own cancels decide:
-// the runs of their tasks, and the flows those started.
+// of them, numbered from 1, and any stored after them whose note had not
+// been written), which deliver what their own cancels decide: the runs of
+// their tasks, and the flows those started.
 func (e *Engine) cancelFlows(ctx context.Context, f sig.Dispatch) error {
 	var errs error
-	for n := 1; n <= f.Spawned; n++ {
+	for n := 1; ; n++ {
 		child := sig.DerivedRootID(f.Target, n)
 		err := e.Apply(ctx, child, sig.OpCancel)
+		if n > f.Spawned && errors.Is(err, storage.ErrNotFound) {
+			return errs
+		}
 		if err != nil && !errors.Is(err, ErrFinished) && !errors.Is(err, storage.ErrNotFound) {
 			errs = errors.Join(errs, fmt.Errorf("mageflow: cancel flow %s started by %s: %w", child, f.Target, err))
 		}
 	}
-	return errs
 }
 
 // A dispatch the backend refused is sent again, sendTries times in all,

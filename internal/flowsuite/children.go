@@ -6,9 +6,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -74,5 +76,53 @@ func testCancelReachesTheFlowsItsTasksStarted(t *testing.T, h Harness) {
 	close(g.release)
 	if out, err := kids["detached"].Wait(ctx); err != nil || out != 3 {
 		t.Errorf("detached flow: Wait = %d, %v; want 3 (it runs on)", out, err)
+	}
+}
+
+// A retried task does not start again a flow its earlier attempt started
+// that ended and expired since: the child runs once.
+func testRetriedTaskDoesNotRestartAnExpiredChild(t *testing.T, h Harness) {
+	t.Parallel()
+	var client atomic.Pointer[mageflow.Client]
+	var st atomic.Pointer[storage.Store]
+	rec := NewRecorder()
+	child := task.New("child", func(ctx context.Context, n int) (int, error) { rec.Add("child"); return n, nil })
+	var attempts atomic.Int32
+	parent := task.New("parent", func(ctx context.Context, n int) (int, error) {
+		a := attempts.Add(1)
+		run, err := flow.Start(ctx, client.Load(), child, n)
+		if err != nil || a > 1 {
+			return n, err
+		}
+		if _, err := run.Wait(ctx); err != nil {
+			return 0, err
+		}
+		// the child ended; wait until its done TTL passed
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, err := (*st.Load()).Get(ctx, run.ID()); errors.Is(err, storage.ErrNotFound) {
+				return 0, errors.New("fail the first attempt once the child expired")
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		}
+	}, task.WithRetries(1), task.WithBackoff(time.Millisecond, time.Millisecond))
+	e := h.setupWith(t, []mageflow.Option{mageflow.WithTTL(time.Hour, mageflow.MinDoneTTL)}, parent, child)
+	client.Store(e.Client)
+	st.Store(&e.Store)
+	ctx := testCtx(t)
+	run, err := flow.Start(ctx, e.Client, parent, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run.Wait(ctx); err != nil || out != 7 {
+		t.Fatalf("Wait = %d, %v; want 7 from the second attempt", out, err)
+	}
+	if a, n := attempts.Load(), rec.Count("child"); a != 2 || n != 1 {
+		t.Fatalf("%d attempts ran the child %d times; want 2 attempts, the child once", a, n)
 	}
 }

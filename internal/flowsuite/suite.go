@@ -106,6 +106,7 @@ func cases() []testCase {
 		{"FedSwarmRootStaysSmall", testFedSwarmRootStaysSmall},
 		{"LongTaskOutlivesTheActiveTTL", testLongTaskOutlivesTheActiveTTL},
 		{"CancelReachesTheFlowsItsTasksStarted", testCancelReachesTheFlowsItsTasksStarted},
+		{"RetriedTaskDoesNotRestartAnExpiredChild", testRetriedTaskDoesNotRestartAnExpiredChild},
 	}
 }
 
