@@ -21,7 +21,8 @@ type startOptions struct {
 // request handler retried by its client, a consumer that redelivers). The
 // id is the flow's for as long as its records live (the done TTL after it
 // ended); it is made of letters, digits, '-', '_' and '~', at most 200
-// characters.
+// characters. Inside a running task a flow with the caller's id is not
+// the task's child (see [Start]): canceling the task's flow leaves it.
 func WithID(id string) StartOption {
 	return func(o *startOptions) error {
 		if len(id) > 200 || !sig.ValidID(id) || sig.RootOf(id) != id {

@@ -41,8 +41,8 @@ type Config struct {
 	// Fresh turns off derived ids: graphs created inside a running task
 	// get fresh ids, so a retried task creates them again.
 	Fresh bool
-	// Sweep tunes the worker's recovery of owed effects (see sweep.go);
-	// zero fields take the defaults.
+	// Sweep tunes the worker's recovery of owed effects (see sweep.go); a
+	// zero Every takes both defaults.
 	Sweep Sweep
 }
 

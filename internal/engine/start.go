@@ -178,12 +178,21 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 	key := sig.NewRootID(e.now())
 	tried := -1 // the base of a try whose outcome is unknown
 	for try := 0; ; try++ {
-		s, err := e.store.Get(ctx, id)
+		var s *sig.Record
+		err := e.retry(ctx, "read swarm", func() (err error) {
+			s, err = e.store.Get(ctx, id)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)
 		}
 		if tried >= 0 && s.Children > tried {
-			if it, err := e.store.Get(ctx, sig.ChildID(id, tried)); err == nil && it.Added == key {
+			var it *sig.Record
+			err := e.retry(ctx, "read swarm item", func() (err error) {
+				it, err = e.store.Get(ctx, sig.ChildID(id, tried))
+				return err
+			})
+			if err == nil && it.Added == key {
 				// the try whose reply was lost added them
 				return e.owe(e.resendOutbox(ctx, id), id)
 			}
@@ -218,12 +227,19 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 // CloseSwarm closes swarm id.
 func (e *Engine) CloseSwarm(ctx context.Context, id string) error {
 	var eff storage.Effects
+	uncertain := false
 	err := e.retry(ctx, "close swarm", func() (err error) {
 		eff, err = e.store.CloseSwarm(ctx, id)
+		uncertain = uncertain || transient(err)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("mageflow: close swarm %s: %w", id, err)
+	}
+	if uncertain {
+		// a try whose reply was lost may have closed it: send what that
+		// try decided too
+		return e.owe(errors.Join(e.send(ctx, eff), e.resendOutbox(ctx, id)), id)
 	}
 	return e.owe(e.send(ctx, eff), id)
 }
@@ -253,6 +269,11 @@ func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
 	}
 	if err != nil {
 		return fmt.Errorf("mageflow: %s %s: %w", op, root, err)
+	}
+	if uncertain {
+		// a try whose reply was lost may have applied it: deliver what
+		// that try decided too
+		return e.owe(errors.Join(e.send(ctx, eff), e.resendOutbox(ctx, root)), root)
 	}
 	return e.owe(e.send(ctx, eff), root)
 }

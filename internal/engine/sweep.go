@@ -92,7 +92,7 @@ func (e *Engine) recoverRecord(ctx context.Context, id string) (owed bool, err e
 	if err != nil {
 		return false, err
 	}
-	if len(eff.Dispatches)+len(eff.Cancels) == 0 {
+	if len(eff.Dispatches)+len(eff.Cancels)+len(eff.Flows) == 0 {
 		return false, nil
 	}
 	return true, e.resend(ctx, eff)

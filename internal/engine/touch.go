@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/storage"
 )
 
@@ -20,6 +21,12 @@ func (e *Engine) track(c *taskContext) {
 	e.runMu.Lock()
 	e.running[c] = struct{}{}
 	e.runMu.Unlock()
+}
+
+// runTracked runs the attempt of c, tracked until it returns (or panics).
+func (e *Engine) runTracked(c *taskContext, def *graph.TaskDef, payload []byte) ([]byte, error) {
+	defer e.untrack(c)
+	return e.run(c, def, payload)
 }
 
 // untrack forgets attempt c, which returned.

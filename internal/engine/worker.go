@@ -126,8 +126,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
 		tctx := withTask(ctx, info)
 		e.track(tctx)
-		out, runErr := e.run(tctx, def, d.Payload)
-		e.untrack(tctx)
+		out, runErr := e.runTracked(tctx, def, d.Payload)
 		if def.Spec.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			// the attempt overran its timeout: it fails, whatever it
 			// returned late
@@ -300,13 +299,21 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 func (e *Engine) cancelFlows(ctx context.Context, f sig.Dispatch) error {
 	var errs error
 	for n := 1; ; n++ {
-		child := sig.DerivedRootID(f.Target, n)
-		err := e.Apply(ctx, child, sig.OpCancel)
-		if n > f.Spawned && errors.Is(err, storage.ErrNotFound) {
-			return errs
+		if err := ctx.Err(); err != nil {
+			return errors.Join(errs, err)
 		}
-		if err != nil && !errors.Is(err, ErrFinished) && !errors.Is(err, storage.ErrNotFound) {
+		child := sig.DerivedRootID(f.Target, n)
+		switch err := e.Apply(ctx, child, sig.OpCancel); {
+		case err == nil, errors.Is(err, ErrFinished):
+		case errors.Is(err, storage.ErrNotFound):
+			if n > f.Spawned {
+				return errs // past the noted flows: no more
+			}
+		default:
 			errs = errors.Join(errs, fmt.Errorf("mageflow: cancel flow %s started by %s: %w", child, f.Target, err))
+			if n > f.Spawned {
+				return errs
+			}
 		}
 	}
 }

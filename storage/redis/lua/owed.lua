@@ -7,5 +7,9 @@ local kept = owed(x.ob)
 if #kept ~= #(x.ob or {}) then
   x.ob = kept
   commit()
+elseif #kept == 0 then
+  -- an entry left for a record that owes nothing (an id reused after its
+  -- graph expired) goes
+  redis.call('ZREM', IDX, id)
 end
 return effectsFrom(id, kept)
