@@ -8,10 +8,17 @@
 // inside the same atomic operation, everything that follows from it: the
 // next chain step, the next swarm items, container completion or failure,
 // callbacks, and the end of the graph. The dispatches it decides are written
-// to the outbox of the record that transitioned and returned as [Effects];
-// the engine sends them and then acknowledges them with [Store.Ack]. A
-// transition replayed after a crash returns the dispatches still owed, so
-// nothing decided is lost and nothing is decided twice.
+// to the outbox of the record that transitioned and returned as [Effects],
+// together with the cancels of running tasks' runs and of the flows tasks
+// started; the engine delivers them and acknowledges them with
+// [Store.Ack] (a lone dispatch is taken out by its target's claim
+// instead, in the claim's operation). What stays in an outbox is owed:
+// each store keeps, in the same operation, an index of the records whose
+// outbox holds effects, so that [Store.Due] finds what is owed at a cost
+// that grows with it, not with the stored graphs, and any worker
+// delivers it ([Store.Owed]). A transition replayed after a crash returns
+// the effects still owed, so nothing decided is lost and nothing is
+// decided twice.
 //
 // # Contract
 //
