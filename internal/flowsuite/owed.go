@@ -56,6 +56,18 @@ func startRefusedChain(t *testing.T, h Harness) (*Valve, *Recorder, *flow.Run[in
 	return v, rec, run
 }
 
+// wantSecondOnce waits for run, first then second on input 1, and checks
+// that second ran once.
+func wantSecondOnce(t *testing.T, ctx context.Context, run *flow.Run[int], rec *Recorder) {
+	t.Helper()
+	if out, err := run.Wait(ctx); err != nil || out != 20 {
+		t.Fatalf("Wait = %d, %v; want 20", out, err)
+	}
+	if n := rec.Count("second"); n != 1 {
+		t.Fatalf("second ran %d times, want once", n)
+	}
+}
+
 // A chain step's next dispatch refused on the step's last attempt, for
 // longer than the engine tries: the step's attempt ends, and the
 // recovery sends the next step once the backend takes dispatches again.
@@ -132,12 +144,7 @@ func testRefusedResumeIsRecovered(t *testing.T, h Harness) {
 	}
 	refusedFor(t, v)
 	v.Open()
-	if out, err := run.Wait(ctx); err != nil || out != 20 {
-		t.Fatalf("Wait = %d, %v; want 20", out, err)
-	}
-	if rec.Count("second") != 1 {
-		t.Fatalf("second ran %d times, want once", rec.Count("second"))
-	}
+	wantSecondOnce(t, ctx, run, rec)
 }
 
 // A step whose result is stored and whose next step was not sent (the
@@ -154,12 +161,7 @@ func testInterruptWithNextStepUnsentResumesIt(t *testing.T, h Harness) {
 	if err := run.Resume(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := run.Wait(ctx); err != nil || out != 20 {
-		t.Fatalf("Wait = %d, %v; want 20", out, err)
-	}
-	if rec.Count("second") != 1 {
-		t.Fatalf("second ran %d times, want once", rec.Count("second"))
-	}
+	wantSecondOnce(t, ctx, run, rec)
 }
 
 // A Cancel whose cancel of the running task's run is refused returns, and
