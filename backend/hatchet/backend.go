@@ -36,7 +36,11 @@ type Backend struct {
 	known   map[string]bool
 	started bool
 	stopped bool
-	running sync.WaitGroup
+	// running counts the handlers running; once the worker stops, idle
+	// is closed when it drops to zero. Both under mu: a run may begin
+	// while the worker stops, which a WaitGroup does not allow.
+	running int
+	idle    chan struct{}
 	// cancels holds the cancel functions of the running handlers, for a
 	// stop that gives up waiting.
 	cancels map[*context.CancelFunc]struct{}

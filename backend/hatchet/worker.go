@@ -131,10 +131,13 @@ func (b *Backend) stop(pause, cleanup func() error) func(context.Context) error 
 		}
 		err := pause()
 		idle := make(chan struct{})
-		go func() {
-			b.running.Wait()
+		b.mu.Lock()
+		if b.running == 0 {
 			close(idle)
-		}()
+		} else {
+			b.idle = idle
+		}
+		b.mu.Unlock()
 		var waitErr error
 		select {
 		case <-idle:
@@ -197,10 +200,24 @@ func Context(ctx context.Context) (sdk.Context, bool) {
 	return h, ok
 }
 
+// ended counts a handler that returned, and tells a stopping worker
+// when none runs any more.
+func (b *Backend) ended() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.running--
+	if b.running == 0 && b.idle != nil {
+		close(b.idle)
+		b.idle = nil
+	}
+}
+
 // run executes one attempt of a task for Hatchet.
 func (b *Backend) run(hctx sdk.Context, e *entry, in input) (output, error) {
-	b.running.Add(1)
-	defer b.running.Done()
+	b.mu.Lock()
+	b.running++
+	b.mu.Unlock()
+	defer b.ended()
 	meta := hctx.AdditionalMetadata()
 	ctx, cancel := context.WithCancel(context.WithValue(hctx.GetContext(), ctxKey{}, hctx))
 	defer cancel()
