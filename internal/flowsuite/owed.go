@@ -404,10 +404,12 @@ func testFedSwarmRootStaysSmall(t *testing.T, h Harness) {
 func testLongTaskOutlivesTheActiveTTL(t *testing.T, h Harness) {
 	t.Parallel()
 	long := task.New("long", func(ctx context.Context, n int) (int, error) {
-		time.Sleep(2500 * time.Millisecond) // the task's own work
+		time.Sleep(7 * time.Second) // the task's own work, over twice the TTL
 		return n + 1, nil
 	})
-	opts := append([]mageflow.Option{mageflow.WithTTL(time.Second, mageflow.MinDoneTTL)}, fastRecovery...)
+	// 3 s: more than a busy engine takes to deliver the first step, which
+	// nothing keeps alive before it runs
+	opts := append([]mageflow.Option{mageflow.WithTTL(3*time.Second, mageflow.MinDoneTTL)}, fastRecovery...)
 	e := h.setupWith(t, opts, long, inc)
 	ctx := testCtx(t)
 	run, err := flow.Start(ctx, e.Client, flow.Then(long, inc), 1)
