@@ -41,5 +41,6 @@ func (h control) Resume(ctx context.Context) error { return h.eng.Apply(ctx, h.i
 
 // Cancel stops the flow for good: nothing more runs, running tasks are
 // canceled, error callbacks do not fire, and Wait returns an error wrapping
-// mageflow.ErrCanceled.
+// mageflow.ErrCanceled. A flow whose body already has its outcome, with
+// callbacks still to run, keeps that outcome: Cancel stops the callbacks.
 func (h control) Cancel(ctx context.Context) error { return h.eng.Apply(ctx, h.id, sig.OpCancel) }

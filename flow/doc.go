@@ -52,8 +52,11 @@
 //
 // Suspending twice is fine, and so is canceling twice; other operations
 // on a flow that ended return an error wrapping mageflow.ErrFinished.
-// A flow whose root task ended while it was paused has not ended while
-// its callbacks wait: Resume fires them, Cancel drops them.
+// A flow whose body has its outcome has not ended while its callbacks run
+// or wait (a root task that ended while the flow was paused holds them):
+// Resume fires held callbacks, and Cancel stops them. Such a flow keeps
+// its outcome: after that Cancel, Wait returns the body's result or
+// failure, not mageflow.ErrCanceled.
 //
 // Every operation may be repeated after an error: what the store
 // recorded is kept there until the backend has it (a resume's dispatches,

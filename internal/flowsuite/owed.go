@@ -299,7 +299,8 @@ func testRefusedAddRunsTheItemOnce(t *testing.T, h Harness) {
 }
 
 // A task root that ends while its flow is suspended keeps its callbacks:
-// Resume fires them once; Cancel drops them.
+// Resume fires them once; Cancel drops them, and the flow keeps the
+// root's result.
 func testTaskRootEndedWhileSuspendedFiresCallbacksOnResume(t *testing.T, h Harness) {
 	t.Parallel()
 	g, hold := newGate("hold")
@@ -340,6 +341,9 @@ func testTaskRootEndedWhileSuspendedFiresCallbacksOnResume(t *testing.T, h Harne
 	e.WaitEnded(t, canceled.ID())
 	if got := rec.Calls(); got["notify 2"] != 1 || got["notify 11"] != 0 {
 		t.Fatalf("callbacks %v, want notify 2 once and notify 11 never", got)
+	}
+	if out, err := canceled.Wait(ctx); err != nil || out != 11 {
+		t.Fatalf("Wait after Cancel stopped the callbacks = %v, %v; want the root's 11", out, err)
 	}
 }
 

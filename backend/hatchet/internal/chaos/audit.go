@@ -29,6 +29,8 @@ type Result struct {
 	CallbackMissing  int // flows whose callback never fired
 	Executions       int // task executions logged
 	RerunsAfterKills int // executions of a record again after a run on a killed worker
+	RerunsAfterPause int // executions of a record again in a flow Interrupt stopped
+	CanceledMidRun   int // callbacks of canceled flows that ran as the cancel struck
 	Redelivered      int // task records claimed more than once (Hatchet ran them again)
 	Duplicates       int // executions of a record again with no kill to explain it
 	NoTTL            int // keys of the store without a TTL
@@ -156,6 +158,19 @@ func (r *run) walk(ctx context.Context, res *Result, root string) string {
 
 // outcome says how rec differs from what f expects ("" when it does not).
 func outcome(rec *sig.Record, f expectation) string {
+	if f.canceled {
+		// Cancel returned nil: the flow is canceled, or its body had its
+		// outcome already and Cancel stopped its callbacks
+		if rec.Status == sig.Canceled {
+			return ""
+		}
+		before := f
+		before.canceled = false
+		if msg := outcome(rec, before); msg != "" {
+			return msg + ", or canceled"
+		}
+		return ""
+	}
 	if !f.ok {
 		if rec.Status != sig.Failed || rec.Error == nil || rec.Error.Task != NameBoom {
 			return fmt.Sprintf("ended %s, want failed at %s", rec.Status, NameBoom)
@@ -194,9 +209,14 @@ func (r *run) readLog(ctx context.Context) ([]Exec, error) {
 
 // checkExecutions counts the records that ran more than once. Running a
 // record again is at-least-once delivery doing its work when an earlier
-// execution was on a worker the suite killed (Hatchet runs it again); it
-// is a duplicate otherwise.
+// execution was on a worker the suite killed (Hatchet runs it again), and
+// the documented rerun when Interrupt stopped the flow (its running tasks
+// run again on Resume); it is a duplicate otherwise.
 func (r *run) checkExecutions(res *Result, execs []Exec) {
+	interrupted := map[string]bool{}
+	for _, f := range r.flows {
+		interrupted[f.root] = f.interrupted
+	}
 	seen := map[string][]Exec{}
 	for _, e := range execs {
 		prev := seen[e.Record]
@@ -207,9 +227,12 @@ func (r *run) checkExecutions(res *Result, execs []Exec) {
 					explained = true
 				}
 			}
-			if explained {
+			switch {
+			case explained:
 				res.RerunsAfterKills++
-			} else {
+			case interrupted[e.Root]:
+				res.RerunsAfterPause++
+			default:
 				res.Duplicates++
 				res.problem("record %s (%s) ran again on %s after %s, no kill in between", e.Record, e.Task, e.Worker, prev[len(prev)-1].Worker)
 			}
@@ -219,7 +242,9 @@ func (r *run) checkExecutions(res *Result, execs []Exec) {
 }
 
 // checkCallbacks checks that each flow's callback fired exactly once (one
-// callback record), of the right kind, with the right value.
+// callback record), of the right kind, with the right value. A canceled
+// flow's callback completes never; it may have run once, if the cancel
+// found it running.
 func (r *run) checkCallbacks(res *Result, execs []Exec) {
 	fired := map[string]map[string]Exec{} // root -> callback record -> an execution
 	for _, e := range execs {
@@ -234,6 +259,10 @@ func (r *run) checkCallbacks(res *Result, execs []Exec) {
 	for _, f := range r.flows {
 		cbs := fired[f.root]
 		res.Callbacks += len(cbs)
+		if f.canceled && len(cbs) <= 1 {
+			res.CanceledMidRun += len(cbs)
+			continue
+		}
 		if len(cbs) == 0 {
 			res.CallbackMissing++
 			res.problem("flow %s: no callback fired", f.root)
@@ -279,7 +308,7 @@ func (r *run) checkTTLs(ctx context.Context, res *Result) {
 
 // String is the run's line in the log.
 func (res *Result) String() string {
-	return fmt.Sprintf("flows %d, completed %d, lost %d, stuck %d, wrong %d; faults %d hitting %d running flows; callbacks %d (duplicate %d, missing %d); executions %d, reruns after kills %d, duplicates %d, tasks claimed again %d; keys without TTL %d; unexpected worker exits %d; %v",
-		res.Flows, res.Completed, res.Lost, res.Stuck, res.Wrong, res.Faults, res.Hit, res.Callbacks, res.CallbackDups, res.CallbackMissing,
-		res.Executions, res.RerunsAfterKills, res.Duplicates, res.Redelivered, res.NoTTL, res.WorkerExits, res.Elapsed.Round(time.Millisecond))
+	return fmt.Sprintf("flows %d, completed %d, lost %d, stuck %d, wrong %d; faults %d hitting %d running flows; callbacks %d (duplicate %d, missing %d, canceled as they ran %d); executions %d, reruns after kills %d, after interrupts %d, duplicates %d, tasks claimed again %d; keys without TTL %d; unexpected worker exits %d; %v",
+		res.Flows, res.Completed, res.Lost, res.Stuck, res.Wrong, res.Faults, res.Hit, res.Callbacks, res.CallbackDups, res.CallbackMissing, res.CanceledMidRun,
+		res.Executions, res.RerunsAfterKills, res.RerunsAfterPause, res.Duplicates, res.Redelivered, res.NoTTL, res.WorkerExits, res.Elapsed.Round(time.Millisecond))
 }

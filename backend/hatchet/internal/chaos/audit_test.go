@@ -3,6 +3,8 @@ package chaos
 import (
 	"strings"
 	"testing"
+
+	"github.com/mageflow-go/mageflow/sig"
 )
 
 // The audit's checks, on made-up execution logs: each violation it exists
@@ -11,10 +13,12 @@ func TestAuditFindsViolations(t *testing.T) {
 	flows := []expectation{{root: "A", in: 1, ok: true, out: 10}, {root: "B", in: 2, ok: false}}
 	cases := []struct {
 		name   string
+		flows  []expectation // default: flows
 		execs  []Exec
 		killed []string
 		check  func(*Result) int
 		want   int
+		fine   bool // what is counted is no violation
 	}{
 		{
 			name: "callbacks once each",
@@ -62,19 +66,58 @@ func TestAuditFindsViolations(t *testing.T) {
 			want:  1,
 		},
 		{
-			name: "a record run again after its worker was killed",
+			name:  "a record run again after its worker was killed",
+			flows: []expectation{{root: "A", in: 1, ok: true, out: 10}},
 			execs: []Exec{
 				{Task: NameStep, Record: "A.0", Root: "A", Worker: "w1"},
 				{Task: NameStep, Record: "A.0", Root: "A", Worker: "w2"},
+				{Task: NameDone, Record: "A.s0", Root: "A", Worker: "w2", Value: 10},
 			},
 			killed: []string{"w1"},
 			check:  func(r *Result) int { return r.Duplicates*100 + r.RerunsAfterKills },
 			want:   1,
+			fine:   true,
+		},
+		{
+			name:  "a record run again after Interrupt",
+			flows: []expectation{{root: "A", in: 1, ok: true, out: 10, interrupted: true}},
+			execs: []Exec{
+				{Task: NameStep, Record: "A.0", Root: "A", Worker: "w1"},
+				{Task: NameStep, Record: "A.0", Root: "A", Worker: "w1"},
+				{Task: NameDone, Record: "A.s0", Root: "A", Worker: "w1", Value: 10},
+			},
+			check: func(r *Result) int { return r.Duplicates*100 + r.RerunsAfterPause },
+			want:  1,
+			fine:  true,
+		},
+		{
+			name:  "a canceled flow's callback run as the cancel struck, or not at all",
+			flows: []expectation{{root: "A", in: 1, ok: true, out: 10, canceled: true}, {root: "B", in: 2, canceled: true}},
+			execs: []Exec{
+				{Task: NameDone, Record: "A.s0", Root: "A", Worker: "w1", Value: 10},
+			},
+			check: func(r *Result) int { return r.CallbackDups*100 + r.CallbackMissing*10 + r.CanceledMidRun },
+			want:  1,
+			fine:  true,
+		},
+		{
+			name:  "a canceled flow's callback run twice",
+			flows: []expectation{{root: "A", in: 1, ok: true, out: 10, canceled: true}},
+			execs: []Exec{
+				{Task: NameDone, Record: "A.s0", Root: "A", Worker: "w1", Value: 10},
+				{Task: NameDone, Record: "A.s1", Root: "A", Worker: "w1", Value: 10},
+			},
+			check: func(r *Result) int { return r.CallbackDups },
+			want:  1,
 		},
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
-			r := &run{flows: flows, fleet: &fleet{killed: map[string]bool{}}}
+			fs := c.flows
+			if fs == nil {
+				fs = flows
+			}
+			r := &run{flows: fs, fleet: &fleet{killed: map[string]bool{}}}
 			for _, w := range c.killed {
 				r.fleet.killed[w] = true
 			}
@@ -84,8 +127,8 @@ func TestAuditFindsViolations(t *testing.T) {
 			if got := c.check(res); got != c.want {
 				t.Errorf("got %d, want %d; %s; problems: %q", got, c.want, res, res.Problems)
 			}
-			if c.want > 0 && res.OK() {
-				t.Error("OK() with a violation")
+			if c.want > 0 && res.OK() == !c.fine {
+				t.Errorf("OK() = %v", res.OK())
 			}
 		})
 	}
@@ -99,5 +142,24 @@ func TestExecLineRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseExec("chaos-step x"); err == nil {
 		t.Error("a short line parsed")
+	}
+}
+
+// A flow Cancel took ends canceled, or keeps the outcome its body had
+// before the cancel stopped its callbacks; anything else is wrong.
+func TestOutcomeOfACanceledFlow(t *testing.T) {
+	f := expectation{root: "A", in: 1, ok: true, out: 10, canceled: true}
+	for _, c := range []struct {
+		rec  sig.Record
+		want bool // ok
+	}{
+		{sig.Record{Status: sig.Canceled}, true},
+		{sig.Record{Status: sig.Done, Result: []byte("10")}, true},
+		{sig.Record{Status: sig.Done, Result: []byte("11")}, false},
+		{sig.Record{Status: sig.Failed, Error: &sig.ErrorInfo{Task: NameBoom}}, false},
+	} {
+		if got := outcome(&c.rec, f) == ""; got != c.want {
+			t.Errorf("outcome(%s %s) ok = %v, want %v", c.rec.Status, c.rec.Result, got, c.want)
+		}
 	}
 }

@@ -47,11 +47,16 @@ type expectation struct {
 	in   int
 	ok   bool // the flow succeeds (else it fails, at Boom)
 	out  int
+
+	h           *flow.Run[int] // the flow's handle, for lifecycle faults
+	canceled    bool           // Cancel took it: it ends canceled, no callback completes
+	interrupted bool           // Interrupt took it: its running tasks run again on Resume
 }
 
 // newRun prepares a run with workers workers; seed makes its random
-// choices repeatable in the log.
-func newRun(t *testing.T, dev *hatchettest.Dev, srv *redistest.Server, workers int, seed uint64) *run {
+// choices repeatable in the log. The workers get flags, after the common
+// ones (a flag given twice takes the later value).
+func newRun(t *testing.T, dev *hatchettest.Dev, srv *redistest.Server, workers int, seed uint64, flags ...string) *run {
 	t.Helper()
 	var b [5]byte
 	_, _ = crand.Read(b[:])
@@ -65,7 +70,7 @@ func newRun(t *testing.T, dev *hatchettest.Dev, srv *redistest.Server, workers i
 		t.Fatal(err)
 	}
 	r.tasks = NewTasks(r.rc, r.logKey, "suite")
-	r.fleet = newFleet(t, workerEnv(dev), []string{"-redis", srv.Addr, "-prefix", prefix, "-log-key", r.logKey, "-ns", ns})
+	r.fleet = newFleet(t, workerEnv(dev), append([]string{"-redis", srv.Addr, "-prefix", prefix, "-log-key", r.logKey, "-ns", ns}, flags...))
 	for range workers {
 		r.fleet.start(0)
 	}
@@ -123,7 +128,7 @@ func (r *run) startOrders(ctx context.Context, n, items int) {
 		if err != nil {
 			r.t.Fatalf("start flow %d: %v", i, err)
 		}
-		exp.root = run.ID()
+		exp.root, exp.h = run.ID(), run
 		r.flows = append(r.flows, exp)
 	}
 }
@@ -136,7 +141,7 @@ func (r *run) startWide(ctx context.Context, items, limit int) {
 	if err != nil {
 		r.t.Fatalf("start swarm: %v", err)
 	}
-	r.flows = append(r.flows, expectation{root: run.ID(), in: in, ok: true, out: WideOutput(in, items)})
+	r.flows = append(r.flows, expectation{root: run.ID(), in: in, ok: true, out: WideOutput(in, items), h: run})
 }
 
 // executions returns how many executions the log holds; -1 when Redis

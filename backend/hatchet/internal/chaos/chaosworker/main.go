@@ -6,10 +6,20 @@
 // dispatch, after printing FROZEN: the task whose transition decided that
 // dispatch has its result stored, and what follows it is not sent yet. The
 // suite kills it there, as a worker dying at that point would.
+//
+// With -refusals, the worker's triggers fail while the key <log-key>:refuse
+// exists in the log's Redis, as a loaded engine refuses triggers: its value
+// "refuse" fails them unsent, "lose" sends them and fails them after (the
+// engine took the trigger, its reply was lost).
+//
+// With -log-redis, the execution log is written there rather than to
+// -redis: the suite puts a proxy that cuts replies between the worker and
+// the store, and the log must not be cut.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -30,6 +40,8 @@ import (
 func main() {
 	var o options
 	flag.StringVar(&o.redis, "redis", "", "Redis `address` of the flows' state and the execution log")
+	flag.StringVar(&o.logRedis, "log-redis", "", "Redis `address` of the execution log (default: -redis)")
+	flag.BoolVar(&o.refusals, "refusals", false, "fail triggers while <log-key>:refuse exists")
 	flag.StringVar(&o.prefix, "prefix", "", "the store's key `prefix`")
 	flag.StringVar(&o.logKey, "log-key", "", "the execution log's `key`")
 	flag.StringVar(&o.ns, "ns", "", "Hatchet `namespace`")
@@ -46,14 +58,20 @@ func main() {
 }
 
 type options struct {
-	redis, prefix, logKey, ns, id string
-	slots                         int
-	freezeAfter                   int64
+	redis, logRedis, prefix, logKey, ns, id string
+	slots                                   int
+	freezeAfter                             int64
+	refusals                                bool
 }
 
 func run(ctx context.Context, o options) error {
 	rc := goredis.NewClient(&goredis.Options{Addr: o.redis, MaxRetries: -1})
 	defer rc.Close()
+	logRC := rc
+	if o.logRedis != "" {
+		logRC = goredis.NewClient(&goredis.Options{Addr: o.logRedis, MaxRetries: -1})
+		defer logRC.Close()
+	}
 	store, err := redisstore.New(rc, redisstore.WithPrefix(o.prefix))
 	if err != nil {
 		return err
@@ -66,12 +84,15 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	b := &freezing{Backend: hb, after: o.freezeAfter}
+	b := &faulty{Backend: hb, after: o.freezeAfter}
+	if o.refusals {
+		b.rc, b.refuseKey = logRC, o.logKey+":refuse"
+	}
 	c, err := mageflow.New(b, store)
 	if err != nil {
 		return err
 	}
-	if err := c.Register(chaos.NewTasks(rc, o.logKey, o.id).All()...); err != nil {
+	if err := c.Register(chaos.NewTasks(logRC, o.logKey, o.id).All()...); err != nil {
 		return err
 	}
 	stop, err := c.StartWorker(ctx)
@@ -83,27 +104,73 @@ func run(ctx context.Context, o options) error {
 	return stop(context.Background())
 }
 
-// freezing is the Hatchet backend with a freeze before its n-th dispatch.
-// Embedding the backend keeps its optional interfaces.
-type freezing struct {
+// faulty is the Hatchet backend with the suite's faults on its triggers: a
+// freeze before its n-th dispatch, and refusals while the refusal key
+// exists. Embedding the backend keeps its optional interfaces.
+type faulty struct {
 	*hatchetbackend.Backend
-	after int64
-	n     atomic.Int64
+	after     int64
+	n         atomic.Int64
+	rc        goredis.UniversalClient // where the refusal key lives
+	refuseKey string                  // "": no refusals
 }
 
-func (f *freezing) Dispatch(ctx context.Context, d backend.Dispatch) (string, error) {
+// The errors of refused triggers.
+var (
+	errRefused = errors.New("chaos: trigger refused: no trigger slots (RESOURCE_EXHAUSTED)")
+	errLost    = errors.New("chaos: trigger sent, its reply lost")
+)
+
+func (f *faulty) Dispatch(ctx context.Context, d backend.Dispatch) (string, error) {
 	f.gate()
-	return f.Backend.Dispatch(ctx, d)
+	mode := f.refusing(ctx)
+	if mode == "refuse" {
+		return "", errRefused
+	}
+	id, err := f.Backend.Dispatch(ctx, d)
+	if mode == "lose" && err == nil {
+		return "", errLost
+	}
+	return id, err
 }
 
-func (f *freezing) DispatchBatch(ctx context.Context, ds []backend.Dispatch) ([]string, []error) {
+func (f *faulty) DispatchBatch(ctx context.Context, ds []backend.Dispatch) ([]string, []error) {
 	f.gate()
-	return f.Backend.DispatchBatch(ctx, ds)
+	mode := f.refusing(ctx)
+	if mode == "refuse" {
+		errs := make([]error, len(ds))
+		for i := range errs {
+			errs[i] = errRefused
+		}
+		return make([]string, len(ds)), errs
+	}
+	ids, errs := f.Backend.DispatchBatch(ctx, ds)
+	if mode == "lose" {
+		for i := range errs {
+			if errs[i] == nil {
+				ids[i], errs[i] = "", errLost
+			}
+		}
+	}
+	return ids, errs
+}
+
+// refusing returns how triggers fail now: "refuse", "lose" or "" (they
+// do not).
+func (f *faulty) refusing(ctx context.Context) string {
+	if f.refuseKey == "" {
+		return ""
+	}
+	mode, err := f.rc.Get(context.WithoutCancel(ctx), f.refuseKey).Result()
+	if err != nil {
+		return ""
+	}
+	return mode
 }
 
 // gate stops the whole process at the chosen dispatch: every goroutine
 // stays where it is, until the suite kills the process.
-func (f *freezing) gate() {
+func (f *faulty) gate() {
 	if f.after > 0 && f.n.Add(1) == f.after {
 		fmt.Println("FROZEN")
 		_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
