@@ -3,7 +3,9 @@
 // its own, with faults injected while flows run: workers killed with
 // SIGKILL, a worker frozen after a task's result is stored and before what
 // follows it is sent, Redis killed and restarted on its append-only file,
-// the engine restarted. Every run ends with an audit from the outside: the
+// the engine restarted, triggers refused for seconds, store replies cut
+// after Redis applied the command (proxy.go), Interrupt and Cancel across
+// worker kills. Every run ends with an audit from the outside: the
 // tasks log each execution to Redis, and the audit checks every flow's
 // result, every callback's executions, every record's TTL, and that no
 // flow is stuck.

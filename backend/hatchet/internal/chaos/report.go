@@ -54,6 +54,8 @@ func record(scenario string, res *Result) {
 	s.CallbackMissing += res.CallbackMissing
 	s.Executions += res.Executions
 	s.RerunsAfterKills += res.RerunsAfterKills
+	s.RerunsAfterPause += res.RerunsAfterPause
+	s.CanceledMidRun += res.CanceledMidRun
 	s.Duplicates += res.Duplicates
 	s.NoTTL += res.NoTTL
 	s.WorkerExits += res.WorkerExits
@@ -68,16 +70,16 @@ func writeReport(path string, cfg config) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Chaos suite, %s; %s, %d CPUs; CHAOS_RUNS=%d CHAOS_PARALLEL=%d CHAOS_FLOWS=%d CHAOS_SWARM=%d, first seed %d.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.Version(), runtime.NumCPU(), cfg.runs, cfg.parallel, cfg.flows, cfg.swarm, cfg.seed)
-	b.WriteString("| Scenario | runs | failed runs | faults | flows running when hit | flows | completed right | lost | stuck | wrong | callbacks fired | duplicate callbacks | missing callbacks | task executions | reruns after kills | tasks claimed again | unexplained reruns | keys without TTL | longest run |\n")
-	b.WriteString("| --- |" + strings.Repeat(" ---: |", 18) + "\n")
+	b.WriteString("| Scenario | runs | failed runs | faults | flows running when hit | flows | completed right | lost | stuck | wrong | callbacks fired | duplicate callbacks | missing callbacks | task executions | reruns after kills | tasks claimed again | unexplained reruns | keys without TTL | longest run | reruns after interrupts | callbacks canceled as they ran |\n")
+	b.WriteString("| --- |" + strings.Repeat(" ---: |", 20) + "\n")
 	names := append([]string(nil), tally.order...)
 	sort.Strings(names)
 	for _, n := range names {
 		tt := tally.by[n]
 		s := tt.sum
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %v |\n",
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %v | %d | %d |\n",
 			n, tt.runs, tt.failed, s.Faults, s.Hit, s.Flows, s.Completed, s.Lost, s.Stuck, s.Wrong, s.Callbacks, s.CallbackDups, s.CallbackMissing,
-			s.Executions, s.RerunsAfterKills, s.Redelivered, s.Duplicates, s.NoTTL, tt.longest.Round(time.Second))
+			s.Executions, s.RerunsAfterKills, s.Redelivered, s.Duplicates, s.NoTTL, tt.longest.Round(time.Second), s.RerunsAfterPause, s.CanceledMidRun)
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
