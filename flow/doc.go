@@ -40,12 +40,15 @@
 //     not advance, and its callbacks wait.
 //   - Interrupt also stops running tasks (their context is canceled; on
 //     Hatchet their runs are canceled). On Resume they run again: an
-//     interrupted task runs at least once more.
+//     interrupted task runs at least once more, as its next attempt (the
+//     stopped one counts, and the rerun runs even if it was the last).
 //   - Resume continues where the flow stopped, once: held tasks are
 //     dispatched, chains advance past steps that finished meanwhile, swarms
 //     fill their free slots (the concurrency cap still holds) and complete
-//     or fail if they should. Resuming a flow that is not paused is an
-//     error.
+//     or fail if they should. A task whose retry arrived while the flow
+//     was paused keeps the attempts it made: it runs only the retries it
+//     has left, numbered on (task.Info's Attempt). Resuming a flow that is
+//     not paused is an error.
 //   - Cancel is final: nothing more runs, running tasks are stopped, error
 //     callbacks do not fire, Wait returns an error wrapping
 //     mageflow.ErrCanceled, and the flow's records get the done TTL.

@@ -143,6 +143,10 @@ type Dispatch struct {
 	// Spawned, when set, makes the entry cancel the flows task Target
 	// started (see Record.Spawned), instead of a start.
 	Spawned int
+	// Attempts is, for a start, how many attempts Target made before it
+	// (Record.Attempts): a task dispatched again on Resume numbers its
+	// attempts on from them, and keeps only the retries it has left.
+	Attempts int
 }
 
 // Clone returns a copy of r that shares no mutable state with it. Byte

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -123,6 +124,11 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 			return nil
 		}
 
+		if d.Meta != nil {
+			// a run dispatched again on Resume goes on from its record's
+			// attempts; its last one is final whatever the backend has left
+			d.Attempt += priorAttempts(d)
+		}
 		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
 		tctx := withTask(ctx, info)
 		e.track(tctx)
@@ -235,15 +241,38 @@ func (e *Engine) resend(ctx context.Context, eff storage.Effects) error {
 	return e.deliver(ctx, eff, true)
 }
 
+// metaAttempts is the metadata key under which a dispatch carries the
+// attempts its record made before it (sig.Dispatch.Attempts), when it
+// made any: the engine numbers the run's attempts on from them.
+const metaAttempts = "mageflow-attempts"
+
 // toBackend is the backend's form of a stored dispatch.
 func toBackend(d sig.Dispatch) backend.Dispatch {
-	return backend.Dispatch{
+	bd := backend.Dispatch{
 		Task:    d.Task,
 		Payload: d.Payload,
 		Record:  d.Target,
 		Root:    d.Root,
 		Key:     d.Key,
 	}
+	if d.Attempts > 0 {
+		bd.Meta = map[string]string{metaAttempts: strconv.Itoa(d.Attempts)}
+	}
+	return bd
+}
+
+// priorAttempts returns the attempts d's record made before its run, as
+// its dispatch carried them.
+func priorAttempts(d backend.Delivery) int {
+	s, ok := d.Meta[metaAttempts]
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) error {

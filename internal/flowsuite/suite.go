@@ -107,6 +107,7 @@ func cases() []testCase {
 		{"LongTaskOutlivesTheActiveTTL", testLongTaskOutlivesTheActiveTTL},
 		{"CancelReachesTheFlowsItsTasksStarted", testCancelReachesTheFlowsItsTasksStarted},
 		{"RetriedTaskDoesNotRestartAnExpiredChild", testRetriedTaskDoesNotRestartAnExpiredChild},
+		{"SuspendedRetryKeepsItsAttempts", testSuspendedRetryKeepsItsAttempts},
 	}
 }
 

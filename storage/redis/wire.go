@@ -76,13 +76,14 @@ type wireSwarm struct {
 
 // wireDispatch is an outbox entry as stored.
 type wireDispatch struct {
-	Key     string `msgpack:"k"`
-	Task    string `msgpack:"t"`
-	Target  string `msgpack:"tg"`
-	Root    string `msgpack:"rt"`
-	Payload string `msgpack:"p"`
-	Cancel  string `msgpack:"cx,omitempty"`
-	Spawned int    `msgpack:"sp,omitempty"`
+	Key      string `msgpack:"k"`
+	Task     string `msgpack:"t"`
+	Target   string `msgpack:"tg"`
+	Root     string `msgpack:"rt"`
+	Payload  string `msgpack:"p"`
+	Cancel   string `msgpack:"cx,omitempty"`
+	Spawned  int    `msgpack:"sp,omitempty"`
+	Attempts int    `msgpack:"at,omitempty"`
 }
 
 // wireEffects is what the transition scripts return.
@@ -245,11 +246,11 @@ func toWire(r *sig.Record) *wireRecord {
 }
 
 func toWireDispatch(d sig.Dispatch) wireDispatch {
-	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned}
+	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts}
 }
 
 func fromWireDispatch(d wireDispatch) sig.Dispatch {
-	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned}
+	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts}
 }
 
 // fromWire converts a stored record back; id is its hash field. It fails

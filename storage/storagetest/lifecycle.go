@@ -12,6 +12,11 @@ import (
 func lifecycleCases() []testCase {
 	return []testCase{
 		{
+			Name: "GraphEndedWhilePausedLeavesNothingPaused",
+			Rule: "A graph whose last running task ends while it is paused finishes, and its records never entered go back to Pending: a finished graph holds no paused record.",
+			Test: testGraphEndedWhilePausedLeavesNothingPaused,
+		},
+		{
 			Name: "SuspendHoldsDispatchedTask",
 			Rule: "Suspend turns Pending and Active records Suspended, keeping their LastStatus; a claim of a suspended dispatched task is Held; resume dispatches it again as <id>#2 and the graph finishes.",
 			Test: testSuspendHoldsDispatchedTask,
@@ -285,4 +290,27 @@ func testResumeRunningGraph(t *testing.T, e *env) {
 	e.status(g.root, sig.Active)
 	e.drain(ds)
 	e.status(g.root, sig.Done)
+}
+
+func testGraphEndedWhilePausedLeavesNothingPaused(t *testing.T, e *env) {
+	for _, op := range []sig.Op{sig.OpSuspend, sig.OpInterrupt} {
+		// the body done, its success callback running, its error
+		// callback never entered: the pause finds the callback running,
+		// and the callback ends the graph
+		g := e.graph(chain(task(taskInc), task(taskDbl)).success(task(taskEcho)).failure(task(taskEcho)))
+		ok, bad := sig.SuccessID(g.root, 0), sig.ErrorID(g.root, 0)
+		ds := e.start(g, `1`)
+		ds = e.exec(only(t, "start", ds, sig.ChildID(g.root, 0), 1))
+		cb := only(t, "the chain's end", e.exec(only(t, "step 0", ds, sig.ChildID(g.root, 1), 1)), ok, 1)
+		run := e.claim(cb.Target)
+		e.apply(g.root, op)
+		if st := e.get(bad).Status; !st.Paused() {
+			t.Fatalf("%s: a record never entered is %s, want paused", op, st)
+		}
+		e.raw(e.s.Complete(e.ctx, ok, run, []byte(`4`)))
+		if !e.status(g.root, sig.Done).Finished {
+			t.Fatalf("%s: graph not finished after its last running task ended", op)
+		}
+		e.status(bad, sig.Pending)
+	}
 }

@@ -20,6 +20,10 @@ type machine struct {
 	cancels []string
 	// stops are the outbox entries of cancels, owed until acknowledged.
 	stops []sig.Dispatch
+	// endsPaused: the task this transition ends was paused (its graph
+	// is); if the graph finishes now, finish unpauses what it never
+	// entered.
+	endsPaused bool
 }
 
 func newMachine(tx Tx, root string) *machine {
@@ -102,11 +106,12 @@ func (m *machine) dispatch(x *sig.Record) error {
 	x.RunID = ""
 	x.Held = false
 	m.out = append(m.out, sig.Dispatch{
-		Key:     DispatchKey(x.ID, x.Gen),
-		Task:    x.Name,
-		Target:  x.ID,
-		Root:    x.Root,
-		Payload: TaskPayload(x.Args, x.Input),
+		Key:      DispatchKey(x.ID, x.Gen),
+		Task:     x.Name,
+		Target:   x.ID,
+		Root:     x.Root,
+		Payload:  TaskPayload(x.Args, x.Input),
+		Attempts: x.Attempts,
 	})
 	return nil
 }
@@ -443,11 +448,40 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 			root = r
 		}
 		root.Finished = true
+		if m.endsPaused {
+			if err := m.unpauseUnentered(); err != nil {
+				return storage.Effects{}, err
+			}
+		}
 		m.tx.Expire(m.rootID, m.now.Add(root.DoneTTL))
 	default:
 		m.tx.Expire(m.rootID, m.now.Add(root.ActiveTTL))
 	}
 	return eff, nil
+}
+
+// unpauseUnentered puts the records a graph that finished while paused
+// never entered back to Pending: a finished graph holds no paused record
+// (the entered ones all ended).
+func (m *machine) unpauseUnentered() error {
+	ids, err := m.tx.IDs(m.rootID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		r, err := m.tx.Read(id)
+		if err != nil {
+			return err
+		}
+		if r.Entered || !r.Status.Paused() {
+			continue
+		}
+		if r, err = m.get(id); err != nil {
+			return err
+		}
+		r.Status = sig.Pending
+	}
+	return nil
 }
 
 // replay returns the effects still owed by x's outbox.

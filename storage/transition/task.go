@@ -159,6 +159,7 @@ func Complete(tx Tx, id, runID string, result []byte) (storage.Effects, error) {
 	if x, err = m.get(id); err != nil {
 		return storage.Effects{}, err
 	}
+	m.endsPaused = x.Status.Paused()
 	if err := m.complete(x, result); err != nil {
 		return storage.Effects{}, err
 	}
@@ -185,6 +186,7 @@ func Fail(tx Tx, id, runID string, info sig.ErrorInfo) (storage.Effects, error) 
 	if x, err = m.get(id); err != nil {
 		return storage.Effects{}, err
 	}
+	m.endsPaused = x.Status.Paused()
 	if x.Status == sig.Interrupted {
 		// the interrupt stopped it; resume runs it again
 		x.LastStatus = sig.Pending

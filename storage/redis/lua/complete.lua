@@ -7,5 +7,6 @@ if ended then
   end
   return effectsOf(id, x)
 end
+endsPaused = paused(x.s)
 complete(x, ARGV[4])
 return finish(id)

@@ -10,7 +10,7 @@
 local G, IDX, NOW, ROOT
 local cache, order, idof, had
 local out, cancels, stops, ended
-local expireAt
+local expireAt, endsPaused
 
 -- begin readies the per-call state for an operation on the graph in
 -- keys[1], whose shard's index of owed records is keys[2], at the
@@ -23,7 +23,7 @@ local function begin(keys, argv)
   ROOT = nil
   cache, order, idof, had = {}, {}, {}, {}
   out, cancels, stops, ended = {}, {}, {}, {}
-  expireAt = nil
+  expireAt, endsPaused = nil, false
 end
 
 local function raise(code, msg)
@@ -184,7 +184,7 @@ local function dispatch(x)
   x.g = (x.g or 0) + 1
   x.run = nil
   x.h = nil
-  out[#out + 1] = {k = id .. '#' .. x.g, t = x.n, tg = id, rt = ROOT, p = taskPayload(x.a, x['in'])}
+  out[#out + 1] = {k = id .. '#' .. x.g, t = x.n, tg = id, rt = ROOT, p = taskPayload(x.a, x['in']), at = x.at}
 end
 
 local function endNode(x)
@@ -439,6 +439,22 @@ local function commit()
   end
 end
 
+-- unpauseUnentered puts the records a graph that finished while paused
+-- never entered back to pending (see Go).
+local function unpauseUnentered()
+  local all = redis.call('HGETALL', G)
+  for i = 1, #all, 2 do
+    local id = all[i]
+    local x = cache[id] or decode(id, all[i + 1])
+    if not x.en and paused(x.s) then
+      if not cache[id] then
+        keep(id, x)
+      end
+      x.s = 'pending'
+    end
+  end
+end
+
 -- finish writes the decided dispatches to source's outbox, sets the
 -- graph's expiry, commits, and returns the effects.
 local function finish(source)
@@ -469,6 +485,9 @@ local function finish(source)
       keep(ROOT, r)
     end
     r.fi = true
+    if endsPaused then
+      unpauseUnentered()
+    end
     expireAt = r.td
   else
     expireAt = r.ta
