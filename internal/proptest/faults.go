@@ -3,10 +3,14 @@ package proptest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mageflow-go/mageflow/backend"
+	"github.com/mageflow-go/mageflow/internal/engine"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 )
@@ -117,4 +121,118 @@ func (l *lossyStore) Ended(ctx context.Context, id string) <-chan struct{} {
 	ch := make(chan struct{})
 	close(ch)
 	return ch
+}
+
+// PauseFor is how long a Pause fault keeps its flow suspended.
+const PauseFor = 20 * time.Millisecond
+
+// pauses returns the task ends after which the case's Pause faults
+// suspend the flow, in order.
+func pauses(faults []Fault) []int64 {
+	var at []int64
+	for _, f := range faults {
+		if f.Kind == Pause {
+			at = append(at, int64(f.Times))
+		}
+	}
+	slices.Sort(at)
+	return at
+}
+
+// endCounter counts the task ends (completes and fails) the store
+// applied, and closes the channel of each count it was asked to watch.
+type endCounter struct {
+	storage.Store
+	n     atomic.Int64
+	mu    sync.Mutex
+	watch map[int64]chan struct{}
+}
+
+func newEndCounter(s storage.Store, at []int64) *endCounter {
+	c := &endCounter{Store: s, watch: map[int64]chan struct{}{}}
+	for _, n := range at {
+		if c.watch[n] == nil {
+			c.watch[n] = make(chan struct{})
+		}
+	}
+	return c
+}
+
+// reached is closed once n task ends were applied.
+func (c *endCounter) reached(n int64) <-chan struct{} { return c.watch[n] }
+
+func (c *endCounter) count(err error) {
+	if err != nil {
+		return
+	}
+	n := c.n.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch := c.watch[n]; ch != nil {
+		close(ch)
+	}
+}
+
+func (c *endCounter) Complete(ctx context.Context, id, runID string, result []byte) (storage.Effects, error) {
+	eff, err := c.Store.Complete(ctx, id, runID, result)
+	c.count(err)
+	return eff, err
+}
+
+func (c *endCounter) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (storage.Effects, error) {
+	eff, err := c.Store.Fail(ctx, id, runID, info)
+	c.count(err)
+	return eff, err
+}
+
+// Ended passes the store's notifier on, or closes at once (the engine then
+// polls).
+func (c *endCounter) Ended(ctx context.Context, id string) <-chan struct{} {
+	if n, ok := c.Store.(storage.Notifier); ok {
+		return n.Ended(ctx, id)
+	}
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}
+
+// pauser is the flow's lifecycle, as the Pause faults drive it.
+type pauser interface {
+	Suspend(context.Context) error
+	Resume(context.Context) error
+}
+
+// pauseAt suspends f at each point of at, once the store applied that
+// many task ends, and resumes it PauseFor later. It returns when every
+// pause was made, or when done is closed while it waits for the next
+// point (the graph finished first), or ctx ended; a pause under way is
+// always resumed. Its error is a lifecycle call that failed otherwise
+// than on an ended flow.
+func pauseAt(ctx context.Context, done <-chan struct{}, c *endCounter, at []int64, f pauser) error {
+	for _, n := range at {
+		select {
+		case <-c.reached(n):
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+		if err := f.Suspend(ctx); err != nil {
+			if errors.Is(err, engine.ErrFinished) || ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("pause after %d task ends: suspend: %w", n, err)
+		}
+		tm := time.NewTimer(PauseFor) // the pause's length, not a wait for an event
+		select {
+		case <-tm.C:
+		case <-ctx.Done():
+			tm.Stop()
+			return nil
+		}
+		if err := f.Resume(ctx); err != nil && !errors.Is(err, engine.ErrFinished) {
+			return fmt.Errorf("pause after %d task ends: resume: %w", n, err)
+		}
+	}
+	return nil
 }

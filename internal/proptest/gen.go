@@ -134,7 +134,7 @@ func drawFaults(t *rapid.T, p *Plan) []Fault {
 	names := append([]string{""}, TaskNames()...)
 	var faults []Fault
 	for range rapid.IntRange(0, MaxFaults).Draw(t, "faults") {
-		k := FaultKind(rapid.IntRange(int(Retry), int(LoseReply)).Draw(t, "fault kind"))
+		k := FaultKind(rapid.IntRange(int(Retry), int(Pause)).Draw(t, "fault kind"))
 		if k == Retry && len(retriable) == 0 {
 			k = DuplicateDelivery
 		}
@@ -142,11 +142,11 @@ func drawFaults(t *rapid.T, p *Plan) []Fault {
 			faults = append(faults, Fault{Kind: Retry, Record: rapid.SampledFrom(retriable).Draw(t, "retried record")})
 			continue
 		}
-		faults = append(faults, Fault{
-			Kind:  k,
-			Task:  rapid.SampledFrom(names).Draw(t, "fault task"),
-			Times: rapid.IntRange(1, 5).Draw(t, "times"),
-		})
+		f := Fault{Kind: k, Times: rapid.IntRange(1, 5).Draw(t, "times")}
+		if k != Pause {
+			f.Task = rapid.SampledFrom(names).Draw(t, "fault task")
+		}
+		faults = append(faults, f)
 	}
 	return faults
 }

@@ -95,6 +95,10 @@ const (
 	// LoseReply loses the store's reply to its Times-th transition (a
 	// create, complete or fail) after the store applied it.
 	LoseReply
+	// Pause suspends the flow once Times tasks ended (completes and
+	// fails, any task), and resumes it PauseFor later: a graceful pause
+	// changes nothing of what the flow does.
+	Pause
 )
 
 func (k FaultKind) String() string {
@@ -111,6 +115,8 @@ func (k FaultKind) String() string {
 		return "refuse"
 	case LoseReply:
 		return "lose-reply"
+	case Pause:
+		return "pause"
 	}
 	return fmt.Sprintf("fault(%d)", int(k))
 }

@@ -93,7 +93,14 @@ func Execute(ctx context.Context, target Target, c Case) (*Result, error) {
 		}
 	}
 	fb := newFaultyBackend(b, c.Faults)
-	w := newWatch(newLossyStore(target.Store, c.Faults), plan.slots())
+	store := target.Store
+	at := pauses(c.Faults)
+	var ends *endCounter
+	if len(at) > 0 {
+		ends = newEndCounter(store, at)
+		store = ends
+	}
+	w := newWatch(newLossyStore(store, c.Faults), plan.slots())
 	client, err := mageflow.New(fb, w, mageflow.WithSweep(10*time.Millisecond, 20*time.Millisecond))
 	if err != nil {
 		return nil, err
@@ -124,12 +131,27 @@ func Execute(ctx context.Context, target Target, c Case) (*Result, error) {
 	res := &Result{Root: run.ID()}
 	wctx, cancel := context.WithTimeout(ctx, Wait)
 	defer cancel()
+	paused, finished := make(chan error, 1), make(chan struct{})
+	go func() { paused <- pauseAt(wctx, finished, ends, at, run) }()
+	joined := false
+	joinPauses := func() error { // once the graph finished: a pause still to come never comes
+		if joined {
+			return nil
+		}
+		joined = true
+		close(finished)
+		return <-paused
+	}
+	defer func() { _ = joinPauses() }()
 	res.Out, res.Err = run.Wait(wctx)
 	if wctx.Err() != nil {
 		return res, fmt.Errorf("stuck: run %s did not end within %v: %w\n%s", run.ID(), Wait, res.Err, dump(ctx, target.Store, run.ID(), plan))
 	}
 	if err := waitFinished(wctx, target.Store, run.ID()); err != nil {
 		return res, fmt.Errorf("stuck: graph %s ended (%v, %v) but did not finish within %v: %w\n%s", run.ID(), res.Out, res.Err, Wait, err, dump(ctx, target.Store, run.ID(), plan))
+	}
+	if err := joinPauses(); err != nil {
+		return res, err
 	}
 	if err := stopWorker(); err != nil {
 		return res, fmt.Errorf("stop worker: %w", err)
