@@ -165,10 +165,14 @@ local function take(x)
     return
   end
   x.fr = nil
-  if not cache[from] and redis.call('HEXISTS', G, from) == 0 then
-    return
+  local src = cache[from]
+  if not src then
+    local raw = redis.call('HGET', G, from)
+    if not raw then
+      return
+    end
+    src = keep(from, decode(from, raw))
   end
-  local src = get(from)
   local key = idof[x] .. '#' .. (x.g or 0)
   for i, d in ipairs(src.ob or {}) do
     if d.k == key and not d.cx then
@@ -428,10 +432,11 @@ local function commit()
   end
   if added then
     -- the index lives at least as long as the graph of its newest entry
-    -- (due.lua extends it for the entries it hands out)
+    -- (due.lua extends it for the entries it hands out); it is given
+    -- twice that, so that the next entries seldom need to extend it
     local ttl = expireAt or redis.call('PTTL', G)
     if redis.call('PTTL', IDX) < ttl then
-      redis.call('PEXPIRE', IDX, ttl)
+      redis.call('PEXPIRE', IDX, 2 * ttl)
     end
   end
   for _, id in ipairs(ended) do
