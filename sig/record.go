@@ -57,11 +57,12 @@ type Record struct {
 	Gen int
 	// RunID is the backend run that holds the claim on a task.
 	RunID string
-	// From is, for a task whose latest dispatch was its transition's only
-	// one, the record whose outbox holds it: the claim that takes the
-	// dispatch removes it there (the engine acknowledges a transition's
-	// several dispatches itself).
-	From string
+	// Lone is the task this record's latest transition dispatched alone.
+	// A lone dispatch is owed by its target, in the target's own outbox,
+	// until the target's claim takes it there (the engine acknowledges a
+	// transition's several dispatches itself); Lone lets a replay of the
+	// transition, or a redelivery of an ended task, find it.
+	Lone string
 	// Attempts counts the attempts that claimed this task.
 	Attempts int
 	// Spawned is, for a task, how many flows its attempts started inside

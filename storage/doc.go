@@ -11,8 +11,11 @@
 // to the outbox of the record that transitioned and returned as [Effects],
 // together with the cancels of running tasks' runs and of the flows tasks
 // started; the engine delivers them and acknowledges them with
-// [Store.Ack] (a lone dispatch is taken out by its target's claim
-// instead, in the claim's operation). What stays in an outbox is owed:
+// [Store.Ack]. A transition's lone dispatch (one start, no cancels) is
+// written to its target's own outbox instead, and [Effects].Source names
+// the target: the target's claim takes it there, in the write it makes
+// anyway, and the sender's Lone names the target so that a replay finds
+// it. What stays in an outbox is owed:
 // each store keeps, in the same operation, an index of the records whose
 // outbox holds effects, so that [Store.Due] finds what is owed at a cost
 // that grows with it, not with the stored graphs, and any worker

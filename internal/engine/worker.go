@@ -228,9 +228,9 @@ func (e *Engine) owe(err error, id string) error {
 
 // send hands the effects of a transition to the backend: it cancels their
 // runs, dispatches, and acknowledges what was sent. A transition's lone
-// dispatch is not acknowledged here: the claim of its target takes it out
-// of the outbox in the same store operation, which saves a round trip per
-// step.
+// dispatch is not acknowledged here: it is owed by its target, whose
+// claim takes it in the same store operation, which saves a round trip per
+// step. (With cancels, it is the sender's, and acknowledged with them.)
 func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
 	return e.deliver(ctx, eff, len(eff.Dispatches) > 1)
 }
@@ -303,7 +303,7 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 	for try := 1; ; try++ {
 		var sent []sig.Dispatch
 		sent, pending, sendErr = e.dispatch(ctx, pending)
-		if ack {
+		if keys != nil { // acknowledged with the cancels: no claim takes a dispatch out of its sender's outbox
 			for _, d := range sent {
 				keys = append(keys, d.Key)
 			}

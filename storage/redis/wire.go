@@ -34,7 +34,7 @@ type wireRecord struct {
 	Held       bool           `msgpack:"h,omitempty"`
 	Gen        int            `msgpack:"g,omitempty"`
 	RunID      string         `msgpack:"run,omitempty"`
-	From       string         `msgpack:"fr,omitempty"`
+	Lone       string         `msgpack:"lo,omitempty"`
 	Attempts   int            `msgpack:"at,omitempty"`
 	Spawned    int            `msgpack:"sp,omitempty"`
 	Cursor     int            `msgpack:"cu,omitempty"`
@@ -214,7 +214,7 @@ func toWire(r *sig.Record) *wireRecord {
 		Held:       r.Held,
 		Gen:        r.Gen,
 		RunID:      r.RunID,
-		From:       r.From,
+		Lone:       r.Lone,
 		Attempts:   r.Attempts,
 		Spawned:    r.Spawned,
 		Cursor:     r.Cursor,
@@ -287,7 +287,7 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		Held:       w.Held,
 		Gen:        w.Gen,
 		RunID:      w.RunID,
-		From:       w.From,
+		Lone:       w.Lone,
 		Attempts:   w.Attempts,
 		Spawned:    w.Spawned,
 		Cursor:     w.Cursor,

@@ -104,7 +104,7 @@ func testClaimEndedTask(t *testing.T, e *env) {
 	if !sameSet(keysOf(c.Record.Outbox), []string{key(cb, 1)}) {
 		t.Errorf("ended claim before Ack: Outbox %v, want [%s]", keysOf(c.Record.Outbox), key(cb, 1))
 	}
-	if err := e.s.Ack(e.ctx, g.root, keysOf(eff.Dispatches)); err != nil {
+	if err := e.s.Ack(e.ctx, eff.Source, keysOf(eff.Dispatches)); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	c = e.claimOutcome(g.root, run, storage.Ended)

@@ -123,8 +123,8 @@ func testCompleteReplay(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
 	}
-	if first.Source != step0 {
-		t.Errorf("Effects.Source = %q, want the completed task %q", first.Source, step0)
+	if first.Source != step1 {
+		t.Errorf("Effects.Source = %q, want step 1 %q, which owes its lone dispatch", first.Source, step1)
 	}
 	only(t, "Complete", first.Dispatches, step1, 1)
 	replay, err := e.s.Complete(e.ctx, step0, run, []byte(`2`))
@@ -133,13 +133,13 @@ func testCompleteReplay(t *testing.T, e *env) {
 	}
 	d := only(t, "Complete replayed before Ack", replay.Dispatches, step1, 1)
 	expectJSON(t, "replayed dispatch payload", d.Payload, `2`)
-	if replay.Source != step0 {
-		t.Errorf("replay Effects.Source = %q, want %q", replay.Source, step0)
+	if replay.Source != step1 {
+		t.Errorf("replay Effects.Source = %q, want %q", replay.Source, step1)
 	}
 	if rec := e.status(step1, sig.Pending); rec.Gen != 1 {
 		t.Errorf("step 1 Gen = %d after a replay, want 1", rec.Gen)
 	}
-	if err := e.s.Ack(e.ctx, step0, keysOf(replay.Dispatches)); err != nil {
+	if err := e.s.Ack(e.ctx, replay.Source, keysOf(replay.Dispatches)); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	replay, err = e.s.Complete(e.ctx, step0, run, []byte(`2`))

@@ -179,7 +179,7 @@ func (e *env) drain(ds []sig.Dispatch) {
 // take checks the effects of a transition of record source (any record
 // when source is empty), acknowledges their dispatches and records them.
 // It checks that Source names the record whose outbox holds every
-// dispatch, that each dispatch names its task, root and key "<id>#<gen>",
+// dispatch (the target's own for a lone dispatch), that each dispatch names its task, root and key "<id>#<gen>",
 // and that Ack removes them. It reports problems with Errorf, so any
 // goroutine may call it.
 func (e *env) take(eff storage.Effects, source string) []sig.Dispatch {
@@ -187,6 +187,10 @@ func (e *env) take(eff storage.Effects, source string) []sig.Dispatch {
 	defer e.checkWatch()
 	if len(eff.Dispatches) == 0 {
 		return nil
+	}
+	if len(eff.Dispatches) == 1 && len(eff.Cancels)+len(eff.Flows) == 0 {
+		// a lone dispatch is owed by its target until the target's claim
+		source = eff.Dispatches[0].Target
 	}
 	if source != "" && eff.Source != source {
 		e.t.Errorf("Effects.Source = %q, want %q (dispatches %v)", eff.Source, source, targets(eff.Dispatches))

@@ -81,8 +81,8 @@ func testFailReplay(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatalf("Fail: %v", err)
 	}
-	if first.Source != g.root {
-		t.Errorf("Effects.Source = %q, want the failed task %q", first.Source, g.root)
+	if first.Source != eb {
+		t.Errorf("Effects.Source = %q, want the error callback %q, which owes its lone dispatch", first.Source, eb)
 	}
 	only(t, "Fail", first.Dispatches, eb, 1)
 	replay, err := e.s.Fail(e.ctx, g.root, run, boom(taskFail))
@@ -93,7 +93,7 @@ func testFailReplay(t *testing.T, e *env) {
 	if rec := e.status(eb, sig.Pending); rec.Gen != 1 {
 		t.Errorf("error callback Gen = %d after a replay, want 1", rec.Gen)
 	}
-	if err := e.s.Ack(e.ctx, g.root, keysOf(first.Dispatches)); err != nil {
+	if err := e.s.Ack(e.ctx, first.Source, keysOf(first.Dispatches)); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	replay, err = e.s.Fail(e.ctx, g.root, run, boom(taskFail))

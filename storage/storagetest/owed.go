@@ -17,7 +17,7 @@ func owedCases() []testCase {
 	return []testCase{
 		{
 			Name: "ClaimTakesItsDispatch",
-			Rule: "A lone dispatch left in its outbox (nobody acknowledged it) leaves it when its target is claimed: no outbox keeps what was delivered.",
+			Rule: "A lone dispatch is owed by its target, in the target's own outbox (its source's Lone names the target), until the target's claim takes it out: no outbox keeps what was delivered.",
 			Test: testClaimTakesItsDispatch,
 		},
 		{
@@ -93,20 +93,29 @@ func testClaimTakesItsDispatch(t *testing.T, e *env) {
 	g := e.graph(chain(task(taskInc), task(taskDbl)))
 	step0, step1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
 	e.raw(e.s.CreateGraph(e.ctx, g.stored(true, []byte(`1`))))
-	if got := e.outbox(g.root); !slices.Equal(got, []string{step0 + "#1"}) {
-		t.Fatalf("root outbox after the start = %v, want [%s#1]", got, step0)
+	if got := e.outbox(g.root); len(got) != 0 {
+		t.Fatalf("root outbox after the start = %v, want empty: a lone dispatch is its target's", got)
+	}
+	if got := e.outbox(step0); !slices.Equal(got, []string{step0 + "#1"}) {
+		t.Fatalf("step 0 outbox after the start = %v, want [%s#1]", got, step0)
+	}
+	if lone := e.get(g.root).Lone; lone != step0 {
+		t.Errorf("root Lone = %q, want %q", lone, step0)
 	}
 	run := e.claim(step0)
-	if got := e.outbox(g.root); len(got) != 0 {
-		t.Errorf("root outbox after step 0 was claimed = %v, want empty", got)
+	if got := e.outbox(step0); len(got) != 0 {
+		t.Errorf("step 0 outbox after it was claimed = %v, want empty", got)
 	}
 	e.raw(e.s.Complete(e.ctx, step0, run, []byte(`2`)))
-	if got := e.outbox(step0); !slices.Equal(got, []string{step1 + "#1"}) {
-		t.Fatalf("step 0 outbox = %v, want [%s#1]", got, step1)
+	if got := e.outbox(step1); !slices.Equal(got, []string{step1 + "#1"}) {
+		t.Fatalf("step 1 outbox = %v, want [%s#1]", got, step1)
+	}
+	if got := e.outbox(step0); len(got) != 0 {
+		t.Fatalf("step 0 outbox = %v, want empty", got)
 	}
 	run = e.claim(step1)
-	if got := e.outbox(step0); len(got) != 0 {
-		t.Errorf("step 0 outbox after step 1 was claimed = %v, want empty", got)
+	if got := e.outbox(step1); len(got) != 0 {
+		t.Errorf("step 1 outbox after it was claimed = %v, want empty", got)
 	}
 	e.raw(e.s.Complete(e.ctx, step1, run, []byte(`4`)))
 	for _, id := range g.ids() {

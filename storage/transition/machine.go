@@ -1,7 +1,6 @@
 package transition
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -341,32 +340,38 @@ func (m *machine) cancelFlows(x *sig.Record) {
 	}
 }
 
-// take acknowledges the latest dispatch of task x, which a claim just took
-// (or which a cancel or a new dispatch made moot): it leaves the outbox of
-// the record that decided it.
+// take acknowledges the lone dispatches task x owes itself, which a claim
+// just took (or which a cancel or a new dispatch made moot): they leave
+// x's outbox, which the caller writes anyway. x is loaded for change.
 func (m *machine) take(x *sig.Record) error {
-	if x.From == "" {
-		return nil
-	}
-	src, err := m.get(x.From)
-	x.From = ""
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for i, d := range src.Outbox {
-		if d.Cancel == "" && d.Spawned == 0 && IsDispatchKey(d.Key, x.ID, x.Gen) {
-			// a new slice: the outbox may share its array with effects
-			// handed out earlier
-			kept := make([]sig.Dispatch, 0, len(src.Outbox)-1)
-			kept = append(kept, src.Outbox[:i]...)
-			src.Outbox = append(kept, src.Outbox[i+1:]...)
-			break
+	n := 0
+	for _, d := range x.Outbox {
+		if selfStart(x, d) {
+			n++
 		}
 	}
+	if n == 0 {
+		return nil
+	}
+	// a new slice: the outbox may share its array with effects handed out
+	// earlier
+	var kept []sig.Dispatch
+	if n < len(x.Outbox) {
+		kept = make([]sig.Dispatch, 0, len(x.Outbox)-n)
+		for _, d := range x.Outbox {
+			if !selfStart(x, d) {
+				kept = append(kept, d)
+			}
+		}
+	}
+	x.Outbox = kept
 	return nil
+}
+
+// selfStart reports whether d is a start of x itself: a lone dispatch x
+// owes until it is claimed.
+func selfStart(x *sig.Record, d sig.Dispatch) bool {
+	return d.Cancel == "" && d.Spawned == 0 && d.Target == x.ID
 }
 
 // stop cancels x and whatever under it has not ended (steps, items,
@@ -394,10 +399,19 @@ func (m *machine) stop(x *sig.Record) error {
 	return nil
 }
 
-// finish writes the decided dispatches and cancels to source's outbox,
-// names source on the task of a lone dispatch (its claim acknowledges the
-// dispatch there), sets expiries, and returns the effects.
+// finish writes the decided dispatches and cancels to source's outbox (a
+// lone dispatch to its target's own, named in source's Lone: the target's
+// claim takes it there, in a write it makes anyway), sets expiries, and
+// returns the effects.
 func (m *machine) finish(source string) (storage.Effects, error) {
+	if len(m.out) == 1 && len(m.stops) == 0 {
+		s, err := m.get(source)
+		if err != nil {
+			return storage.Effects{}, err
+		}
+		s.Lone = m.out[0].Target
+		source = s.Lone
+	}
 	eff := storage.Effects{Source: source, Dispatches: m.out, Cancels: m.cancels}
 	for _, d := range m.stops {
 		if d.Spawned > 0 {
@@ -415,16 +429,6 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 			src.Outbox = m.out[:len(m.out):len(m.out)]
 		} else {
 			src.Outbox = append(append(src.Outbox[:len(src.Outbox):len(src.Outbox)], m.out...), m.stops...)
-		}
-		if len(m.out) == 1 {
-			// a lone dispatch is taken out by its target's claim; the
-			// engine acknowledges several at once, and a claim must not
-			// rewrite an outbox that holds a whole swarm's dispatches
-			t, err := m.tx.Get(m.out[0].Target)
-			if err != nil {
-				return storage.Effects{}, err
-			}
-			t.From = source
 		}
 	}
 	// The root is read for the expiry; it is changed (and marked
@@ -484,9 +488,35 @@ func (m *machine) unpauseUnentered() error {
 	return nil
 }
 
-// replay returns the effects still owed by x's outbox.
+// replay returns the effects still owed by x's outbox, or, when it owes
+// nothing, the lone dispatch of x's latest transition if its target still
+// waits for it.
 func replay(tx Tx, x *sig.Record) storage.Effects {
-	return storage.EffectsOf(x.ID, owed(tx, x).Outbox)
+	c := owed(tx, x)
+	if len(c.Outbox) == 0 {
+		if d, ok := lone(tx, x); ok {
+			return storage.EffectsOf(d.Target, []sig.Dispatch{d})
+		}
+	}
+	return storage.EffectsOf(x.ID, c.Outbox)
+}
+
+// lone returns the lone dispatch of x's latest transition, if its target
+// still waits for it.
+func lone(tx Tx, x *sig.Record) (sig.Dispatch, bool) {
+	if x.Lone == "" {
+		return sig.Dispatch{}, false
+	}
+	t, err := tx.Read(x.Lone)
+	if err != nil {
+		return sig.Dispatch{}, false
+	}
+	for _, d := range t.Outbox {
+		if selfStart(t, d) && Undelivered(t, d.Key) {
+			return d, true
+		}
+	}
+	return sig.Dispatch{}, false
 }
 
 func errorf(id string, sentinel error, format string, args ...any) error {

@@ -30,7 +30,13 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 	outcome := storage.Claimed
 	switch x.Status {
 	case sig.Done, sig.Failed:
-		return storage.Claim{Outcome: storage.Ended, Record: owed(tx, x)}, nil
+		c := owed(tx, x)
+		if len(c.Outbox) == 0 {
+			if d, ok := lone(tx, x); ok {
+				c.Outbox = []sig.Dispatch{d} // resent; its target's claim takes it
+			}
+		}
+		return storage.Claim{Outcome: storage.Ended, Record: c}, nil
 	case sig.Canceled:
 		return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
 	case sig.Suspended, sig.Interrupted:

@@ -11,6 +11,12 @@ end
 local outcome = 'claimed'
 if x.s == 'done' or x.s == 'failed' then
   x.ob = owed(x.ob)
+  if #x.ob == 0 then
+    local d = lone(x)
+    if d then
+      x.ob = {d} -- resent; its target's claim takes it
+    end
+  end
   return reply('ended')
 elseif x.s == 'canceled' then
   return reply('dropped')

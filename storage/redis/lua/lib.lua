@@ -156,29 +156,23 @@ local function cancelFlows(x)
   end
 end
 
--- take acknowledges the latest dispatch of task x, which a claim just took
--- (or which a cancel or a new dispatch made moot): it leaves the outbox of
--- the record that decided it.
+-- take acknowledges the lone dispatches task x owes itself, which a claim
+-- just took (or which a cancel or a new dispatch made moot): they leave
+-- x's outbox, which the caller writes anyway (see Go).
 local function take(x)
-  local from = x.fr
-  if not from then
+  local ob = x.ob
+  if not ob or #ob == 0 then
     return
   end
-  x.fr = nil
-  local src = cache[from]
-  if not src then
-    local raw = redis.call('HGET', G, from)
-    if not raw then
-      return
+  local id = idof[x]
+  local kept = {}
+  for _, d in ipairs(ob) do
+    if d.cx or d.sp or d.tg ~= id then
+      kept[#kept + 1] = d
     end
-    src = keep(from, decode(from, raw))
   end
-  local key = idof[x] .. '#' .. (x.g or 0)
-  for i, d in ipairs(src.ob or {}) do
-    if d.k == key and not d.cx then
-      table.remove(src.ob, i)
-      break
-    end
+  if #kept ~= #ob then
+    x.ob = kept
   end
 end
 
@@ -432,11 +426,10 @@ local function commit()
   end
   if added then
     -- the index lives at least as long as the graph of its newest entry
-    -- (due.lua extends it for the entries it hands out); it is given
-    -- twice that, so that the next entries seldom need to extend it
+    -- (due.lua extends it for the entries it hands out)
     local ttl = expireAt or redis.call('PTTL', G)
     if redis.call('PTTL', IDX) < ttl then
-      redis.call('PEXPIRE', IDX, 2 * ttl)
+      redis.call('PEXPIRE', IDX, ttl)
     end
   end
   for _, id in ipairs(ended) do
@@ -463,6 +456,12 @@ end
 -- finish writes the decided dispatches to source's outbox, sets the
 -- graph's expiry, commits, and returns the effects.
 local function finish(source)
+  if #out == 1 and #stops == 0 then
+    -- a lone dispatch is owed by its target until the target's claim
+    local s = get(source)
+    s.lo = out[1].tg
+    source = s.lo
+  end
   if #out + #stops > 0 then
     local s = get(source)
     s.ob = s.ob or {}
@@ -471,10 +470,6 @@ local function finish(source)
     end
     for _, d in ipairs(stops) do
       s.ob[#s.ob + 1] = d
-    end
-    if #out == 1 then
-      -- a lone dispatch is taken out by its target's claim (see Go)
-      get(out[1].tg).fr = source
     end
   end
   -- The root is read for the expiry; it is written only if this
@@ -554,9 +549,35 @@ local function effectsFrom(id, ob)
   return cmsgpack.pack(reply)
 end
 
--- effectsOf returns the effects still owed by x's outbox.
+-- lone returns the lone dispatch of x's latest transition, if its target
+-- still waits for it (see Go).
+local function lone(x)
+  if not x.lo then
+    return nil
+  end
+  local t = peek(x.lo)
+  if not t then
+    return nil
+  end
+  for _, d in ipairs(t.ob or {}) do
+    if not d.cx and not d.sp and d.tg == x.lo and #owed({d}) == 1 then
+      return d
+    end
+  end
+  return nil
+end
+
+-- effectsOf returns the effects still owed by x's outbox, or, when it owes
+-- nothing, the lone dispatch of x's latest transition (see Go).
 local function effectsOf(id, x)
-  return effectsFrom(id, owed(x.ob))
+  local ob = owed(x.ob)
+  if #ob == 0 then
+    local d = lone(x)
+    if d then
+      return effectsFrom(d.tg, {d})
+    end
+  end
+  return effectsFrom(id, ob)
 end
 
 -- segment returns the rank of an id segment's role (a child 0, a success
