@@ -112,10 +112,15 @@ func (l *lossyStore) Fail(ctx context.Context, id, runID string, info sig.ErrorI
 	return l.drop(l.Store.Fail(ctx, id, runID, info))
 }
 
-// Ended passes the store's notifier on, or closes at once (the engine then
-// polls).
+// Ended passes the store's notifier on (see endedOf).
 func (l *lossyStore) Ended(ctx context.Context, id string) <-chan struct{} {
-	if n, ok := l.Store.(storage.Notifier); ok {
+	return endedOf(ctx, l.Store, id)
+}
+
+// endedOf passes s's notifier on, or closes at once (the engine then
+// polls): what a wrapper of a store says of Ended.
+func endedOf(ctx context.Context, s storage.Store, id string) <-chan struct{} {
+	if n, ok := s.(storage.Notifier); ok {
 		return n.Ended(ctx, id)
 	}
 	ch := make(chan struct{})
@@ -185,15 +190,9 @@ func (c *endCounter) Fail(ctx context.Context, id, runID string, info sig.ErrorI
 	return eff, err
 }
 
-// Ended passes the store's notifier on, or closes at once (the engine then
-// polls).
+// Ended passes the store's notifier on (see endedOf).
 func (c *endCounter) Ended(ctx context.Context, id string) <-chan struct{} {
-	if n, ok := c.Store.(storage.Notifier); ok {
-		return n.Ended(ctx, id)
-	}
-	ch := make(chan struct{})
-	close(ch)
-	return ch
+	return endedOf(ctx, c.Store, id)
 }
 
 // pauser is the flow's lifecycle, as the Pause faults drive it.
