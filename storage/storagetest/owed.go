@@ -102,6 +102,11 @@ func testClaimTakesItsDispatch(t *testing.T, e *env) {
 	if lone := e.get(g.root).Lone; lone != step0 {
 		t.Errorf("root Lone = %q, want %q", lone, step0)
 	}
+	// who sends what the root owes (a Start repeated after a lost reply)
+	// sends the lone dispatch too
+	if owed, err := e.s.Owed(e.ctx, g.root); err != nil || !slices.Equal(keysOf(owed.Dispatches), []string{step0 + "#1"}) {
+		t.Errorf("Owed(root) after the start = %v, %v; want [%s#1]", keysOf(owed.Dispatches), err, step0)
+	}
 	run := e.claim(step0)
 	if got := e.outbox(step0); len(got) != 0 {
 		t.Errorf("step 0 outbox after it was claimed = %v, want empty", got)

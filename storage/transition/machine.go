@@ -498,7 +498,17 @@ func replay(tx Tx, x *sig.Record) storage.Effects {
 			return storage.EffectsOf(d.Target, []sig.Dispatch{d})
 		}
 	}
-	return storage.EffectsOf(x.ID, c.Outbox)
+	return storage.EffectsOf(x.ID, withLone(tx, x, c.Outbox))
+}
+
+// withLone returns ob, what x's outbox owes, with the lone dispatch of
+// x's latest transition after it if its target still waits for it: who
+// sends what x owes sends that too (its target's claim takes it).
+func withLone(tx Tx, x *sig.Record, ob []sig.Dispatch) []sig.Dispatch {
+	if d, ok := lone(tx, x); ok {
+		return append(ob[:len(ob):len(ob)], d)
+	}
+	return ob
 }
 
 // lone returns the lone dispatch of x's latest transition, if its target

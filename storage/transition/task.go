@@ -31,11 +31,7 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 	switch x.Status {
 	case sig.Done, sig.Failed:
 		c := owed(tx, x)
-		if len(c.Outbox) == 0 {
-			if d, ok := lone(tx, x); ok {
-				c.Outbox = []sig.Dispatch{d} // resent; its target's claim takes it
-			}
-		}
+		c.Outbox = withLone(tx, x, c.Outbox) // resent; the target's claim takes the lone one
 		return storage.Claim{Outcome: storage.Ended, Record: c}, nil
 	case sig.Canceled:
 		return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
@@ -120,7 +116,7 @@ func Owed(tx Tx, id string) (storage.Effects, error) {
 			x.Outbox = nil
 		}
 	}
-	return storage.EffectsOf(id, c.Outbox), nil
+	return storage.EffectsOf(id, withLone(tx, x, c.Outbox)), nil
 }
 
 // Undelivered reports whether task t still waits for its dispatch key:

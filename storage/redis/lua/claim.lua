@@ -10,13 +10,7 @@ local function reply(o)
 end
 local outcome = 'claimed'
 if x.s == 'done' or x.s == 'failed' then
-  x.ob = owed(x.ob)
-  if #x.ob == 0 then
-    local d = lone(x)
-    if d then
-      x.ob = {d} -- resent; its target's claim takes it
-    end
-  end
+  x.ob = withLone(x, owed(x.ob)) -- resent; the target's claim takes the lone one
   return reply('ended')
 elseif x.s == 'canceled' then
   return reply('dropped')

@@ -567,6 +567,21 @@ local function lone(x)
   return nil
 end
 
+-- withLone returns ob, what x's outbox owes, with the lone dispatch of x's
+-- latest transition after it if its target still waits for it (see Go).
+local function withLone(x, ob)
+  local d = lone(x)
+  if not d then
+    return ob
+  end
+  local all = {}
+  for i, e in ipairs(ob) do
+    all[i] = e
+  end
+  all[#all + 1] = d
+  return all
+end
+
 -- effectsOf returns the effects still owed by x's outbox, or, when it owes
 -- nothing, the lone dispatch of x's latest transition (see Go).
 local function effectsOf(id, x)
@@ -577,7 +592,7 @@ local function effectsOf(id, x)
       return effectsFrom(d.tg, {d})
     end
   end
-  return effectsFrom(id, ob)
+  return effectsFrom(id, withLone(x, ob))
 end
 
 -- segment returns the rank of an id segment's role (a child 0, a success

@@ -12,4 +12,4 @@ elseif #kept == 0 then
   -- graph expired) goes
   redis.call('ZREM', IDX, id)
 end
-return effectsFrom(id, kept)
+return effectsFrom(id, withLone(x, kept))
