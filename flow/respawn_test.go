@@ -11,8 +11,8 @@ import (
 
 // A retried task that starts, again, the flow its first attempt started
 // and saw end, finds that flow and sends nothing: the first step's
-// dispatch, still in the root's outbox (a lone dispatch is never
-// acknowledged), was delivered and is owed no more.
+// dispatch (a lone dispatch, owed by the step until its claim) was
+// delivered and is owed no more.
 func TestRetriedTaskDoesNotResendWhatItsFlowWasGiven(t *testing.T) {
 	t.Parallel()
 	child := task.New("child", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
