@@ -98,9 +98,7 @@ func (m *machine) start(x *sig.Record) error {
 // dispatch decides a new run of task x; its earlier dispatch, if still
 // in an outbox, is owed no more.
 func (m *machine) dispatch(x *sig.Record) error {
-	if err := m.take(x); err != nil {
-		return err
-	}
+	m.take(x)
 	x.Gen++
 	x.RunID = ""
 	x.Held = false
@@ -316,9 +314,7 @@ func (m *machine) cancel(x *sig.Record) error {
 	if x.Kind == sig.KindTask && x.RunID != "" && (x.Status == sig.Active || x.LastStatus == sig.Active) {
 		m.cancelRun(x)
 	}
-	if err := m.take(x); err != nil { // a dispatch not yet delivered is moot
-		return err
-	}
+	m.take(x) // a dispatch not yet delivered is moot
 	x.LastStatus, x.Status = x.Status, sig.Canceled
 	x.Held = false
 	return m.end(x)
@@ -343,7 +339,7 @@ func (m *machine) cancelFlows(x *sig.Record) {
 // take acknowledges the lone dispatches task x owes itself, which a claim
 // just took (or which a cancel or a new dispatch made moot): they leave
 // x's outbox, which the caller writes anyway. x is loaded for change.
-func (m *machine) take(x *sig.Record) error {
+func (m *machine) take(x *sig.Record) {
 	n := 0
 	for _, d := range x.Outbox {
 		if selfStart(x, d) {
@@ -351,7 +347,7 @@ func (m *machine) take(x *sig.Record) error {
 		}
 	}
 	if n == 0 {
-		return nil
+		return
 	}
 	// a new slice: the outbox may share its array with effects handed out
 	// earlier
@@ -365,7 +361,6 @@ func (m *machine) take(x *sig.Record) error {
 		}
 	}
 	x.Outbox = kept
-	return nil
 }
 
 // selfStart reports whether d is a start of x itself: a lone dispatch x
@@ -492,13 +487,14 @@ func (m *machine) unpauseUnentered() error {
 // nothing, the lone dispatch of x's latest transition if its target still
 // waits for it.
 func replay(tx Tx, x *sig.Record) storage.Effects {
-	c := owed(tx, x)
-	if len(c.Outbox) == 0 {
+	ob := owed(tx, x).Outbox
+	if len(ob) == 0 {
 		if d, ok := lone(tx, x); ok {
 			return storage.EffectsOf(d.Target, []sig.Dispatch{d})
 		}
+		return storage.EffectsOf(x.ID, ob)
 	}
-	return storage.EffectsOf(x.ID, withLone(tx, x, c.Outbox))
+	return storage.EffectsOf(x.ID, withLone(tx, x, ob))
 }
 
 // withLone returns ob, what x's outbox owes, with the lone dispatch of

@@ -51,9 +51,7 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 		x.RunID = ""
 		x.Held = true
 		outcome = storage.Held
-		if err := m.take(x); err != nil {
-			return storage.Claim{}, err
-		}
+		m.take(x)
 	case sig.Pending:
 		if x.Gen == 0 {
 			return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
@@ -64,9 +62,7 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 		x.Status = sig.Active
 		x.RunID = runID
 		x.Attempts++
-		if err := m.take(x); err != nil {
-			return storage.Claim{}, err
-		}
+		m.take(x)
 	case sig.Active:
 		if x.RunID != runID {
 			return storage.Claim{Outcome: storage.Duplicate, Record: x.Clone()}, nil

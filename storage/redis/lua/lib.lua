@@ -591,6 +591,7 @@ local function effectsOf(id, x)
     if d then
       return effectsFrom(d.tg, {d})
     end
+    return effectsFrom(id, ob)
   end
   return effectsFrom(id, withLone(x, ob))
 end
