@@ -224,10 +224,15 @@ type Lister interface {
 // flow, and a worker of a client of the store applies it with its backend
 // (a resume dispatches tasks; an interrupt or a cancel cancels runs).
 // Requests are taken in the order they were queued, each by one worker.
+// A request carries a deadline: one that no worker took by then is never
+// applied (a tool that gave up waiting has said so to its user), and the
+// store keeps it no longer than that.
 type Requests interface {
-	// Request queues op on the graph rooted at root.
-	Request(ctx context.Context, root string, op sig.Op) error
-	// NextRequest waits up to wait for a queued request and takes it; ok
+	// Request queues op on the graph rooted at root, to be taken by
+	// deadline (the store's clock; a zero deadline is refused).
+	Request(ctx context.Context, root string, op sig.Op, deadline time.Time) error
+	// NextRequest waits up to wait for a queued request whose deadline
+	// has not passed and takes it, dropping the expired ones it meets; ok
 	// is false when none came.
 	NextRequest(ctx context.Context, wait time.Duration) (root string, op sig.Op, ok bool, err error)
 }

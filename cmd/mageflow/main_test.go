@@ -238,14 +238,32 @@ func TestLifecycle(t *testing.T) {
 	if out := e.mageflow(t, 1, "suspend", done); !strings.Contains(out, "already ended: flow "+done+" ended (done)") {
 		t.Errorf("suspend of an ended flow: %s", out)
 	}
-	// Without a worker the request waits in the store.
+	// Without a worker the request expires: a worker that starts later
+	// never applies it.
 	idle := newClient(t)
-	sig, err := flow.Sign(context.Background(), idle.c, flow.Chain[int](inc, inc))
+	stale, err := flow.Sign(context.Background(), idle.c, flow.Chain[int](inc, inc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := idle.mageflow(t, 1, "cancel", "--wait", "50ms", sig.ID()); !strings.Contains(out, "no worker applied it") {
+	if out := idle.mageflow(t, 1, "cancel", "--wait", "50ms", stale.ID()); !strings.Contains(out, "will not be applied later") {
 		t.Errorf("cancel with no worker: %s", out)
+	}
+	stop, err := idle.c.StartWorker(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stop(context.Background()) }()
+	fresh, err := flow.Sign(context.Background(), idle.c, flow.Chain[int](inc, inc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// requests are taken in order: once this one is applied, the stale
+	// one was taken before it
+	if out := idle.mageflow(t, 0, "cancel", fresh.ID()); !strings.Contains(out, "canceled") {
+		t.Errorf("cancel with a worker: %s", out)
+	}
+	if out := idle.mageflow(t, 0, "show", stale.ID()); strings.Contains(out, "canceled") {
+		t.Errorf("the expired cancel was applied later:\n%s", out)
 	}
 }
 

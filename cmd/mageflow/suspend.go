@@ -59,6 +59,10 @@ func suspend(ctx context.Context, s storage.Store, args []string, out io.Writer)
 	return nil
 }
 
+// applyGrace is how long after a request's deadline the command still
+// looks for it to be applied by a worker that took it in time.
+const applyGrace = 500 * time.Millisecond
+
 // lifecycle returns the command of op (resume, interrupt, cancel): these
 // dispatch tasks or cancel runs, which takes a backend, so the command
 // queues the request on the store and a worker of the application applies
@@ -85,7 +89,8 @@ func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writ
 		if !ok {
 			return fmt.Errorf("the store cannot carry requests to workers")
 		}
-		if err := q.Request(ctx, id, op); err != nil {
+		deadline := time.Now().Add(*wait)
+		if err := q.Request(ctx, id, op, deadline); err != nil {
 			return err
 		}
 		applied := func(r *sig.Record) bool {
@@ -97,7 +102,6 @@ func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writ
 			}
 			return r.Status.Terminal()
 		}
-		deadline := time.Now().Add(*wait)
 		for {
 			r, err := s.Get(ctx, id)
 			if err != nil {
@@ -107,8 +111,10 @@ func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writ
 				fmt.Fprintf(out, "%s %s: %s\n", op, id, r.Status)
 				return nil
 			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%w: %s %s, within %v; the request stays queued until a worker of this store (mageflow.Client.StartWorker) takes it", errNoWorker, op, id, *wait)
+			// a worker that took the request by its deadline may still be
+			// applying it: look a little longer before saying it was not
+			if time.Now().After(deadline.Add(applyGrace)) {
+				return fmt.Errorf("%w: %s %s, within %v; the request expired and will not be applied later: is a worker of this store (mageflow.Client.StartWorker) running?", errNoWorker, op, id, *wait)
 			}
 			select {
 			case <-ctx.Done():

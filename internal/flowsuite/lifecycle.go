@@ -251,11 +251,11 @@ func testRequestsAppliedByWorker(t *testing.T, h Harness) {
 			return err == nil && r.Status == want
 		}
 	}
-	if err := q.Request(ctx, run.ID(), sig.OpInterrupt); err != nil {
+	if err := q.Request(ctx, run.ID(), sig.OpInterrupt, time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	Eventually(t, "the run to be interrupted by a worker", is(sig.Interrupted))
-	if err := q.Request(ctx, run.ID(), sig.OpResume); err != nil {
+	if err := q.Request(ctx, run.ID(), sig.OpResume, time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	Eventually(t, "the run to be resumed by a worker", is(sig.Active))

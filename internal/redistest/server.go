@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -20,11 +21,16 @@ type Server struct {
 	bin  string
 	dir  string
 	port int
+	args []string
 	cmd  *exec.Cmd
 }
 
 // NewServer starts a redis-server on a free port, stopped when t ends.
-func NewServer(t testing.TB) *Server {
+// args are more of redis-server's options, after the defaults, so they
+// override them: "--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"
+// makes an evicting server, "--replicaof", "127.0.0.1 <port>" a replica,
+// "--rename-command", "FCALL", "" a server without functions.
+func NewServer(t testing.TB, args ...string) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -34,19 +40,37 @@ func NewServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{bin: bin, dir: t.TempDir(), port: ports[0]}
+	s := &Server{bin: bin, dir: t.TempDir(), port: ports[0], args: args}
 	s.Addr = "127.0.0.1:" + strconv.Itoa(s.port)
 	s.start(t)
 	t.Cleanup(s.kill)
 	return s
 }
 
+// NewReplica starts a replica of primary on a free port, stopped when t
+// ends, and waits until it is in sync.
+func NewReplica(t testing.TB, primary *Server, args ...string) *Server {
+	t.Helper()
+	r := NewServer(t, append([]string{"--replicaof", "127.0.0.1 " + strconv.Itoa(primary.port)}, args...)...)
+	c := r.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := Until(ctx, func() bool {
+		info, err := c.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, "master_link_status:up")
+	}); err != nil {
+		t.Fatalf("replica %s of %s does not sync: %v", r.Addr, primary.Addr, err)
+	}
+	return r
+}
+
 func (s *Server) start(t testing.TB) {
 	t.Helper()
 	port := strconv.Itoa(s.port)
-	s.cmd = exec.Command(s.bin, "--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
+	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "",
-		"--logfile", filepath.Join(s.dir, "redis.log"))
+		"--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
+	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
@@ -55,14 +79,37 @@ func (s *Server) start(t testing.TB) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := Until(ctx, func() bool { return c.Ping(ctx).Err() == nil }); err != nil {
+	if err := Until(ctx, func() bool {
+		err := c.Ping(ctx).Err()
+		return err == nil || isAuthError(err)
+	}); err != nil {
 		t.Fatalf("redis-server on %s does not answer: %v", s.Addr, err)
 	}
 }
 
+// isAuthError reports whether err is a server's refusal of an
+// unauthenticated client: the server is up.
+func isAuthError(err error) bool {
+	return strings.Contains(err.Error(), "NOAUTH") || strings.Contains(err.Error(), "WRONGPASS")
+}
+
+// Client returns a client of the server (the default user), closed when t
+// ends.
+func (s *Server) Client(t testing.TB) *goredis.Client {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Dir is the server's working directory (its append-only file, its log,
+// and where a test may put an ACL file).
+func (s *Server) Dir() string { return s.dir }
+
 // kill stops the server at once (SIGKILL).
 func (s *Server) kill() {
 	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT) // a stopped server dies too
 		_ = s.cmd.Process.Kill()
 		_ = s.cmd.Wait()
 	}
@@ -74,3 +121,20 @@ func (s *Server) Kill() { s.kill() }
 
 // Start starts the killed server again on the same port and data.
 func (s *Server) Start(t testing.TB) { s.start(t) }
+
+// Freeze stops the server's process (SIGSTOP) without killing it: it
+// neither answers nor replicates until [Server.Thaw].
+func (s *Server) Freeze(t testing.TB) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("freeze redis-server %s: %v", s.Addr, err)
+	}
+}
+
+// Thaw lets a frozen server go on (SIGCONT).
+func (s *Server) Thaw(t testing.TB) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("thaw redis-server %s: %v", s.Addr, err)
+	}
+}

@@ -13,18 +13,29 @@ var _ storage.Requests = (*Store)(nil)
 
 // request is a queued lifecycle request.
 type request struct {
-	root string
-	op   sig.Op
+	root     string
+	op       sig.Op
+	deadline time.Time
 }
 
 // Request implements storage.Requests.
-func (s *Store) Request(ctx context.Context, root string, op sig.Op) error {
+func (s *Store) Request(ctx context.Context, root string, op sig.Op, deadline time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/memory: request %s %s: %w", op, root, err)
 	}
+	if deadline.IsZero() {
+		return fmt.Errorf("storage/memory: request %s %s: no deadline: %w", op, root, storage.ErrState)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, request{root, op})
+	now := s.now()
+	live := s.requests[:0] // what no worker took in time is kept no longer
+	for _, r := range s.requests {
+		if !now.After(r.deadline) {
+			live = append(live, r)
+		}
+	}
+	s.requests = append(live, request{root, op, deadline})
 	if s.requested != nil {
 		close(s.requested) // wake every waiter; one takes it
 		s.requested = nil
@@ -32,15 +43,20 @@ func (s *Store) Request(ctx context.Context, root string, op sig.Op) error {
 	return nil
 }
 
-// NextRequest implements storage.Requests.
+// NextRequest implements storage.Requests: requests whose deadline passed
+// (the store's clock) are dropped.
 func (s *Store) NextRequest(ctx context.Context, wait time.Duration) (string, sig.Op, bool, error) {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
-		if len(s.requests) > 0 {
+		now := s.now()
+		for len(s.requests) > 0 {
 			r := s.requests[0]
 			s.requests = s.requests[1:]
+			if now.After(r.deadline) {
+				continue
+			}
 			s.mu.Unlock()
 			return r.root, r.op, true, nil
 		}

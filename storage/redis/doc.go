@@ -66,6 +66,7 @@
 //	Touch        1         touch.lua
 //	Due          1/shard   due.lua
 //	Get          1         get.lua
+//	Request      1         request.lua
 //
 // The code is storage/transition's rules in Lua (lua/lib.lua), checked
 // against the Go version by storage/storagetest (with functions and, in
@@ -77,7 +78,10 @@
 // The graph's hash carries the graph's active TTL from its latest write,
 // and its done TTL once it ended; a shard's index lives at least as long
 // as the graphs it names (an entry whose graph expired is dropped by the
-// next Due); no key of the store lives without a TTL.
+// next Due); the list of lifecycle requests, <prefix>:requests, lives
+// until the latest deadline of the requests it holds (a request no worker
+// took by its deadline is dropped, never applied); no key of the store
+// lives without a TTL.
 //
 // # Errors
 //

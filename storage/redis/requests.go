@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,33 +16,67 @@ import (
 
 var _ storage.Requests = (*Store)(nil)
 
-// requestsKey is the list of lifecycle requests, oldest at the tail.
+// requestsKey is the list of lifecycle requests, oldest at the tail. It
+// expires with the latest deadline of the requests it holds.
 func (s *Store) requestsKey() string { return s.prefix + ":requests" }
 
-// Request implements storage.Requests: an LPUSH of "<op> <root>".
-func (s *Store) Request(ctx context.Context, root string, op sig.Op) error {
+// Request implements storage.Requests: one call that pushes
+// "<op> <root> <deadline in ms>" and keeps the list alive until the
+// deadline. Deadlines are read on the clocks of the tool and the worker,
+// which are assumed to agree to well within a tool's wait.
+func (s *Store) Request(ctx context.Context, root string, op sig.Op, deadline time.Time) error {
 	if !sig.ValidID(root) || sig.RootOf(root) != root {
 		return fmt.Errorf("storage/redis: request %s: %q is not a root id: %w", op, root, storage.ErrNotFound)
 	}
-	if err := s.c.LPush(ctx, s.requestsKey(), string(op)+" "+root).Err(); err != nil {
-		return translate("request "+string(op)+" "+root, s.requestsKey(), err)
+	if deadline.IsZero() {
+		return fmt.Errorf("storage/redis: request %s %s: no deadline: %w", op, root, storage.ErrState)
 	}
-	return nil
+	ttl := max(time.Until(deadline), time.Millisecond)
+	entry := string(op) + " " + root + " " + strconv.FormatInt(deadline.UnixMilli(), 10)
+	key := s.requestsKey()
+	_, err := s.call(ctx, s.lua.request, "request "+string(op), root, key, []string{key, key}, entry, ttl.Milliseconds())
+	return err
 }
 
-// NextRequest implements storage.Requests: a BRPOP of up to wait (at
-// least a millisecond).
+// NextRequest implements storage.Requests: BRPOPs of up to wait (at least
+// a millisecond) in all, dropping the requests whose deadline passed.
 func (s *Store) NextRequest(ctx context.Context, wait time.Duration) (string, sig.Op, bool, error) {
-	res, err := s.c.BRPop(ctx, max(wait, time.Millisecond), s.requestsKey()).Result()
-	if errors.Is(err, goredis.Nil) {
-		return "", "", false, nil
+	until := time.Now().Add(max(wait, time.Millisecond))
+	for {
+		left := time.Until(until)
+		if left <= 0 {
+			return "", "", false, nil
+		}
+		res, err := s.c.BRPop(ctx, max(left, time.Millisecond), s.requestsKey()).Result()
+		if errors.Is(err, goredis.Nil) {
+			return "", "", false, nil
+		}
+		if err != nil {
+			return "", "", false, translate("next request", s.requestsKey(), err)
+		}
+		root, op, deadline, err := s.parseRequest(res[1])
+		if err != nil {
+			return "", "", false, err
+		}
+		if s.now().UnixMilli() > deadline {
+			continue // no worker took it in time: its tool has given up
+		}
+		return root, op, true, nil
 	}
-	if err != nil {
-		return "", "", false, translate("next request", s.requestsKey(), err)
+}
+
+// parseRequest reads "<op> <root> <deadline in ms>". A request of a
+// version before deadlines ("<op> <root>") reads as long expired.
+func (s *Store) parseRequest(v string) (root string, op sig.Op, deadline int64, err error) {
+	f := strings.Fields(v)
+	if len(f) == 2 || len(f) == 3 {
+		op, root = sig.Op(f[0]), f[1]
+		if len(f) == 3 {
+			deadline, err = strconv.ParseInt(f[2], 10, 64)
+		}
+		if err == nil && sig.ValidID(root) {
+			return root, op, deadline, nil
+		}
 	}
-	op, root, ok := strings.Cut(res[1], " ")
-	if !ok || !sig.ValidID(root) {
-		return "", "", false, fmt.Errorf("storage/redis: next request: key %s holds %q: %w", s.requestsKey(), res[1], storage.ErrCorrupt)
-	}
-	return root, sig.Op(op), true, nil
+	return "", "", 0, fmt.Errorf("storage/redis: next request: key %s holds %q: %w", s.requestsKey(), v, storage.ErrCorrupt)
 }

@@ -88,6 +88,11 @@ func requestsCases() []testCase {
 			Rule: "A store that implements Requests gives the queued requests back in the order they were queued, each once, and NextRequest reports none after waiting when the queue is empty.",
 			Test: testRequestsInOrder,
 		},
+		{
+			Name: "RequestsExpire",
+			Rule: "A request whose deadline passed before a worker took it is never given back; the requests after it are; a request without a deadline is refused.",
+			Test: testRequestsExpire,
+		},
 	}
 }
 
@@ -105,7 +110,7 @@ func testRequestsInOrder(t *testing.T, e *env) {
 		op   sig.Op
 	}{{a, sig.OpSuspend}, {b, sig.OpCancel}, {a, sig.OpResume}}
 	for _, r := range want {
-		if err := q.Request(e.ctx, r.root, r.op); err != nil {
+		if err := q.Request(e.ctx, r.root, r.op, time.Now().Add(time.Minute)); err != nil {
 			t.Fatalf("Request(%s, %s): %v", r.root, r.op, err)
 		}
 	}
@@ -117,6 +122,30 @@ func testRequestsInOrder(t *testing.T, e *env) {
 	}
 	if _, _, ok, err := q.NextRequest(e.ctx, 10*time.Millisecond); ok || err != nil {
 		t.Fatalf("NextRequest after every request was taken = %v, %v; want none", ok, err)
+	}
+}
+
+func testRequestsExpire(t *testing.T, e *env) {
+	q, ok := e.s.(storage.Requests)
+	if !ok {
+		t.Skip("store does not implement storage.Requests")
+	}
+	stale, fresh := sig.NewRootID(time.Now()), sig.NewRootID(time.Now())
+	if err := q.Request(e.ctx, stale, sig.OpResume, time.Time{}); err == nil {
+		t.Error("Request without a deadline was accepted")
+	}
+	if err := q.Request(e.ctx, stale, sig.OpResume, time.Now().Add(-time.Millisecond)); err != nil {
+		t.Fatalf("Request(%s) with a passed deadline: %v", stale, err)
+	}
+	if err := q.Request(e.ctx, fresh, sig.OpCancel, time.Now().Add(time.Minute)); err != nil {
+		t.Fatalf("Request(%s): %v", fresh, err)
+	}
+	root, op, ok, err := q.NextRequest(e.ctx, time.Second)
+	if err != nil || !ok || root != fresh || op != sig.OpCancel {
+		t.Fatalf("NextRequest = %s %s %v %v; want %s %s (the expired request dropped)", root, op, ok, err, fresh, sig.OpCancel)
+	}
+	if root, op, ok, err := q.NextRequest(e.ctx, 10*time.Millisecond); ok || err != nil {
+		t.Fatalf("NextRequest after the last live request = %s %s %v %v; want none", root, op, ok, err)
 	}
 }
 
