@@ -42,9 +42,11 @@ func Cluster(t testing.TB) *goredis.ClusterClient {
 	return c
 }
 
-// Stop stops the cluster if one was started. Packages whose tests use
-// [Cluster] call it from TestMain after m.Run.
+// Stop stops the cluster and the server of [Legacy] if they were
+// started. Packages whose tests use them call it from TestMain after
+// m.Run.
 func Stop() {
+	stopLegacy()
 	for _, p := range cluster.procs {
 		_ = p.Process.Kill()
 		_ = p.Wait()

@@ -2,10 +2,13 @@ package redistest
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -66,16 +69,26 @@ func NewReplica(t testing.TB, primary *Server, args ...string) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	port := strconv.Itoa(s.port)
-	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", s.dir,
-		"--appendonly", "yes", "--appendfsync", "always", "--save", "",
-		"--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
-	s.cmd = exec.Command(s.bin, args...)
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
+	cmd, err := launch(s.bin, s.dir, s.port, s.args)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c := goredis.NewClient(&goredis.Options{Addr: s.Addr})
+	s.cmd = cmd
+}
+
+// launch starts redis-server on port with its data in dir and waits
+// until it answers.
+func launch(bin, dir string, port int, extra []string) (*exec.Cmd, error) {
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "",
+		"--logfile", filepath.Join(dir, "redis.log")}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	c := goredis.NewClient(&goredis.Options{Addr: addr})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -83,7 +96,72 @@ func (s *Server) start(t testing.TB) {
 		err := c.Ping(ctx).Err()
 		return err == nil || isAuthError(err)
 	}); err != nil {
-		t.Fatalf("redis-server on %s does not answer: %v", s.Addr, err)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("redis-server on %s does not answer: %w", addr, err)
+	}
+	return cmd, nil
+}
+
+// WithoutRedis7 are the options of a redis-server without the commands
+// of Redis 7 that the store uses (functions, sharded pub/sub): Redis 7
+// standing in for an older server.
+var WithoutRedis7 = []string{
+	"--rename-command", "FCALL", "",
+	"--rename-command", "FCALL_RO", "",
+	"--rename-command", "FUNCTION", "",
+	"--rename-command", "SPUBLISH", "",
+	"--rename-command", "SSUBSCRIBE", "",
+	"--rename-command", "SUNSUBSCRIBE", "",
+}
+
+var legacy struct {
+	once sync.Once
+	addr string
+	cmd  *exec.Cmd
+	dir  string
+	err  error
+}
+
+// Legacy returns a client of a redis-server without Redis 7's commands
+// ([WithoutRedis7]), shared by the package's tests: started the first
+// time a test asks and stopped by [Stop].
+func Legacy(t testing.TB) *goredis.Client {
+	t.Helper()
+	legacy.once.Do(func() {
+		bin, err := exec.LookPath("redis-server")
+		if err != nil {
+			legacy.err = fmt.Errorf("redis-server not found: %w", err)
+			return
+		}
+		ports, err := freePorts(1)
+		if err != nil {
+			legacy.err = err
+			return
+		}
+		if legacy.dir, legacy.err = os.MkdirTemp("", "mageflow-legacy-"); legacy.err != nil {
+			return
+		}
+		legacy.addr = "127.0.0.1:" + strconv.Itoa(ports[0])
+		legacy.cmd, legacy.err = launch(bin, legacy.dir, ports[0], append([]string{"--appendonly", "no"}, WithoutRedis7...))
+	})
+	if legacy.err != nil {
+		unavailable(t, "no local Redis without functions: %v", legacy.err)
+	}
+	c := goredis.NewClient(&goredis.Options{Addr: legacy.addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// stopLegacy stops the server [Legacy] started, if any.
+func stopLegacy() {
+	if legacy.cmd != nil {
+		_ = legacy.cmd.Process.Kill()
+		_ = legacy.cmd.Wait()
+		legacy.cmd = nil
+	}
+	if legacy.dir != "" {
+		_ = os.RemoveAll(legacy.dir)
 	}
 }
 

@@ -1,8 +1,9 @@
 // Package teststore gives this module's flow-level tests the store that
 // MAGEFLOW_TEST_STORE names, so that one suite runs on every store:
 // "memory" (the default), "redis" (the Redis of MAGEFLOW_REDIS_URL) or
-// "redis-cluster" (a local 3-master cluster; the package's TestMain must
-// call redistest.Main).
+// "redis-cluster" (a local 3-master cluster), or "redis-legacy" (a local
+// Redis without functions or sharded pub/sub, as before Redis 7); for the
+// last two the package's TestMain must call redistest.Main.
 package teststore
 
 import (
@@ -49,8 +50,10 @@ func New(t testing.TB) Store {
 		return Redis(t)
 	case "redis-cluster":
 		return redisStore(t, redistest.Cluster(t))
+	case "redis-legacy":
+		return redisStore(t, redistest.Legacy(t))
 	default:
-		t.Fatalf("MAGEFLOW_TEST_STORE=%q: want memory, redis or redis-cluster", k)
+		t.Fatalf("MAGEFLOW_TEST_STORE=%q: want memory, redis, redis-cluster or redis-legacy", k)
 		return Store{}
 	}
 }

@@ -45,7 +45,11 @@
 // code> (a server that lacks the library, fresh or restarted without
 // persistence, gets it with FUNCTION LOAD on the first call, on every
 // master of a cluster). On servers without functions (before Redis 7) the
-// operation is an EVALSHA of a script with the same code.
+// operation is an EVALSHA of a script with the same code, and records
+// that end are announced with PUBLISH, for lack of sharded pub/sub
+// (TestConformanceWithoutFunctions, and the flow suite with
+// MAGEFLOW_TEST_STORE=redis-legacy, run on a server with those commands
+// renamed away).
 // TestOneRoundTripPerOperation asserts it with a go-redis hook. A library
 // loaded once saves each call the cost of defining the protocol's
 // helpers: about 9 µs of Redis time per call here (37 µs per call as

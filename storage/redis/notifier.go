@@ -2,6 +2,9 @@ package redis
 
 import (
 	"context"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
@@ -24,11 +27,11 @@ func (s *Store) Ended(ctx context.Context, id string) <-chan struct{} {
 	}
 	go func() {
 		defer close(ch)
-		ps := s.c.SSubscribe(ctx, s.endedChannel(sig.RootOf(id)))
-		defer func() { _ = ps.Close() }()
-		if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
+		ps, err := s.subscribe(ctx, s.endedChannel(sig.RootOf(id)))
+		if err != nil {
 			return
 		}
+		defer func() { _ = ps.Close() }()
 		// subscribed: an end from now on is seen; one before, read here
 		if r, err := s.Get(ctx, id); err != nil || r.Status.Terminal() {
 			return
@@ -46,4 +49,34 @@ func (s *Store) Ended(ctx context.Context, id string) <-chan struct{} {
 		}
 	}()
 	return ch
+}
+
+// subscribe subscribes to channel and waits for the confirmation: with
+// sharded pub/sub, or plain pub/sub on servers without it (before Redis
+// 7), where the scripts publish with PUBLISH.
+func (s *Store) subscribe(ctx context.Context, channel string) (*goredis.PubSub, error) {
+	if !s.plainPubSub.Load() {
+		ps := s.c.SSubscribe(ctx, channel)
+		_, err := ps.Receive(ctx)
+		if err == nil {
+			return ps, nil
+		}
+		_ = ps.Close()
+		if !unknownCommand(err) {
+			return nil, err
+		}
+		s.plainPubSub.Store(true)
+	}
+	ps := s.c.Subscribe(ctx, channel)
+	if _, err := ps.Receive(ctx); err != nil {
+		_ = ps.Close()
+		return nil, err
+	}
+	return ps, nil
+}
+
+// unknownCommand reports whether err is a server's answer to a command it
+// does not know.
+func unknownCommand(err error) bool {
+	return err != nil && strings.Contains(strings.ToLower(err.Error()), "unknown command")
 }

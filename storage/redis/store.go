@@ -32,6 +32,9 @@ type Store struct {
 	// until the server turns out to have none, then as scripts.
 	calls atomic.Int32
 	load  sync.Mutex // one library load at a time
+	// plainPubSub says the server has no sharded pub/sub (before Redis
+	// 7): Ended subscribes with SUBSCRIBE.
+	plainPubSub atomic.Bool
 }
 
 // How operations are called.
@@ -161,7 +164,7 @@ func noFunctions(err error) bool {
 		return false
 	}
 	msg := strings.ToLower(err.Error())
-	return strings.Contains(msg, "unknown command") && (strings.Contains(msg, "fcall") || strings.Contains(msg, "function"))
+	return unknownCommand(err) && (strings.Contains(msg, "fcall") || strings.Contains(msg, "function"))
 }
 
 // effects runs a transition script and decodes the effects it returns.

@@ -9,7 +9,7 @@ for i = 9, #ARGV, 2 do
   args[#args + 1] = ARGV[i]
   args[#args + 1] = ARGV[i + 1]
 end
-hset(args)
+stage(args)
 local r = keep(ROOT, decode(ROOT, ARGV[8]))
 r.ta = tonumber(ARGV[5])
 r.td = tonumber(ARGV[6])

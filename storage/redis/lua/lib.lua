@@ -8,7 +8,7 @@
 -- made at the end, so a script that raises an error writes nothing.
 
 local G, IDX, NOW, ROOT
-local cache, order, idof, had
+local cache, order, idof, had, staged, stagedPairs
 local out, cancels, stops, ended
 local expireAt, endsPaused
 
@@ -21,7 +21,7 @@ local function begin(keys, argv)
   IDX = keys[2]
   NOW = tonumber(argv[1])
   ROOT = nil
-  cache, order, idof, had = {}, {}, {}, {}
+  cache, order, idof, had, staged, stagedPairs = {}, {}, {}, {}, nil, nil
   out, cancels, stops, ended = {}, {}, {}, {}
   expireAt, endsPaused = nil, false
 end
@@ -74,13 +74,23 @@ local function keep(id, rec)
   return rec
 end
 
+-- stored returns the stored value of record id: one staged by this call
+-- (see stage), or the graph's.
+local function stored(id)
+  local raw = staged and staged[id]
+  if raw then
+    return raw
+  end
+  return redis.call('HGET', G, id)
+end
+
 -- get loads record id for change.
 local function get(id)
   local r = cache[id]
   if r then
     return r
   end
-  local raw = redis.call('HGET', G, id)
+  local raw = stored(id)
   if not raw then
     raise('NOTFOUND', id)
   end
@@ -94,7 +104,7 @@ local function peek(id)
   if r then
     return r
   end
-  local raw = redis.call('HGET', G, id)
+  local raw = stored(id)
   if raw then
     return decode(id, raw)
   end
@@ -401,11 +411,31 @@ local function hset(args)
   end
 end
 
--- commit writes every loaded record back, sets the expiry, and keeps the
--- shard's index of owed records in step with the outboxes.
+-- stage takes the encoded records of id/value pairs as stored values of
+-- this call, written by commit (so a call that raises writes nothing).
+local function stage(kv)
+  staged, stagedPairs = {}, kv
+  for i = 1, #kv, 2 do
+    staged[kv[i]] = kv[i + 1]
+  end
+end
+
+-- commit writes every loaded record back and the staged ones, sets the
+-- expiry, and keeps the shard's index of owed records in step with the
+-- outboxes. A record that ended is announced on the graph's channel:
+-- sharded pub/sub where the server has it, else plain (before Redis 7).
 local function commit()
   local args = {}
   local added = false
+  if staged then
+    local kv = stagedPairs
+    for i = 1, #kv, 2 do
+      if not cache[kv[i]] then
+        args[#args + 1] = kv[i]
+        args[#args + 1] = kv[i + 1]
+      end
+    end
+  end
   for _, id in ipairs(order) do
     local r = cache[id]
     if r.ob and #r.ob == 0 then
@@ -433,7 +463,10 @@ local function commit()
     end
   end
   for _, id in ipairs(ended) do
-    redis.call('SPUBLISH', G .. ':ended', id)
+    local r = redis.pcall('SPUBLISH', G .. ':ended', id)
+    if type(r) == 'table' and r.err then
+      redis.call('PUBLISH', G .. ':ended', id)
+    end
   end
 end
 
