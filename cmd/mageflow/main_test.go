@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/internal/redistest"
-	"github.com/mageflow-go/mageflow/task"
-
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
+	"github.com/mageflow-go/mageflow/task"
 )
 
 func TestMain(m *testing.M) { redistest.Main(m) }
@@ -35,6 +36,7 @@ var (
 type env struct {
 	c      *mageflow.Client
 	prefix string
+	url    string // of the Redis the command reads
 }
 
 func newEnv(t *testing.T, tasks ...task.Registrable) env {
@@ -51,7 +53,13 @@ func newEnv(t *testing.T, tasks ...task.Registrable) env {
 // newClient is newEnv without a worker.
 func newClient(t *testing.T, tasks ...task.Registrable) env {
 	t.Helper()
-	rc := redistest.Client(t)
+	return newClientOn(t, redistest.Client(t), redistest.URL(), tasks...)
+}
+
+// newClientOn is newClient on the Redis of rc, which the command reaches
+// at url.
+func newClientOn(t *testing.T, rc *goredis.Client, url string, tasks ...task.Registrable) env {
+	t.Helper()
 	prefix := redistest.Prefix(t, rc)
 	s, err := redisstore.New(rc, redisstore.WithPrefix(prefix))
 	if err != nil {
@@ -64,7 +72,7 @@ func newClient(t *testing.T, tasks ...task.Registrable) env {
 	if err := c.Register(append(tasks, inc, boom, alert, sum)...); err != nil {
 		t.Fatal(err)
 	}
-	return env{c: c, prefix: prefix}
+	return env{c: c, prefix: prefix, url: url}
 }
 
 // finished runs f with input 1 and waits until it and its callbacks ended.
@@ -95,7 +103,7 @@ func (e env) mageflow(t *testing.T, want int, args ...string) string {
 	var out, errs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	code := run(ctx, append([]string{"--redis", redistest.URL(), "--prefix", e.prefix}, args...), &out, &errs)
+	code := run(ctx, append([]string{"--redis", e.url, "--prefix", e.prefix}, args...), &out, &errs)
 	if want >= 0 && code != want {
 		t.Fatalf("mageflow %s: exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out.String(), errs.String())
 	}

@@ -40,7 +40,8 @@
 //
 // # Round trips
 //
-// Every operation is one round trip, one command: an FCALL of the
+// Every operation is one round trip, one command (but Get, two plain
+// reads in one round trip): an FCALL of the
 // operation's function in the store's library, mageflow_<hash of the
 // code> (a server that lacks the library, fresh or restarted without
 // persistence, gets it with FUNCTION LOAD on the first call, on every
@@ -69,7 +70,7 @@
 //	Owed         1         owed.lua
 //	Touch        1         touch.lua
 //	Due          1/shard   due.lua
-//	Get          1         get.lua
+//	Get          2         HGET, PTTL (pipelined; plain reads)
 //	Request      1         request.lua
 //
 // The code is storage/transition's rules in Lua (lua/lib.lua), checked

@@ -47,14 +47,14 @@ func (s *Store) NextRequest(ctx context.Context, wait time.Duration) (string, si
 		if left <= 0 {
 			return "", "", false, nil
 		}
-		res, err := s.c.BRPop(ctx, max(left, time.Millisecond), s.requestsKey()).Result()
+		v, err := s.pop(ctx, left)
 		if errors.Is(err, goredis.Nil) {
 			return "", "", false, nil
 		}
 		if err != nil {
 			return "", "", false, translate("next request", s.requestsKey(), err)
 		}
-		root, op, deadline, err := s.parseRequest(res[1])
+		root, op, deadline, err := s.parseRequest(v)
 		if err != nil {
 			return "", "", false, err
 		}
@@ -63,6 +63,27 @@ func (s *Store) NextRequest(ctx context.Context, wait time.Duration) (string, si
 		}
 		return root, op, true, nil
 	}
+}
+
+// pop takes the oldest request, waiting up to wait: go-redis's BRPop for
+// whole seconds (it gives the connection the time to wait), a BRPOP
+// with a fraction of a second for less.
+func (s *Store) pop(ctx context.Context, wait time.Duration) (string, error) {
+	if wait >= time.Second {
+		res, err := s.c.BRPop(ctx, wait.Truncate(time.Second), s.requestsKey()).Result()
+		if err != nil {
+			return "", err
+		}
+		return res[1], nil
+	}
+	res, err := s.c.Do(ctx, "BRPOP", s.requestsKey(), strconv.FormatFloat(max(wait, time.Millisecond).Seconds(), 'f', 3, 64)).StringSlice()
+	if err != nil {
+		return "", err
+	}
+	if len(res) != 2 {
+		return "", fmt.Errorf("storage/redis: next request: BRPOP replied %q: %w", res, storage.ErrCorrupt)
+	}
+	return res[1], nil
 }
 
 // parseRequest reads "<op> <root> <deadline in ms>". A request of a

@@ -23,7 +23,7 @@ type script struct {
 
 // scripts are the store's operations and the library that holds them.
 type scripts struct {
-	create, start, claim, complete, fail, add, close, apply, ack, owed, due, touch, spawn, get, request *script
+	create, start, claim, complete, fail, add, close, apply, ack, owed, due, touch, spawn, request *script
 	// library is the source of the Redis function library; name is its
 	// name, which carries a hash of the source so that stores of other
 	// versions keep their own.
@@ -61,7 +61,6 @@ func loadScripts() (*scripts, error) {
 		{&s.due, "due", nil},
 		{&s.touch, "touch", nil},
 		{&s.spawn, "spawn", nil},
-		{&s.get, "get", nil},
 		{&s.request, "request", nil},
 	}
 	bodies := make([]string, len(ops))

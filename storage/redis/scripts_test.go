@@ -33,14 +33,14 @@ func TestLibraryReloadedWhenMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := s.Get(ctx, "01M8AVWP3GWCX7WKK9VQXSBDYQ"); err == nil {
-		t.Fatal("Get of a missing graph succeeded")
+	if _, err := s.Claim(ctx, "01M8AVWP3GWCX7WKK9VQXSBDYQ", "run"); err == nil {
+		t.Fatal("Claim of a missing graph succeeded")
 	}
 	if err := c.FunctionDelete(ctx, s.lua.name).Err(); err != nil {
 		t.Fatalf("FUNCTION DELETE: %v", err)
 	}
-	if _, err := s.Get(ctx, "01M8AVWP3GWCX7WKK9VQXSBDYQ"); err == nil || !isNotFound(err) {
-		t.Fatalf("Get after the library was deleted = %v; want not found", err)
+	if _, err := s.Claim(ctx, "01M8AVWP3GWCX7WKK9VQXSBDYQ", "run"); err == nil || !isNotFound(err) {
+		t.Fatalf("Claim after the library was deleted = %v; want not found", err)
 	}
 	if s.calls.Load() != viaFunctions {
 		t.Error("the store fell back to scripts on a server with functions")

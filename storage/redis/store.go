@@ -373,28 +373,40 @@ func (s *Store) Due(ctx context.Context, age time.Duration, n int) ([]string, er
 	return ids, nil
 }
 
-// Get implements storage.Store. One round trip.
+// Get implements storage.Store: one round trip of plain reads (HGET and
+// PTTL, pipelined), so that a user who may only read can inspect flows
+// and no code is loaded to read.
 func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
-	res, err := s.eval(ctx, s.lua.get, "get", id, id)
+	if !sig.ValidID(id) {
+		return nil, fmt.Errorf("storage/redis: get: invalid id %q: %w", id, storage.ErrNotFound)
+	}
+	key := s.Key(sig.RootOf(id))
+	var hget *goredis.StringCmd
+	var pttl *goredis.DurationCmd
+	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		hget = p.HGet(ctx, key, id)
+		pttl = p.PTTL(ctx, key)
+		return nil
+	})
+	if errors.Is(err, goredis.Nil) {
+		err = hget.Err()
+	}
+	if errors.Is(err, goredis.Nil) {
+		return nil, fmt.Errorf("storage/redis: get %s: key %s has no record %s: %w", id, key, id, storage.ErrNotFound)
+	}
 	if err != nil {
-		return nil, err
+		return nil, translate("get "+id, key, err)
 	}
-	pair, ok := res.([]any)
-	if !ok || len(pair) != 2 {
-		return nil, fmt.Errorf("storage/redis: get %s: unexpected reply %T: %w", id, res, storage.ErrCorrupt)
-	}
-	raw, _ := pair[0].(string)
-	pttl, _ := pair[1].(int64)
 	var w wireRecord
-	if err := unmarshal(raw, &w); err != nil || w.Kind == "" {
-		return nil, fmt.Errorf("storage/redis: get %s: key %s field %s does not decode (%v): %w", id, s.Key(sig.RootOf(id)), id, err, storage.ErrCorrupt)
+	if err := unmarshal(hget.Val(), &w); err != nil || w.Kind == "" {
+		return nil, fmt.Errorf("storage/redis: get %s: key %s field %s does not decode (%v): %w", id, key, id, err, storage.ErrCorrupt)
 	}
 	r, err := fromWire(id, &w)
 	if err != nil {
-		return nil, fmt.Errorf("storage/redis: get %s: key %s field %s does not decode (%v): %w", id, s.Key(sig.RootOf(id)), id, err, storage.ErrCorrupt)
+		return nil, fmt.Errorf("storage/redis: get %s: key %s field %s does not decode (%v): %w", id, key, id, err, storage.ErrCorrupt)
 	}
-	if pttl > 0 {
-		r.ExpiresAt = time.Now().Add(time.Duration(pttl) * time.Millisecond)
+	if ttl := pttl.Val(); ttl > 0 {
+		r.ExpiresAt = time.Now().Add(ttl)
 	}
 	return r, nil
 }

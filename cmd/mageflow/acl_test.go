@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/internal/redistest"
+)
+
+// readOnlyACL is the ACL of a user that may read the store and nothing
+// else: the rights RELIABILITY.md gives read-only tools.
+const readOnlyACL = "on >reader-pw ~* &* -@all +@read +@connection +ssubscribe +subscribe"
+
+// A user that may only read runs ls, show and watch on a store whose
+// function library is not loaded: reading loads no code.
+func TestReadOnlyUserInspects(t *testing.T) {
+	srv := redistest.NewServer(t)
+	rc := srv.Client(t)
+	ctx := context.Background()
+	if err := rc.Do(ctx, append([]any{"ACL", "SETUSER", "reader"}, words2any(readOnlyACL)...)...).Err(); err != nil {
+		t.Fatalf("ACL SETUSER: %v", err)
+	}
+	e := newClientOn(t, rc, "redis://"+srv.Addr)
+	stop, err := e.c.StartWorker(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stop(ctx) }()
+	ok := finished(t, e, flow.Chain[int](inc, inc))
+	failed := finished(t, e, flow.OnError(flow.Chain[int](inc, boom), alert))
+	signed, err := flow.Sign(ctx, e.c, flow.Chain[int](inc, inc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.FunctionFlush(ctx).Err(); err != nil { // as after a restart without persistence
+		t.Fatal(err)
+	}
+	reader := e
+	reader.url = "redis://reader:reader-pw@" + srv.Addr
+	if out := reader.mageflow(t, 0, "ls"); !strings.Contains(out, ok) || !strings.Contains(out, failed) {
+		t.Errorf("ls as a read-only user:\n%s", out)
+	}
+	if out := reader.mageflow(t, 0, "show", failed); !strings.Contains(out, "card declined") {
+		t.Errorf("show as a read-only user:\n%s", out)
+	}
+	if out := reader.mageflow(t, 1, "watch", "--interval", "5ms", failed); !strings.Contains(out, "failed") {
+		t.Errorf("watch as a read-only user:\n%s", out)
+	}
+	if out := reader.mageflow(t, 1, "suspend", signed.ID()); !strings.Contains(out, "NOPERM") {
+		t.Errorf("suspend as a read-only user: %s", out)
+	}
+}
+
+func words2any(s string) []any {
+	var out []any
+	for _, w := range strings.Fields(s) {
+		out = append(out, w)
+	}
+	return out
+}
