@@ -48,7 +48,7 @@ func TestReadOnlyUserInspects(t *testing.T) {
 	if out := reader.mageflow(t, 1, "watch", "--interval", "5ms", failed); !strings.Contains(out, "failed") {
 		t.Errorf("watch as a read-only user:\n%s", out)
 	}
-	if out := reader.mageflow(t, 1, "suspend", signed.ID()); !strings.Contains(out, "NOPERM") {
+	if out := reader.mageflow(t, -1, "suspend", signed.ID()); !strings.Contains(out, "NOPERM") {
 		t.Errorf("suspend as a read-only user: %s", out)
 	}
 }

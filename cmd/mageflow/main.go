@@ -95,7 +95,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	c := goredis.NewClient(opt)
 	defer c.Close()
-	s, err := redisstore.New(c, redisstore.WithPrefix(*prefix))
+	opts := []redisstore.Option{redisstore.WithPrefix(*prefix)}
+	if readOnly[cmd] {
+		// what only reads cannot suffer from eviction: a user that may
+		// only read (who may not run INFO) inspects flows
+		opts = append(opts, redisstore.WithoutPolicyCheck())
+	}
+	s, err := redisstore.New(c, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "mageflow: %v\n", err)
 		return 2
@@ -114,6 +120,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "mageflow %s: %v\n", cmd, err)
 	return 1
 }
+
+// readOnly are the commands that only read the store (serve writes only
+// when a button is pressed).
+var readOnly = map[string]bool{"ls": true, "show": true, "watch": true, "serve": true}
 
 // errUsage wraps errors of bad arguments (exit status 2).
 var errUsage = errors.New("bad arguments")

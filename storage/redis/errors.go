@@ -42,6 +42,9 @@ func translate(op, key string, err error) error {
 		if sentinel, ok := codes[code]; ok {
 			return fmt.Errorf("storage/redis: %s: %s: %w", op, rest, sentinel)
 		}
+		if full(rerr) {
+			return fmt.Errorf("storage/redis: %s: key %s: %w (%s)", op, key, ErrFull, msg)
+		}
 		if code == "WRONGTYPE" {
 			return fmt.Errorf("storage/redis: %s: key %s holds a value that is not a mageflow graph: %w", op, key, storage.ErrCorrupt)
 		}

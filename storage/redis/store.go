@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,11 @@ type Store struct {
 	// plainPubSub says the server has no sharded pub/sub (before Redis
 	// 7): Ended subscribes with SUBSCRIBE.
 	plainPubSub atomic.Bool
+	log         *slog.Logger
+	// unchecked says New did not check the server's maxmemory-policy
+	// (WithoutPolicyCheck); warnOnce logs the risk at the first write.
+	unchecked bool
+	warnOnce  sync.Once
 }
 
 // How operations are called.
@@ -47,6 +53,12 @@ var _ storage.Store = (*Store)(nil)
 
 // New returns a store that keeps its records in Redis through c, which the
 // caller configures (TLS, ACL user, Sentinel, Cluster) and closes.
+//
+// New checks, with INFO memory on every master, that the server's
+// maxmemory-policy is noeviction, and returns an error wrapping
+// [ErrEvictingServer] if it is not: an evicting server drops running
+// flows without a word. A server that cannot be reached fails the check;
+// [WithoutPolicyCheck] skips it.
 func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 	if c == nil {
 		return nil, errors.New("storage/redis: nil client")
@@ -55,7 +67,7 @@ func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{c: c, prefix: DefaultPrefix, shards: DefaultShards, now: time.Now, lua: lua}
+	s := &Store{c: c, prefix: DefaultPrefix, shards: DefaultShards, now: time.Now, lua: lua, log: slog.Default()}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -68,6 +80,11 @@ func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 	for n := range s.shards {
 		tag := s.prefix + ":{" + strconv.Itoa(n) + "}"
 		s.bases[n], s.owed[n] = tag+":", tag+"!owed"
+	}
+	if !s.unchecked {
+		if err := s.checkPolicy(); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -113,6 +130,9 @@ func (s *Store) eval(ctx context.Context, sc *script, op, id string, args ...any
 // call runs operation sc on keys and returns its reply; op, id and key
 // name it in errors.
 func (s *Store) call(ctx context.Context, sc *script, op, id, key string, keys []string, args ...any) (any, error) {
+	if s.unchecked {
+		s.warnUnchecked()
+	}
 	argv := make([]any, 0, len(args)+1)
 	argv = append(argv, s.now().UnixMilli())
 	argv = append(argv, args...)
