@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	v0client "github.com/hatchet-dev/hatchet/pkg/client"
 	goredis "github.com/redis/go-redis/v9"
@@ -72,7 +73,7 @@ func run(ctx context.Context, o options) error {
 		logRC = goredis.NewClient(&goredis.Options{Addr: o.logRedis, MaxRetries: -1})
 		defer logRC.Close()
 	}
-	store, err := redisstore.New(rc, redisstore.WithPrefix(o.prefix))
+	store, err := newStore(ctx, rc, o.prefix)
 	if err != nil {
 		return err
 	}
@@ -174,5 +175,23 @@ func (f *faulty) gate() {
 	if f.after > 0 && f.n.Add(1) == f.after {
 		fmt.Println("FROZEN")
 		_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+	}
+}
+
+// newStore makes the store, trying again while Redis cannot be reached
+// (a worker restarted while the suite restarts Redis or cuts its
+// replies): New reads the server's configuration.
+func newStore(ctx context.Context, rc *goredis.Client, prefix string) (*redisstore.Store, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		store, err := redisstore.New(rc, redisstore.WithPrefix(prefix))
+		if err == nil || errors.Is(err, redisstore.ErrEvictingServer) || time.Now().After(deadline) {
+			return store, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
