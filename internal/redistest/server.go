@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,11 +51,16 @@ func NewServer(t testing.TB, args ...string) *Server {
 	return s
 }
 
-// NewReplica starts a replica of primary on a free port, stopped when t
-// ends, and waits until it is in sync.
-func NewReplica(t testing.TB, primary *Server, args ...string) *Server {
+// NewReplica starts a replica of the primary at addr (a server's Addr,
+// or a [Link] to it) on a free port, stopped when t ends, and waits
+// until it is in sync.
+func NewReplica(t testing.TB, addr string, args ...string) *Server {
 	t.Helper()
-	r := NewServer(t, append([]string{"--replicaof", "127.0.0.1 " + strconv.Itoa(primary.port)}, args...)...)
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("replica of %q: %v", addr, err)
+	}
+	r := NewServer(t, append([]string{"--replicaof", host + " " + port}, args...)...)
 	c := r.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -62,7 +68,7 @@ func NewReplica(t testing.TB, primary *Server, args ...string) *Server {
 		info, err := c.Info(ctx, "replication").Result()
 		return err == nil && strings.Contains(info, "master_link_status:up")
 	}); err != nil {
-		t.Fatalf("replica %s of %s does not sync: %v", r.Addr, primary.Addr, err)
+		t.Fatalf("replica %s of %s does not sync: %v", r.Addr, addr, err)
 	}
 	return r
 }
@@ -81,7 +87,7 @@ func (s *Server) start(t testing.TB) {
 func launch(bin, dir string, port int, extra []string) (*exec.Cmd, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--appendonly", "yes", "--appendfsync", "always", "--save", "",
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--repl-diskless-sync-delay", "0",
 		"--logfile", filepath.Join(dir, "redis.log")}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -199,20 +205,3 @@ func (s *Server) Kill() { s.kill() }
 
 // Start starts the killed server again on the same port and data.
 func (s *Server) Start(t testing.TB) { s.start(t) }
-
-// Freeze stops the server's process (SIGSTOP) without killing it: it
-// neither answers nor replicates until [Server.Thaw].
-func (s *Server) Freeze(t testing.TB) {
-	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatalf("freeze redis-server %s: %v", s.Addr, err)
-	}
-}
-
-// Thaw lets a frozen server go on (SIGCONT).
-func (s *Server) Thaw(t testing.TB) {
-	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatalf("thaw redis-server %s: %v", s.Addr, err)
-	}
-}

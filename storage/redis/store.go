@@ -41,6 +41,9 @@ type Store struct {
 	// (WithoutPolicyCheck); warnOnce logs the risk at the first write.
 	unchecked bool
 	warnOnce  sync.Once
+	// replicas and replicaWait are WithReplicas's n and timeout.
+	replicas    int
+	replicaWait time.Duration
 }
 
 // How operations are called.
@@ -136,26 +139,35 @@ func (s *Store) call(ctx context.Context, sc *script, op, id, key string, keys [
 	argv := make([]any, 0, len(args)+1)
 	argv = append(argv, s.now().UnixMilli())
 	argv = append(argv, args...)
-	if s.calls.Load() == viaFunctions {
-		res, err := s.c.FCall(ctx, sc.fn, keys, argv...).Result()
-		if missingFunction(err) {
-			if err = s.loadLibrary(ctx); err == nil {
-				res, err = s.c.FCall(ctx, sc.fn, keys, argv...).Result()
-			}
-		}
-		if !noFunctions(err) {
-			if err != nil {
-				return nil, translate(strings.TrimSpace(op+" "+id), key, err)
-			}
-			return res, nil
-		}
-		s.calls.Store(viaScripts)
-	}
-	res, err := sc.eval.Run(ctx, s.c, keys, argv...).Result()
+	res, err := s.run(ctx, sc, keys, argv)
 	if err != nil {
 		return nil, translate(strings.TrimSpace(op+" "+id), key, err)
 	}
 	return res, nil
+}
+
+// run runs operation sc: a call of the library's function (loading the
+// library first where the server lacks it), or the script on servers
+// without functions.
+func (s *Store) run(ctx context.Context, sc *script, keys []string, argv []any) (any, error) {
+	if s.calls.Load() == viaFunctions {
+		fcall := func(c goredis.Cmdable) *goredis.Cmd { return c.FCall(ctx, sc.fn, keys, argv...) }
+		res, err := s.do(ctx, keys[0], fcall)
+		if missingFunction(err) {
+			if err = s.loadLibrary(ctx); err == nil {
+				res, err = s.do(ctx, keys[0], fcall)
+			}
+		}
+		if !noFunctions(err) {
+			return res, err
+		}
+		s.calls.Store(viaScripts)
+	}
+	res, err := s.do(ctx, keys[0], func(c goredis.Cmdable) *goredis.Cmd { return sc.eval.EvalSha(ctx, c, keys, argv...) })
+	if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+		res, err = s.do(ctx, keys[0], func(c goredis.Cmdable) *goredis.Cmd { return sc.eval.Eval(ctx, c, keys, argv...) })
+	}
+	return res, err
 }
 
 // loadLibrary loads the store's function library on the server, or on
