@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/mageflow-go/mageflow/internal/redistest"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
@@ -36,6 +38,27 @@ func pair(t *testing.T) (primary, replica *redistest.Server, link *redistest.Lin
 	link = redistest.NewLink(t, primary.Addr)
 	replica = redistest.NewReplica(t, link.Addr, "--appendonly", "no")
 	return primary, replica, link
+}
+
+// TestConformanceWithReplicasOnACluster runs the suite through a cluster
+// client (whose slots are all on one primary with a replica), where each
+// write and its WAIT go to the key's master.
+func TestConformanceWithReplicasOnACluster(t *testing.T) {
+	primary := redistest.NewServer(t, "--appendonly", "no")
+	replica := redistest.NewReplica(t, primary.Addr, "--appendonly", "no")
+	cc := goredis.NewClusterClient(&goredis.ClusterOptions{
+		ClusterSlots: func(ctx context.Context) ([]goredis.ClusterSlot, error) {
+			return []goredis.ClusterSlot{{Start: 0, End: 16383, Nodes: []goredis.ClusterNode{{Addr: primary.Addr}, {Addr: replica.Addr}}}}, nil
+		},
+	})
+	t.Cleanup(func() { _ = cc.Close() })
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s, err := redisstore.New(cc, redisstore.WithPrefix(redistest.Prefix(t, cc)), redisstore.WithReplicas(1, time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }
 
 // claimedTask creates and starts a one-task graph and claims the task,
