@@ -98,6 +98,11 @@ func (h *counter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 	return func(ctx context.Context, cmds []goredis.Cmder) error {
 		h.trips.Add(1)
 		h.cmds.Add(int64(len(cmds)))
+		for _, cmd := range cmds {
+			if isCall(cmd) {
+				h.calls.Add(1)
+			}
+		}
 		return next(ctx, cmds)
 	}
 }

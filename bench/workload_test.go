@@ -113,6 +113,17 @@ func BenchmarkChainSteps(b *testing.B) {
 		runChain(b, c, chainSteps)
 		reportTrips(b, hook, cs)
 	})
+	for _, cfg := range serverConfigs {
+		b.Run(cfg.name, func(b *testing.B) {
+			s, hook := configuredStore(b, cfg)
+			cs := &countingStore{Store: s}
+			c := client(b, cs)
+			hook.reset()
+			cs.reset()
+			runChain(b, c, chainSteps)
+			reportTrips(b, hook, cs)
+		})
+	}
 }
 
 // BenchmarkSwarmItems is a swarm of no-op items, 1,000 at once: 100,000 items
@@ -130,6 +141,17 @@ func BenchmarkSwarmItems(b *testing.B) {
 		runSwarm(b, c, redisSwarm, swarmWidth)
 		reportTrips(b, hook, cs)
 	})
+	for _, cfg := range serverConfigs {
+		b.Run(cfg.name, func(b *testing.B) {
+			s, hook := configuredStore(b, cfg)
+			cs := &countingStore{Store: s}
+			c := client(b, cs)
+			hook.reset()
+			cs.reset()
+			runSwarm(b, c, redisSwarm, swarmWidth)
+			reportTrips(b, hook, cs)
+		})
+	}
 }
 
 // reportTrips reports, per store operation, the Redis calls of the

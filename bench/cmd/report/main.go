@@ -29,7 +29,7 @@ type group struct {
 }
 
 func main() {
-	only := flag.String("only", "local,redis,peer,hatchet", "groups to run: local, redis, peer, hatchet")
+	only := flag.String("only", "local,redis,redis-config,peer,hatchet", "groups to run: local, redis, redis-config (servers of its own: AOF, replicas), peer, hatchet")
 	count := flag.Int("count", 5, "runs of each benchmark of the local and redis groups (-count)")
 	peerCount := flag.Int("peer-count", 1, "runs of each peer benchmark")
 	hatchetCount := flag.Int("hatchet-count", 3, "runs of each Hatchet benchmark")
@@ -43,6 +43,7 @@ func main() {
 	groups := []group{
 		{"local", "bench", `^Benchmark(ChainSteps|SwarmItems)$/^(memory|direct)$`, "1x", *count},
 		{"redis", "bench", `^Benchmark(ChainSteps|SwarmItems|RedisPendingItem)$/^(redis)?$`, "1x", *count},
+		{"redis-config", "bench", `^Benchmark(ChainSteps|SwarmItems)$/^(aof-no|aof-everysec|aof-always|replica-nowait|replica-wait)$`, "1x", *count},
 		{"peer", "bench", `^Benchmark(Chain1000|GroupChord)$`, "1x", *peerCount},
 		{"hatchet", "backend/hatchet", `^Benchmark(Chain20|HatchetDAG20|Swarm500|HatchetFanout500)$`, "1x", *hatchetCount},
 	}
