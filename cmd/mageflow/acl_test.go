@@ -11,7 +11,7 @@ import (
 
 // readOnlyACL is the ACL of a user that may read the store and nothing
 // else: the rights RELIABILITY.md gives read-only tools.
-const readOnlyACL = "on >reader-pw ~* &* -@all +@read +@connection +ssubscribe +subscribe"
+const readOnlyACL = "on >reader-pw ~mftest:* &mftest:* -@all +@read +@connection +subscribe +ssubscribe"
 
 // A user that may only read runs ls, show and watch on a store whose
 // function library is not loaded: reading loads no code.

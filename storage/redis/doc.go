@@ -8,6 +8,19 @@
 // a single server, Sentinel, or Cluster, with the TLS and ACL settings the
 // caller chose) and never closes it.
 //
+// # The server
+//
+// The server must not evict keys: [New] checks that every master's
+// maxmemory-policy is noeviction and refuses any other (every key of the
+// store has a TTL, so even volatile-lru drops running flows);
+// [WithoutPolicyCheck] skips the check where a service hides INFO. A full
+// server refuses writes, which the store reports as [ErrFull] and the
+// engine repeats. [WithReplicas] makes each write wait for replicas, so a
+// failover loses nothing acknowledged. Reads ([Store.Get], the listing,
+// [Store.Ended]) are plain reads and subscriptions that a read-only ACL
+// user may run. RELIABILITY.md ("Running Redis for mageflow") gives the
+// persistence, replica, Cluster and ACL settings and what each costs.
+//
 // # Keys
 //
 // A graph lives in one hash, under
@@ -85,13 +98,15 @@
 // as the graphs it names (an entry whose graph expired is dropped by the
 // next Due); the list of lifecycle requests, <prefix>:requests, lives
 // until the latest deadline of the requests it holds (a request no worker
-// took by its deadline is dropped, never applied); no key of the store
-// lives without a TTL.
+// took by its deadline is dropped, never applied); with [WithReplicas],
+// a shard's sync key <prefix>:{<shard>}!sync lives 10 seconds after its
+// latest write; no key of the store lives without a TTL.
 //
 // # Errors
 //
 // Errors are translated in one place: the scripts' answers become the
 // storage sentinels, a key or field that is not ours gives
-// storage.ErrCorrupt naming it, and an unreachable server gives an error
-// wrapping go-redis's.
+// storage.ErrCorrupt naming it, a full server gives [ErrFull], a write
+// too few replicas acknowledged [ErrNotReplicated], and an unreachable
+// server gives an error wrapping go-redis's.
 package redis
