@@ -229,6 +229,13 @@ func TestStats(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	register(t, b, backend.TaskSpec{Name: "ok"}, succeed)
+	// a key dedupes while its run lives: the keyed run waits until the
+	// second dispatch of its key was answered
+	release := make(chan struct{})
+	register(t, b, backend.TaskSpec{Name: "held"}, func(context.Context, backend.Delivery) error {
+		<-release
+		return nil
+	})
 	register(t, b, backend.TaskSpec{Name: "fails", Retries: 2}, func(context.Context, backend.Delivery) error {
 		return errors.New("boom")
 	})
@@ -237,8 +244,9 @@ func TestStats(t *testing.T) {
 	})
 	start(t, b)
 
-	dispatch(t, b, backend.Dispatch{Task: "ok", Key: "k"})
-	dispatch(t, b, backend.Dispatch{Task: "ok", Key: "k"})
+	dispatch(t, b, backend.Dispatch{Task: "held", Key: "k"})
+	dispatch(t, b, backend.Dispatch{Task: "held", Key: "k"})
+	close(release)
 	dispatch(t, b, backend.Dispatch{Task: "ok"})
 	dispatch(t, b, backend.Dispatch{Task: "fails"})
 	dispatch(t, b, backend.Dispatch{Task: "final"})
