@@ -11,7 +11,7 @@ import (
 
 // readOnlyACL is the ACL of a user that may read the store and nothing
 // else: the rights RELIABILITY.md gives read-only tools.
-const readOnlyACL = "on >reader-pw ~mftest:* &mftest:* -@all +@read +@connection +subscribe +ssubscribe"
+const readOnlyACL = "on >reader-pw ~mftest:* &mftest:* -@all +@read +@connection -@dangerous +subscribe +ssubscribe"
 
 // A user that may only read runs ls, show and watch on a store whose
 // function library is not loaded: reading loads no code.
@@ -48,8 +48,16 @@ func TestReadOnlyUserInspects(t *testing.T) {
 	if out := reader.mageflow(t, 1, "watch", "--interval", "5ms", failed); !strings.Contains(out, "failed") {
 		t.Errorf("watch as a read-only user:\n%s", out)
 	}
+	// suspend is refused: the user may not run INFO (New's check) nor
+	// FCALL, nor anything else that writes or harms the server
 	if out := reader.mageflow(t, -1, "suspend", signed.ID()); !strings.Contains(out, "NOPERM") {
 		t.Errorf("suspend as a read-only user: %s", out)
+	}
+	for _, cmd := range [][]any{{"FCALL", "f", "1", "mftest:x"}, {"HSET", "mftest:x", "f", "v"}, {"KEYS", "*"}, {"CLIENT", "PAUSE", "10"}, {"CLIENT", "KILL", "ID", "1"}, {"FLUSHALL"}} {
+		res, err := rc.Do(ctx, append([]any{"ACL", "DRYRUN", "reader"}, cmd...)...).Text()
+		if err == nil && res == "OK" {
+			t.Errorf("the read-only user may run %v", cmd)
+		}
 	}
 }
 

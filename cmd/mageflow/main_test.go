@@ -253,7 +253,7 @@ func TestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := idle.mageflow(t, 1, "cancel", "--wait", "50ms", stale.ID()); !strings.Contains(out, "will not be applied later") {
+	if out := idle.mageflow(t, 1, "cancel", "--wait", "50ms", stale.ID()); !strings.Contains(out, "never applies it") {
 		t.Errorf("cancel with no worker: %s", out)
 	}
 	stop, err := idle.c.StartWorker(context.Background())

@@ -75,6 +75,9 @@ func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writ
 		if err != nil {
 			return err
 		}
+		if *wait <= 0 {
+			return fmt.Errorf("%w: --wait %v: want a positive wait (the request expires then)", errUsage, *wait)
+		}
 		r, err := flowRecord(ctx, s, id, op)
 		if err != nil {
 			return err
@@ -114,7 +117,7 @@ func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writ
 			// a worker that took the request by its deadline may still be
 			// applying it: look a little longer before saying it was not
 			if time.Now().After(deadline.Add(applyGrace)) {
-				return fmt.Errorf("%w: %s %s, within %v; the request expired and will not be applied later: is a worker of this store (mageflow.Client.StartWorker) running?", errNoWorker, op, id, *wait)
+				return fmt.Errorf("%w: %s %s, within %v; the request expired and a worker that did not take it by then never applies it: is a worker of this store (mageflow.Client.StartWorker) running?", errNoWorker, op, id, *wait)
 			}
 			select {
 			case <-ctx.Done():

@@ -54,3 +54,19 @@ func translate(op, key string, err error) error {
 	}
 	return fmt.Errorf("storage/redis: %s: key %s: %w", op, key, err)
 }
+
+// answered reports whether err is an answer of the store's code (one of
+// its error codes, or a stored value it could not read), as opposed to a
+// command that did not run or a server that was not reached.
+func answered(err error) bool {
+	var rerr goredis.Error
+	if !errors.As(err, &rerr) {
+		return false
+	}
+	msg := rerr.Error()
+	code, _, _ := strings.Cut(msg, " ")
+	if _, ok := codes[code]; ok {
+		return true
+	}
+	return code == "WRONGTYPE" || strings.Contains(msg, "user_script") || strings.Contains(msg, "user_function") || strings.Contains(msg, "cmsgpack")
+}

@@ -100,5 +100,7 @@ func (s *Store) warnUnchecked() {
 
 // full reports whether err is Redis refusing a write for lack of memory.
 func full(err error) bool {
-	return err != nil && strings.HasPrefix(err.Error(), "OOM ")
+	// Redis 7 answers "OOM command not allowed …"; a script of Redis 6
+	// raises it inside "ERR Error running script …"
+	return err != nil && strings.Contains(err.Error(), "OOM command not allowed")
 }

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,15 +138,35 @@ func TestWithReplicasAcknowledgesOnlyWhatAReplicaHas(t *testing.T) {
 			t.Fatalf("Complete repeated with the replica cut off: %v; want ErrNotReplicated", err)
 		}
 	}
+	// an answer of the store's code (here: the graph exists, from the
+	// unacknowledged first try) is not acknowledged either, nor is a read
+	// of what may not survive
+	root := sig.NewRootID(time.Now())
+	g := storage.Graph{Records: []*sig.Record{{ID: root, Root: root, Kind: sig.KindTask, Name: "t", Role: sig.RoleRoot}},
+		ActiveTTL: time.Hour, DoneTTL: time.Hour, Start: true, Input: []byte(`1`)}
+	for try := range 2 {
+		if _, err := s.CreateGraph(ctx, g); !errors.Is(err, redisstore.ErrNotReplicated) || errors.Is(err, storage.ErrExists) {
+			t.Fatalf("CreateGraph try %d with the replica cut off: %v; want ErrNotReplicated only", try, err)
+		}
+	}
+	if _, err := s.Get(ctx, root); !errors.Is(err, redisstore.ErrNotReplicated) {
+		t.Fatalf("Get with the replica cut off: %v; want ErrNotReplicated", err)
+	}
 	redistest.Failover(t, sw, primary, replica)
 	r, err := s.Get(ctx, id)
-	if err != nil {
+	if !errors.Is(err, redisstore.ErrNotReplicated) {
+		t.Fatalf("Get on the promoted replica, which has no replica: %v; want ErrNotReplicated", err)
+	}
+	redistest.NewReplica(t, replica.Addr, "--appendonly", "no")
+	if _, err := s.Get(ctx, root); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("Get of the unacknowledged graph after the failover: %v; want not found", err)
+	}
+	if r, err = s.Get(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	if r.Status != sig.Active {
 		t.Fatalf("after the failover the task is %s, want active (the unacknowledged Complete lost)", r.Status)
 	}
-	redistest.NewReplica(t, replica.Addr, "--appendonly", "no")
 	eff, err := s.Complete(ctx, id, "run-1", []byte(`2`))
 	if err != nil {
 		t.Fatalf("Complete repeated on the new primary with a replica: %v", err)
@@ -169,9 +190,14 @@ func waitReplicated(t *testing.T, primary *redistest.Server) {
 
 func TestWithReplicasRefusesBadArguments(t *testing.T) {
 	c := redistest.Client(t)
-	for _, o := range []redisstore.Option{redisstore.WithReplicas(0, time.Second), redisstore.WithReplicas(1, 0)} {
+	for _, o := range []redisstore.Option{redisstore.WithReplicas(0, time.Second), redisstore.WithReplicas(1, 0), redisstore.WithReplicas(1, c.Options().ReadTimeout)} {
 		if _, err := redisstore.New(c, o); err == nil {
-			t.Error("New accepted a WithReplicas without replicas or timeout")
+			t.Error("New accepted a WithReplicas without replicas, without timeout, or with one the client's ReadTimeout cuts short")
 		}
+	}
+	ring := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"a": c.Options().Addr}})
+	t.Cleanup(func() { _ = ring.Close() })
+	if _, err := redisstore.New(ring, redisstore.WithReplicas(1, time.Second)); err == nil || !strings.Contains(err.Error(), "Ring") {
+		t.Errorf("New on a Ring with WithReplicas: %v; want refused", err)
 	}
 }

@@ -31,7 +31,8 @@ func (s *Store) Request(ctx context.Context, root string, op sig.Op, deadline ti
 	if deadline.IsZero() {
 		return fmt.Errorf("storage/redis: request %s %s: no deadline: %w", op, root, storage.ErrState)
 	}
-	ttl := max(time.Until(deadline), time.Millisecond)
+	// the list outlives the latest deadline it holds by up to a second
+	ttl := max(time.Until(deadline), time.Second)
 	entry := string(op) + " " + root + " " + strconv.FormatInt(deadline.UnixMilli(), 10)
 	key := s.requestsKey()
 	_, err := s.call(ctx, s.lua.request, "request "+string(op), root, key, []string{key, key}, entry, ttl.Milliseconds())

@@ -84,6 +84,9 @@ func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 		tag := s.prefix + ":{" + strconv.Itoa(n) + "}"
 		s.bases[n], s.owed[n] = tag+":", tag+"!owed"
 	}
+	if err := s.checkReplicas(); err != nil {
+		return nil, err
+	}
 	if !s.unchecked {
 		if err := s.checkPolicy(); err != nil {
 			return nil, err
@@ -407,7 +410,10 @@ func (s *Store) Due(ctx context.Context, age time.Duration, n int) ([]string, er
 
 // Get implements storage.Store: one round trip of plain reads (HGET and
 // PTTL, pipelined), so that a user who may only read can inspect flows
-// and no code is loaded to read.
+// and no code is loaded to read. It reads from the graph's master (a
+// cluster client that routes reads to replicas could read stale state),
+// and with WithReplicas it waits for the replicas too: what it returns
+// survives a failover.
 func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
 	if !sig.ValidID(id) {
 		return nil, fmt.Errorf("storage/redis: get: invalid id %q: %w", id, storage.ErrNotFound)
@@ -415,19 +421,23 @@ func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
 	key := s.Key(sig.RootOf(id))
 	var hget *goredis.StringCmd
 	var pttl *goredis.DurationCmd
-	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+	werr := s.send(ctx, key, func(p goredis.Pipeliner) {
 		hget = p.HGet(ctx, key, id)
 		pttl = p.PTTL(ctx, key)
-		return nil
 	})
-	if errors.Is(err, goredis.Nil) {
-		err = hget.Err()
+	if hget == nil {
+		return nil, translate("get "+id, key, werr)
 	}
-	if errors.Is(err, goredis.Nil) {
-		return nil, fmt.Errorf("storage/redis: get %s: key %s has no record %s: %w", id, key, id, storage.ErrNotFound)
+	err := hget.Err()
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, translate("get "+id, key, err)
+	}
+	if werr != nil {
+		// what the primary has may not survive a failover yet
+		return nil, translate("get "+id, key, werr)
 	}
 	if err != nil {
-		return nil, translate("get "+id, key, err)
+		return nil, fmt.Errorf("storage/redis: get %s: key %s has no record %s: %w", id, key, id, storage.ErrNotFound)
 	}
 	var w wireRecord
 	if err := unmarshal(hget.Val(), &w); err != nil || w.Kind == "" {

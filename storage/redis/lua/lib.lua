@@ -465,6 +465,9 @@ local function commit()
   for _, id in ipairs(ended) do
     local r = redis.pcall('SPUBLISH', G .. ':ended', id)
     if type(r) == 'table' and r.err then
+      if not string.find(string.lower(r.err), 'unknown') then
+        error(r)
+      end
       redis.call('PUBLISH', G .. ':ended', id)
     end
   end
