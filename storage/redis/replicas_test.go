@@ -153,15 +153,15 @@ func TestWithReplicasAcknowledgesOnlyWhatAReplicaHas(t *testing.T) {
 		t.Fatalf("Get with the replica cut off: %v; want ErrNotReplicated", err)
 	}
 	redistest.Failover(t, sw, primary, replica)
-	r, err := s.Get(ctx, id)
-	if !errors.Is(err, redisstore.ErrNotReplicated) {
+	if _, err := s.Get(ctx, id); !errors.Is(err, redisstore.ErrNotReplicated) {
 		t.Fatalf("Get on the promoted replica, which has no replica: %v; want ErrNotReplicated", err)
 	}
 	redistest.NewReplica(t, replica.Addr, "--appendonly", "no")
 	if _, err := s.Get(ctx, root); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("Get of the unacknowledged graph after the failover: %v; want not found", err)
 	}
-	if r, err = s.Get(ctx, id); err != nil {
+	r, err := s.Get(ctx, id)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Status != sig.Active {

@@ -58,5 +58,3 @@ func (r results) median(name, unit string) (float64, bool) {
 	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2, true
 }
 
-// runs returns how many values name's unit has.
-func (r results) runs(name, unit string) int { return len(r[name][unit]) }
