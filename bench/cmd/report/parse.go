@@ -57,4 +57,3 @@ func (r results) median(name, unit string) (float64, bool) {
 	}
 	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2, true
 }
-
