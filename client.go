@@ -9,6 +9,7 @@ import (
 
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/internal/engine"
+	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
@@ -70,7 +71,7 @@ func (c *Client) Register(tasks ...task.Registrable) error {
 		if t == nil {
 			return errors.New("mageflow: register: nil task")
 		}
-		if err := c.eng.Register(t.TaskDef()); err != nil {
+		if err := c.eng.Register(graph.TaskDefOf(t.TaskDef())); err != nil {
 			return err
 		}
 	}

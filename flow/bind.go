@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -23,7 +24,7 @@ func Bind[A, P, Out any](t task.Task[Args[A, P], Out], args A) Flow[P, Out] {
 	if err != nil {
 		return broken[P, Out](fmt.Errorf("flow.Bind %s: encode args: %w", t.Name(), err))
 	}
-	spec := *t.FlowSpec().Spec
+	spec := *graph.SpecOf(t.FlowSpec())
 	spec.Kind = sig.KindTask
 	spec.Args = b
 	return node[P, Out]{spec: &spec}

@@ -8,8 +8,9 @@ import (
 // one of those with callbacks. Only this module implements it; build flows
 // with task.New and the functions of this package.
 type Flow[In, Out any] interface {
-	// FlowSpec returns the flow's erased graph. Its type is internal; the
-	// method exists so that the compiler can infer In and Out.
+	// FlowSpec returns the flow's erased graph. Its type is internal to
+	// this module and opaque; the method exists so that the compiler can
+	// infer In and Out.
 	FlowSpec() graph.Ref[In, Out]
 }
 
@@ -18,14 +19,14 @@ type node[In, Out any] struct {
 	spec *graph.Spec
 }
 
-func (n node[In, Out]) FlowSpec() graph.Ref[In, Out] { return graph.Ref[In, Out]{Spec: n.spec} }
+func (n node[In, Out]) FlowSpec() graph.Ref[In, Out] { return graph.RefOf[In, Out](n.spec) }
 
 // specOf returns f's spec, or nil when f is nil.
 func specOf[In, Out any](f Flow[In, Out]) *graph.Spec {
 	if f == nil {
 		return nil
 	}
-	return f.FlowSpec().Spec
+	return graph.SpecOf(f.FlowSpec())
 }
 
 // broken is a flow that reports err when started.

@@ -52,5 +52,5 @@ func (s *SwarmFlow[In, Out]) FlowSpec() graph.Ref[In, []Out] {
 	if s == nil {
 		return graph.Ref[In, []Out]{}
 	}
-	return graph.Ref[In, []Out]{Spec: s.spec}
+	return graph.RefOf[In, []Out](s.spec)
 }

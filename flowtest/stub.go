@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/mageflow-go/mageflow/backend/memory"
+	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -14,14 +15,14 @@ import (
 func Stub[In, Out any](e *Env, tk task.Task[In, Out], fn func(ctx context.Context, in In) (Out, error)) {
 	e.t.Helper()
 	repl := task.New(tk.Name(), fn)
-	if err := repl.TaskDef().Err; err != nil {
+	if err := graph.TaskDefOf(repl.TaskDef()).Err; err != nil {
 		e.t.Fatalf("flowtest: stub %q: %v", tk.Name(), err)
 		return
 	}
 	e.Register(tk)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.stubs[tk.Name()] = repl.TaskDef().Invoke
+	e.stubs[tk.Name()] = graph.TaskDefOf(repl.TaskDef()).Invoke
 }
 
 // FailOnAttempt makes attempt n (from 1) of every run of tk fail with err

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage/transition"
 	"github.com/mageflow-go/mageflow/task"
@@ -50,7 +51,7 @@ func FuzzInvoke(f *testing.F) {
 func invoke[In any](t *testing.T, payload []byte) {
 	t.Helper()
 	echo := task.New("echo", func(ctx context.Context, in In) (In, error) { return in, nil })
-	out, err := echo.TaskDef().Invoke(context.Background(), payload)
+	out, err := graph.TaskDefOf(echo.TaskDef()).Invoke(context.Background(), payload)
 	if err != nil {
 		var de *task.DecodeError
 		if !errors.As(err, &de) || de.Task != "echo" || !task.IsNonRetryable(err) {

@@ -128,13 +128,15 @@ func (t Task[In, Out]) FlowSpec() graph.Ref[In, Out] {
 	if t.def == nil {
 		spec.Err = errors.New("task: zero Task (use task.New)")
 	}
-	return graph.Ref[In, Out]{Spec: spec}
+	return graph.RefOf[In, Out](spec)
 }
 
-// TaskDef returns the erased task for registration with a client.
-func (t Task[In, Out]) TaskDef() *graph.TaskDef { return t.def }
+// TaskDef returns the erased task for registration with a client. Its
+// type is internal to this module and opaque: a task cannot be changed
+// once built.
+func (t Task[In, Out]) TaskDef() graph.Def { return graph.DefOf(t.def) }
 
 // Registrable is what mageflow's Client.Register accepts: any Task.
 type Registrable interface {
-	TaskDef() *graph.TaskDef
+	TaskDef() graph.Def
 }

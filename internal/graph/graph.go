@@ -59,10 +59,30 @@ func (s *Spec) WithCallbacks(success, failure []*Spec) *Spec {
 }
 
 // Ref is a Spec typed with its flow's input and output. Its type
-// parameters let the compiler infer them from any flow.
+// parameters let the compiler infer them from any flow. Outside this
+// module it is opaque: only this module's packages reach its Spec, with
+// RefOf and SpecOf.
 type Ref[In, Out any] struct {
-	Spec *Spec
+	spec *Spec
 }
+
+// RefOf returns s typed as a flow from In to Out.
+func RefOf[In, Out any](s *Spec) Ref[In, Out] { return Ref[In, Out]{spec: s} }
+
+// SpecOf returns the Spec of r.
+func SpecOf[In, Out any](r Ref[In, Out]) *Spec { return r.spec }
+
+// Def is a task's TaskDef as package task hands it to a client: opaque
+// outside this module, so that no caller changes a task's definition.
+type Def struct {
+	def *TaskDef
+}
+
+// DefOf returns d as a Def.
+func DefOf(d *TaskDef) Def { return Def{def: d} }
+
+// TaskDefOf returns the TaskDef of d (nil for a zero Task's).
+func TaskDefOf(d Def) *TaskDef { return d.def }
 
 // InfoKey is the context key of a running task's task.RunInfo (a RunInfo
 // or a *RunInfo), shared by package task and the engine.
