@@ -19,12 +19,30 @@ import (
 // task no worker registered.
 var ErrUnknownTask = backend.ErrUnknownTask
 
-// ErrCanceled is wrapped by the error of waiting on a canceled run.
-var ErrCanceled = engine.ErrCanceled
-
-// ErrFinished is wrapped by the error of suspending, interrupting,
-// resuming or canceling a run that already ended.
-var ErrFinished = engine.ErrFinished
+// The errors users match (with errors.Is). Each operation's doc says
+// which it returns; flow.FailedError (errors.As) carries a failed flow's
+// ErrorInfo.
+var (
+	// ErrNotFound: no flow has the id (never stored, or expired): Status,
+	// Wait and the lifecycle operations of a handle, flow.Attach.
+	ErrNotFound = engine.ErrNotFound
+	// ErrStarted: Start of a signed flow (Sig, SwarmSig) that was started
+	// already.
+	ErrStarted = engine.ErrStarted
+	// ErrNotPaused: Resume of a flow that is neither suspended nor
+	// interrupted.
+	ErrNotPaused = engine.ErrNotPaused
+	// ErrFinished: an operation on a flow whose root ended (done, failed
+	// or canceled): Suspend, Interrupt, Resume, Start of a signed flow.
+	// (sig.Record's Finished says more: the root and its callbacks ended.)
+	ErrFinished = engine.ErrFinished
+	// ErrCanceled: Wait on a canceled flow, and operations on one (with
+	// ErrFinished).
+	ErrCanceled = engine.ErrCanceled
+	// ErrSwarmClosed: SwarmSig.Add to a swarm that was closed, or that
+	// reached its MaxItems.
+	ErrSwarmClosed = engine.ErrSwarmClosed
+)
 
 // Client runs flows: it holds the tasks this process executes, the backend
 // that runs tasks and the store that keeps the state of started flows. It is

@@ -18,11 +18,13 @@ import (
 	"github.com/mageflow-go/mageflow/storage"
 )
 
-// ErrCanceled is the error of waiting on a canceled run.
-var ErrCanceled = errors.New("mageflow: run canceled")
+// ErrCanceled: the flow was canceled (Wait, and operations on it).
+var ErrCanceled = errors.New("mageflow: flow canceled")
 
-// ErrFinished is the error of a lifecycle operation on a run that ended.
-var ErrFinished = errors.New("mageflow: run already finished")
+// ErrFinished: the flow's root ended (done, failed or canceled), so the
+// operation does not apply. (A record's Finished says more: the root and
+// its callbacks ended.)
+var ErrFinished = errors.New("mageflow: flow already ended")
 
 // TTL is how long records of one kind live: Active while their graph runs,
 // Done after it ended.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -133,14 +134,14 @@ func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) err
 		return err
 	})
 	if errors.Is(err, storage.ErrState) && (uncertain || inTask(ctx) && e.derive) {
-		if r, gerr := e.store.Get(ctx, root); gerr == nil && r.Entered {
+		if r, gerr := e.store.Get(ctx, root); gerr == nil && r.Entered && (uncertain || bytes.Equal(r.Input, input)) {
 			// this call's earlier try, or an earlier attempt of the
-			// running task, started it
+			// running task (with the same input), started it
 			return e.owe(e.resendOutbox(ctx, root), root)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("mageflow: start %s: %w", root, err)
+		return e.explain(ctx, "start", root, err)
 	}
 	if err := e.send(ctx, eff); err != nil {
 		if errors.Is(err, backend.ErrUnknownTask) {
@@ -184,7 +185,7 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)
+			return e.explain(ctx, "add items to", id, err)
 		}
 		if tried >= 0 && s.Children > tried {
 			var it *sig.Record
@@ -212,13 +213,13 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 			if transient(err) {
 				tried = s.Children
 				if !sleep(ctx, min(10*time.Millisecond<<min(try, 7), time.Second)) {
-					return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)
+					return e.explain(ctx, "add items to", id, err)
 				}
 				continue
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("mageflow: add items to swarm %s: %w", id, err)
+			return e.explain(ctx, "add items to", id, err)
 		}
 		return e.owe(e.send(ctx, eff), id)
 	}
@@ -234,7 +235,7 @@ func (e *Engine) CloseSwarm(ctx context.Context, id string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("mageflow: close swarm %s: %w", id, err)
+		return e.explain(ctx, "close", id, err)
 	}
 	if uncertain {
 		// a try whose reply was lost may have closed it: send what that
@@ -263,12 +264,12 @@ func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
 				op == sig.OpResume && uncertain && !r.Finished:
 				return e.owe(e.resendOutbox(ctx, root), root)
 			case r.Finished:
-				return fmt.Errorf("mageflow: %s run %s: it is %s: %w", op, root, r.Status, ErrFinished)
+				return fail(string(op), root, "flow already ended ("+string(r.Status)+")", err, ErrFinished)
 			}
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("mageflow: %s %s: %w", op, root, err)
+		return e.explain(ctx, string(op), root, err)
 	}
 	if uncertain {
 		// a try whose reply was lost may have applied it: deliver what

@@ -18,7 +18,7 @@ const maxPoll = time.Second
 func (e *Engine) Get(ctx context.Context, id string) (*sig.Record, error) {
 	r, err := e.store.Get(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("mageflow: read %s: %w", id, err)
+		return nil, e.explain(ctx, "read", id, err)
 	}
 	return r, nil
 }

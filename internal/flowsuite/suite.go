@@ -108,6 +108,7 @@ func cases() []testCase {
 		{"CancelReachesTheFlowsItsTasksStarted", testCancelReachesTheFlowsItsTasksStarted},
 		{"RetriedTaskDoesNotRestartAnExpiredChild", testRetriedTaskDoesNotRestartAnExpiredChild},
 		{"SuspendedRetryKeepsItsAttempts", testSuspendedRetryKeepsItsAttempts},
+		{"ErrorsUsersMatch", testErrorsUsersMatch},
 	}
 }
 
