@@ -8,7 +8,7 @@ import (
 )
 
 // ErrUnknownTask: no worker knows a task of that name.
-var ErrUnknownTask = errors.New("unknown task")
+var ErrUnknownTask = errors.New("backend: unknown task")
 
 // ErrStopped: the backend's worker was stopped.
 var ErrStopped = errors.New("backend: stopped")

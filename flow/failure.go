@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/mageflow-go/mageflow/sig"
 )
@@ -27,5 +28,8 @@ type FailedError struct {
 }
 
 func (e *FailedError) Error() string {
-	return fmt.Sprintf("mageflow: run %s failed: task %s: %s", e.RunID, e.Info.Task, e.Info.Message)
+	task := "task " + e.Info.Task + ": "
+	// a task's own errors (task.DecodeError, an output that does not
+	// encode) already name it
+	return fmt.Sprintf("mageflow: run %s failed: %s%s", e.RunID, task, strings.TrimPrefix(e.Info.Message, task))
 }

@@ -79,3 +79,16 @@ func TestStartFromAnotherClientOnTheSameBackend(t *testing.T) {
 		t.Fatalf("Wait = %d, %v", out, err)
 	}
 }
+
+// A failed run's error names its task once, also when the task's own
+// error names it (a decode error).
+func TestFailedErrorNamesTheTaskOnce(t *testing.T) {
+	e := &flow.FailedError{RunID: "R", Info: flow.ErrorInfo{Task: "picky", Message: "task picky: decode input: bad"}}
+	if got, want := e.Error(), "mageflow: run R failed: task picky: decode input: bad"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	e.Info.Message = "card declined"
+	if got, want := e.Error(), "mageflow: run R failed: task picky: card declined"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
