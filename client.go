@@ -190,8 +190,12 @@ func WithTTL(active, done time.Duration) Option {
 	}
 }
 
-// WithKindTTL sets the TTLs of one kind of record: sig.KindTask,
-// sig.KindChain or sig.KindSwarm.
+// WithKindTTL sets the TTLs of graphs that hold a node of kind
+// (sig.KindTask, sig.KindChain or sig.KindSwarm). A graph's records
+// expire together, with the largest TTLs of the kinds of node it holds
+// (an open swarm, which may get items of any kind, takes the largest of
+// all): a kind's TTLs are a floor for every graph that contains one, not
+// a TTL of that kind's records alone.
 func WithKindTTL(kind sig.Kind, active, done time.Duration) Option {
 	return func(o *options) error { return setTTL(o, kind, active, done) }
 }

@@ -30,8 +30,10 @@ func (h control) Status(ctx context.Context) (sig.Status, error) {
 // not advance. Suspending twice is fine.
 func (h control) Suspend(ctx context.Context) error { return h.eng.Apply(ctx, h.id, sig.OpSuspend) }
 
-// Interrupt pauses the flow and stops its running tasks. On resume they run
-// again: an interrupted task runs at least once more.
+// Interrupt pauses the flow and stops its running tasks: their context is
+// canceled. A task that stops (it returns an error, such as ctx.Err())
+// runs again on Resume, as its next attempt; one that returns its result
+// anyway has completed, and does not run again.
 func (h control) Interrupt(ctx context.Context) error {
 	return h.eng.Apply(ctx, h.id, sig.OpInterrupt)
 }

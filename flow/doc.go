@@ -14,8 +14,20 @@
 //
 // [Start] stores a flow and dispatches its first tasks; [Sign] stores it to
 // start later; [SignSwarm] stores a swarm that accepts items while it runs.
-// Their handles ([Run], [Sig], [SwarmSig]) wait for the result and control
-// the lifecycle (Status, Suspend, Interrupt, Resume, Cancel).
+// A [Run] waits for the result (Wait); every handle ([Run], [Sig],
+// [SwarmSig]) controls the lifecycle (Status, Suspend, Interrupt, Resume,
+// Cancel).
+//
+// # Errors
+//
+// The errors to match are the root package's: mageflow.ErrNotFound (no
+// flow has the id), mageflow.ErrStarted (a signed flow started again),
+// mageflow.ErrNotPaused (Resume of a flow not paused),
+// mageflow.ErrFinished (an operation on a flow that ended),
+// mageflow.ErrCanceled (Wait on, or Start of, a canceled flow),
+// mageflow.ErrSwarmClosed (Add to a closed swarm) and
+// mageflow.ErrUnknownTask (a task no worker registered); a failed flow's
+// Wait returns a [*FailedError].
 //
 // Values travel as JSON between tasks, so inputs and outputs must be types
 // that encoding/json round-trips.
@@ -26,8 +38,8 @@
 // node (a task, chain or swarm):
 //
 //	status        Suspend      Interrupt    Resume           Cancel
-//	pending       suspended    interrupted  -                canceled
-//	active        suspended    interrupted  -                canceled
+//	pending       suspended    interrupted  ErrNotPaused     canceled
+//	active        suspended    interrupted  ErrNotPaused     canceled
 //	suspended     (no change)  interrupted  its last status  canceled
 //	interrupted   (no change)  (no change)  its last status  canceled
 //	done, failed  ErrFinished  ErrFinished  ErrFinished      ErrFinished
@@ -39,16 +51,17 @@
 //     input is kept); a running task finishes, but its chain or swarm does
 //     not advance, and its callbacks wait.
 //   - Interrupt also stops running tasks (their context is canceled; on
-//     Hatchet their runs are canceled). On Resume they run again: an
-//     interrupted task runs at least once more, as its next attempt (the
-//     stopped one counts, and the rerun runs even if it was the last).
+//     Hatchet their runs are canceled). A task that stops (it returns an
+//     error, such as ctx.Err()) runs again on Resume, as its next attempt
+//     (the stopped one counts, and the rerun runs even if it was the
+//     last); one that returns its result anyway has completed.
 //   - Resume continues where the flow stopped, once: held tasks are
 //     dispatched, chains advance past steps that finished meanwhile, swarms
 //     fill their free slots (the concurrency cap still holds) and complete
 //     or fail if they should. A task whose retry arrived while the flow
 //     was paused keeps the attempts it made: it runs only the retries it
 //     has left, numbered on (task.Info's Attempt). Resuming a flow that is
-//     not paused is an error.
+//     not paused is an error wrapping mageflow.ErrNotPaused.
 //   - Cancel is final: nothing more runs, running tasks are stopped, error
 //     callbacks do not fire, Wait returns an error wrapping
 //     mageflow.ErrCanceled, and the flow's records get the done TTL.

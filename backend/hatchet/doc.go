@@ -4,7 +4,8 @@
 //
 //	hc, err := hatchetbackend.NewClient() // HATCHET_CLIENT_* from the environment
 //	b, err := hatchetbackend.New(hc, hatchetbackend.WithWorkerName("orders"))
-//	c, err := mageflow.New(b, redisstore.New(rc))
+//	store, err := redisstore.New(rc)
+//	c, err := mageflow.New(b, store)
 //
 // It lives in a module of its own so that users of the other backends do
 // not download Hatchet's dependencies.
