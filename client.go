@@ -81,9 +81,13 @@ func New(b backend.Backend, s storage.Store, opts ...Option) (*Client, error) {
 	return &Client{eng: engine.New(b, s, engine.Config{Logger: o.logger, TTL: o.ttl, Now: time.Now, Fresh: o.fresh, Sweep: o.sweep})}, nil
 }
 
-// Register makes this process's worker execute tasks. Registering a task
-// twice is a no-op; registering two different tasks under one name is an
-// error naming it.
+// Register makes this process's worker execute tasks. Call it before
+// StartWorker: a worker runs the tasks registered before it started, and
+// Register after StartWorker returns an error wrapping
+// backend.ErrWorkerStarted on every backend (flowtest's Env, which runs
+// the memory backend with memory.WithLateRegistration, is the exception).
+// Registering a task twice is a no-op; registering two different tasks
+// under one name is an error naming it.
 func (c *Client) Register(tasks ...task.Registrable) error {
 	for _, t := range tasks {
 		if t == nil {

@@ -13,6 +13,10 @@ var ErrUnknownTask = errors.New("backend: unknown task")
 // ErrStopped: the backend's worker was stopped.
 var ErrStopped = errors.New("backend: stopped")
 
+// ErrWorkerStarted is wrapped by the error of Register after Start: a worker
+// runs the tasks registered before it started.
+var ErrWorkerStarted = errors.New("backend: worker already started")
+
 // Metadata keys under which a backend that carries metadata rather than
 // fields (the Hatchet backend's run metadata, shown in its dashboard) sends
 // a dispatch's Record and Root.
@@ -134,7 +138,8 @@ type Dispatch struct {
 // Backend runs tasks by name.
 type Backend interface {
 	// Register makes this process's worker execute spec.Name with h. It is
-	// called before Start. Registering a name twice is an error.
+	// called before Start: after it, it returns an error wrapping
+	// ErrWorkerStarted. Registering a name twice is an error.
 	Register(spec TaskSpec, h Handler) error
 
 	// Known reports whether some worker executes tasks named name.

@@ -104,7 +104,7 @@ func New(t TB, opts ...Option) *Env {
 			opt(&o)
 		}
 	}
-	bopts := []memory.Option{memory.WithWorkers(o.workers)}
+	bopts := []memory.Option{memory.WithWorkers(o.workers), memory.WithLateRegistration()}
 	if !o.backoff {
 		bopts = append(bopts, memory.WithoutBackoff())
 	}

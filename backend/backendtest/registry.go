@@ -43,3 +43,13 @@ func testRegisterTwice(t *testing.T, h *harness) {
 	}
 	h.start()
 }
+
+func testRegisterAfterStart(t *testing.T, h *harness) {
+	handler, _ := recorder(succeed)
+	h.register(backend.TaskSpec{Name: "before"}, handler)
+	h.start()
+	late := h.name("after")
+	if err := h.b.Register(backend.TaskSpec{Name: late}, handler); !errors.Is(err, backend.ErrWorkerStarted) {
+		t.Fatalf("Register(%q) after Start = %v, want an error wrapping backend.ErrWorkerStarted", late, err)
+	}
+}

@@ -28,6 +28,7 @@ var cases = []testCase{
 	{"UnknownTask", "Dispatching a task name no worker knows fails with an error wrapping backend.ErrUnknownTask.", testUnknownTask},
 	{"Known", "Known reports true for a registered task name and false for any other.", testKnown},
 	{"RegisterTwice", "Registering a task name twice fails.", testRegisterTwice},
+	{"RegisterAfterStart", "Register after Start fails with an error wrapping backend.ErrWorkerStarted, and the task stays unknown to the worker.", testRegisterAfterStart},
 	{"DedupeKey", "Two dispatches with the same Key, the second while the first run is running, give one delivery and the same run id.", testDedupeKey},
 	{"DispatchFromHandler", "A handler can dispatch another task with its own context.", testDispatchFromHandler},
 	{"Timeout", "The task's timeout cancels the handler's context.", testTimeout},

@@ -141,7 +141,7 @@ func (b *Backend) Register(spec backend.TaskSpec, h backend.Handler) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.started {
-		return fmt.Errorf("backend/hatchet: register %q: the worker already started; register tasks before Start", spec.Name)
+		return fmt.Errorf("backend/hatchet: register %q: %w (register tasks before Start)", spec.Name, backend.ErrWorkerStarted)
 	}
 	if _, ok := b.tasks[spec.Name]; ok {
 		return fmt.Errorf("backend/hatchet: task %q already registered", spec.Name)

@@ -24,6 +24,7 @@ type Backend struct {
 	workers   int
 	log       *slog.Logger
 	noBackoff bool
+	late      bool // Register after Start is allowed (WithLateRegistration)
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signaled when the queue grows or the state changes
@@ -63,6 +64,7 @@ func New(opts ...Option) *Backend {
 		workers:   o.workers,
 		log:       o.log,
 		noBackoff: o.noBackoff,
+		late:      o.late,
 		tasks:     make(map[string]*task),
 		keys:      make(map[string]string),
 		runs:      make(map[string]*run),
@@ -82,6 +84,9 @@ func (b *Backend) Register(spec backend.TaskSpec, h backend.Handler) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.state != created && !b.late {
+		return fmt.Errorf("backend/memory: register %q: %w (register tasks before Start)", spec.Name, backend.ErrWorkerStarted)
+	}
 	if _, ok := b.tasks[spec.Name]; ok {
 		return fmt.Errorf("backend/memory: task %q already registered", spec.Name)
 	}
@@ -138,7 +143,7 @@ func (b *Backend) Start(ctx context.Context) (stop func(context.Context) error, 
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state != created {
+	if b.state != created && !b.late {
 		return nil, fmt.Errorf("backend/memory: start: already started")
 	}
 	b.state = started

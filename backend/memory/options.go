@@ -13,6 +13,7 @@ type options struct {
 	workers   int
 	log       *slog.Logger
 	noBackoff bool
+	late      bool
 }
 
 // WithWorkers sets the number of goroutines that run handlers, which bounds
@@ -41,4 +42,13 @@ func WithLogger(l *slog.Logger) Option {
 // Tests use it so that a retried task does not make them wait.
 func WithoutBackoff() Option {
 	return func(o *options) { o.noBackoff = true }
+}
+
+// WithLateRegistration lets Register add tasks after Start, which no
+// production backend does (Hatchet's worker declares its tasks when it
+// starts; by default this backend refuses too, with backend.ErrWorkerStarted).
+// Package flowtest uses it, so that a test registers its tasks on an Env
+// that is running.
+func WithLateRegistration() Option {
+	return func(o *options) { o.late = true }
 }
