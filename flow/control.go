@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 
 	"github.com/mageflow-go/mageflow/internal/engine"
 	"github.com/mageflow-go/mageflow/sig"
@@ -16,8 +17,38 @@ type control struct {
 // ID returns the id of the flow's root record.
 func (h control) ID() string { return h.id }
 
+// errZero is the error of a handle's method called on its zero value.
+var errZero = errors.New("flow: zero handle (get one from flow.Start, flow.Sign, flow.SignSwarm or flow.Attach)")
+
+// ready says why the handle cannot be used with ctx, or nil.
+func (h control) ready(ctx context.Context) error {
+	if h.eng == nil {
+		return errZero
+	}
+	return checkCtx(ctx)
+}
+
+// checkCtx refuses a nil context.
+func checkCtx(ctx context.Context) error {
+	if ctx == nil {
+		return errors.New("flow: nil context")
+	}
+	return nil
+}
+
+// apply performs op on the flow.
+func (h control) apply(ctx context.Context, op sig.Op) error {
+	if err := h.ready(ctx); err != nil {
+		return err
+	}
+	return h.eng.Apply(ctx, h.id, op)
+}
+
 // Status returns the flow's status.
 func (h control) Status(ctx context.Context) (sig.Status, error) {
+	if err := h.ready(ctx); err != nil {
+		return "", err
+	}
 	r, err := h.eng.Get(ctx, h.id)
 	if err != nil {
 		return "", err
@@ -28,21 +59,21 @@ func (h control) Status(ctx context.Context) (sig.Status, error) {
 // Suspend pauses the flow gracefully: tasks that have not started do not
 // start (their input is kept), running tasks finish, chains and swarms do
 // not advance. Suspending twice is fine.
-func (h control) Suspend(ctx context.Context) error { return h.eng.Apply(ctx, h.id, sig.OpSuspend) }
+func (h control) Suspend(ctx context.Context) error { return h.apply(ctx, sig.OpSuspend) }
 
 // Interrupt pauses the flow and stops its running tasks: their context is
 // canceled. A task that stops (it returns an error, such as ctx.Err())
 // runs again on Resume, as its next attempt; one that returns its result
 // anyway has completed, and does not run again.
 func (h control) Interrupt(ctx context.Context) error {
-	return h.eng.Apply(ctx, h.id, sig.OpInterrupt)
+	return h.apply(ctx, sig.OpInterrupt)
 }
 
 // Resume continues a suspended or interrupted flow where it stopped.
-func (h control) Resume(ctx context.Context) error { return h.eng.Apply(ctx, h.id, sig.OpResume) }
+func (h control) Resume(ctx context.Context) error { return h.apply(ctx, sig.OpResume) }
 
 // Cancel stops the flow for good: nothing more runs, running tasks are
 // canceled, error callbacks do not fire, and Wait returns an error wrapping
 // mageflow.ErrCanceled. A flow whose body already has its outcome, with
 // callbacks still to run, keeps that outcome: Cancel stops the callbacks.
-func (h control) Cancel(ctx context.Context) error { return h.eng.Apply(ctx, h.id, sig.OpCancel) }
+func (h control) Cancel(ctx context.Context) error { return h.apply(ctx, sig.OpCancel) }

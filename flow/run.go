@@ -33,6 +33,9 @@ func Attach[Out any](c *mageflow.Client, id string) (*Run[Out], error) {
 // Callbacks of the run may still be running when Wait returns.
 func (r *Run[Out]) Wait(ctx context.Context) (Out, error) {
 	var out Out
+	if err := r.ready(ctx); err != nil {
+		return out, err
+	}
 	rec, err := r.eng.Wait(ctx, r.id)
 	if err != nil {
 		return out, err

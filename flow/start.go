@@ -33,6 +33,9 @@ import (
 // a caller that repeats Start after an error gives [WithID] to start it
 // once.
 func Start[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out], in In, opts ...StartOption) (*Run[Out], error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
+	}
 	eng, err := engine.From(c)
 	if err != nil {
 		return nil, err
@@ -59,6 +62,9 @@ type Sig[In, Out any] struct {
 
 // Sign stores f without starting it.
 func Sign[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out]) (*Sig[In, Out], error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
+	}
 	eng, err := engine.From(c)
 	if err != nil {
 		return nil, err
@@ -76,6 +82,9 @@ func (s *Sig[In, Out]) Start(ctx context.Context, in In) (*Run[Out], error) {
 }
 
 func startSigned[In, Out any](ctx context.Context, h control, in In) (*Run[Out], error) {
+	if err := h.ready(ctx); err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(in)
 	if err != nil {
 		return nil, fmt.Errorf("flow: start %s: encode input: %w", h.id, err)

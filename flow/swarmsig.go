@@ -21,6 +21,9 @@ type SwarmSig[In, Out any] struct {
 // SignSwarm stores swarm s open for more items. s may carry callbacks
 // (flow.OnSuccess(flow.Swarm(...), cb)); it may start with no items.
 func SignSwarm[In, Out any](ctx context.Context, c *mageflow.Client, s Flow[In, []Out]) (*SwarmSig[In, Out], error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
+	}
 	eng, err := engine.From(c)
 	if err != nil {
 		return nil, err
@@ -49,6 +52,9 @@ func (s *SwarmSig[In, Out]) Start(ctx context.Context, in In) (*Run[[]Out], erro
 // Add appends items. Items added to a running swarm start as slots free.
 // Adding to a closed, ended or canceled swarm, or past MaxItems, fails.
 func (s *SwarmSig[In, Out]) Add(ctx context.Context, items ...Flow[In, Out]) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	specs := make([]*graph.Spec, len(items))
 	for i, it := range items {
 		if specs[i] = specOf(it); specs[i] == nil {
@@ -61,5 +67,8 @@ func (s *SwarmSig[In, Out]) Add(ctx context.Context, items ...Flow[In, Out]) err
 // Close says no more items come: the swarm completes once every item
 // ended. Closing twice is fine; closing a swarm with no items fails.
 func (s *SwarmSig[In, Out]) Close(ctx context.Context) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	return s.eng.CloseSwarm(ctx, s.id)
 }

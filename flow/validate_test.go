@@ -2,8 +2,11 @@ package flow_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
@@ -90,5 +93,77 @@ func TestFailedErrorNamesTheTaskOnce(t *testing.T) {
 	e.Info.Message = "card declined"
 	if got, want := e.Error(), "mageflow: run R failed: task picky: card declined"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// Zero handles and nil contexts give errors, not panics.
+func TestZeroHandlesAndNilContextsAreErrors(t *testing.T) {
+	c, err := mageflow.New(membackend.New(), memstore.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register(double); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var run flow.Run[int]
+	var s flow.Sig[int, int]
+	var sw flow.SwarmSig[int, int]
+	checks := map[string]error{}
+	_, checks["Run.Wait"] = run.Wait(ctx)
+	_, checks["Run.Status"] = run.Status(ctx)
+	checks["Run.Suspend"] = run.Suspend(ctx)
+	checks["Run.Cancel"] = run.Cancel(ctx)
+	_, checks["Sig.Start"] = s.Start(ctx, 1)
+	checks["Sig.Resume"] = s.Resume(ctx)
+	_, checks["SwarmSig.Start"] = sw.Start(ctx, 1)
+	checks["SwarmSig.Add"] = sw.Add(ctx, double)
+	checks["SwarmSig.Close"] = sw.Close(ctx)
+	//lint:ignore SA1012 a nil context is what this checks
+	_, checks["Start(nil)"] = flow.Start(nil, c, double, 1) //nolint:staticcheck
+	//lint:ignore SA1012 a nil context is what this checks
+	_, checks["Sign(nil)"] = flow.Sign(nil, c, double) //nolint:staticcheck
+	//lint:ignore SA1012 a nil context is what this checks
+	_, checks["SignSwarm(nil)"] = flow.SignSwarm(nil, c, flow.Swarm(double)) //nolint:staticcheck
+	for what, err := range checks {
+		if err == nil {
+			t.Errorf("%s: no error", what)
+		}
+	}
+}
+
+// An output that does not encode fails the task at once: encoding is
+// deterministic, so a retry cannot cure it.
+func TestOutputThatDoesNotEncodeIsFinal(t *testing.T) {
+	var calls atomic.Int32
+	bad := task.New("bad-output", func(ctx context.Context, n int) (chan int, error) {
+		calls.Add(1)
+		return make(chan int), nil
+	}, task.WithRetries(3))
+	c, err := mageflow.New(membackend.New(membackend.WithoutBackoff()), memstore.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register(bad); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := c.StartWorker(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stop(context.Background()) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	run, err := flow.Start(ctx, c, bad, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = run.Wait(ctx)
+	var fe *flow.FailedError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Info.Message, "encode output") {
+		t.Fatalf("Wait = %v; want a failure to encode the output", err)
+	}
+	if n := calls.Load(); n != 1 || fe.Info.Attempts != 1 {
+		t.Errorf("the task ran %d times (%d attempts), want once", n, fe.Info.Attempts)
 	}
 }
