@@ -135,11 +135,12 @@ func defaults() options {
 	}
 }
 
-// WithLogger logs the client's work to l (default: nothing is logged).
+// WithLogger logs the client's work to l. By default, and with a nil
+// logger, nothing is logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		if l == nil {
-			return errors.New("mageflow: WithLogger: nil logger")
+			l = slog.New(slog.DiscardHandler)
 		}
 		o.logger = l
 		return nil

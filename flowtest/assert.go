@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/task"
@@ -27,7 +28,7 @@ func (l Label) Name() string { return string(l) }
 // matches, since New or the last Clear, and returns the first such input.
 // Otherwise it reports, with t.Errorf, each dispatch of tk and why it did
 // not match, or what was dispatched instead.
-func AssertTaskDispatched[In, Out any](t TB, e *Env, tk task.Task[In, Out], m Match[In]) (In, bool) {
+func AssertTaskDispatched[In, Out any](t testing.TB, e *Env, tk task.Task[In, Out], m Match[In]) (In, bool) {
 	t.Helper()
 	var zero In
 	var b strings.Builder
@@ -56,7 +57,7 @@ func AssertTaskDispatched[In, Out any](t TB, e *Env, tk task.Task[In, Out], m Ma
 
 // AssertTaskNotDispatched checks that tk was not dispatched since New or
 // the last Clear.
-func AssertTaskNotDispatched(t TB, e *Env, tk Named) bool {
+func AssertTaskNotDispatched(t testing.TB, e *Env, tk Named) bool {
 	t.Helper()
 	var got []string
 	for _, d := range e.Dispatches() {
@@ -73,7 +74,7 @@ func AssertTaskNotDispatched(t TB, e *Env, tk Named) bool {
 
 // AssertNothingDispatched checks that no task was dispatched since New or
 // the last Clear.
-func AssertNothingDispatched(t TB, e *Env) bool {
+func AssertNothingDispatched(t testing.TB, e *Env) bool {
 	t.Helper()
 	if ds := e.Dispatches(); len(ds) > 0 {
 		t.Errorf("flowtest: want nothing dispatched; got %d: %s", len(ds), e.rec.summary(10))
@@ -87,7 +88,7 @@ func AssertNothingDispatched(t TB, e *Env) bool {
 // Clear, and returns its record. A step that is a task is named by the
 // task; a nested chain or swarm by Label("chain") or Label("swarm"), or
 // its own name.
-func AssertChainDispatched(t TB, e *Env, steps ...Named) (*sig.Record, bool) {
+func AssertChainDispatched(t testing.TB, e *Env, steps ...Named) (*sig.Record, bool) {
 	t.Helper()
 	return assertContainer(t, e, sig.KindChain, "steps", steps)
 }
@@ -95,12 +96,12 @@ func AssertChainDispatched(t TB, e *Env, steps ...Named) (*sig.Record, bool) {
 // AssertSwarmDispatched checks that a swarm whose items have the given
 // names, in the order they were added, started in a run dispatched since
 // New or the last Clear, and returns its record.
-func AssertSwarmDispatched(t TB, e *Env, items ...Named) (*sig.Record, bool) {
+func AssertSwarmDispatched(t testing.TB, e *Env, items ...Named) (*sig.Record, bool) {
 	t.Helper()
 	return assertContainer(t, e, sig.KindSwarm, "items", items)
 }
 
-func assertContainer(t TB, e *Env, kind sig.Kind, what string, want []Named) (*sig.Record, bool) {
+func assertContainer(t testing.TB, e *Env, kind sig.Kind, what string, want []Named) (*sig.Record, bool) {
 	t.Helper()
 	names := make([]string, len(want))
 	for i, n := range want {

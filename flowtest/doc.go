@@ -24,6 +24,5 @@
 // worker dying at that point would; the flow must come out the same.
 // [Env.Quiesce] waits until nothing runs any more.
 //
-// The helpers take a [TB], the part of testing.TB they use, so that they
-// can be tested themselves.
+// The helpers take a testing.TB: *testing.T, *testing.B or *testing.F.
 package flowtest

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/mageflow-go/mageflow"
@@ -15,15 +16,6 @@ import (
 	memstore "github.com/mageflow-go/mageflow/storage/memory"
 	"github.com/mageflow-go/mageflow/task"
 )
-
-// TB is the part of testing.TB the helpers use. *testing.T, *testing.B and
-// *testing.F satisfy it.
-type TB interface {
-	Helper()
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-	Cleanup(func())
-}
 
 // DefaultTimeout bounds [Env.Quiesce] and [Run] when [WithTimeout] is not
 // given.
@@ -43,7 +35,7 @@ type Env struct {
 	// Clock is the store's clock.
 	Clock *Clock
 
-	t       TB
+	t       testing.TB
 	eng     *engine.Engine
 	rec     *recorder
 	timeout time.Duration
@@ -76,10 +68,10 @@ func WithWorkers(n int) Option {
 	return func(o *options) { o.workers = n }
 }
 
-// WithBackoff makes retries wait the backoff their task asks for. By
-// default an Env retries at once, so that a test of a retried task does
-// not wait.
-func WithBackoff() Option {
+// WithTaskBackoff makes retries wait the backoff their task asks for
+// (task.WithBackoff). By default an Env retries at once, so that a test of
+// a retried task does not wait.
+func WithTaskBackoff() Option {
 	return func(o *options) { o.backoff = true }
 }
 
@@ -96,7 +88,7 @@ func WithClockAt(start time.Time) Option {
 }
 
 // New returns a started Env. Its worker is stopped when the test ends.
-func New(t TB, opts ...Option) *Env {
+func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	o := options{timeout: DefaultTimeout, start: time.Now()}
 	for _, opt := range opts {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"testing"
 
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/flowtest"
@@ -11,7 +12,10 @@ import (
 
 // printTB stands in for the *testing.T a test would pass: it prints what
 // the helpers report.
-type printTB struct{ cleanups []func() }
+type printTB struct {
+	testing.TB // nil: the helpers call only the methods below
+	cleanups   []func()
+}
 
 func (p *printTB) Helper()                           {}
 func (p *printTB) Errorf(format string, args ...any) { fmt.Printf("ERROR "+format+"\n", args...) }

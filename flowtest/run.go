@@ -2,6 +2,7 @@ package flowtest
 
 import (
 	"context"
+	"testing"
 
 	"github.com/mageflow-go/mageflow/flow"
 )
@@ -11,7 +12,7 @@ import (
 // output or its error (a *flow.FailedError when it failed). It fails the
 // test when the flow cannot be started, or is still not ended when nothing
 // runs (it was suspended, or waits for a task no one executes).
-func Run[In, Out any](t TB, e *Env, f flow.Flow[In, Out], in In) (Out, error) {
+func Run[In, Out any](t testing.TB, e *Env, f flow.Flow[In, Out], in In) (Out, error) {
 	t.Helper()
 	var zero Out
 	r, err := flow.Start(context.Background(), e.Client, f, in)

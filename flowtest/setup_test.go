@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/task"
@@ -46,10 +47,11 @@ var (
 // fakeTB records what the helpers report, so that their failures can be
 // tested.
 type fakeTB struct {
-	mu       sync.Mutex
-	errors   []string
-	fatal    string
-	cleanups []func()
+	testing.TB // nil: the helpers call only the methods below
+	mu         sync.Mutex
+	errors     []string
+	fatal      string
+	cleanups   []func()
 }
 
 func (f *fakeTB) Helper() {}

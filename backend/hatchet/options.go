@@ -106,11 +106,12 @@ func normalizeNamespace(ns string) string {
 	return strings.ToLower(ns) + "_"
 }
 
-// WithLogger logs the backend's work to l (default: nothing).
+// WithLogger logs the backend's work to l. By default, and with a nil
+// logger, nothing is logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(b *Backend) error {
 		if l == nil {
-			return errors.New("backend/hatchet: WithLogger: nil logger")
+			l = slog.New(slog.DiscardHandler)
 		}
 		b.log = l
 		return nil

@@ -41,11 +41,13 @@ func WithoutPolicyCheck() Option {
 	}
 }
 
-// WithLogger makes the store log through l (default slog.Default()).
+// WithLogger makes the store log through l (by default slog.Default():
+// the store logs only the risk of [WithoutPolicyCheck], once). With a nil
+// logger nothing is logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Store) error {
 		if l == nil {
-			return fmt.Errorf("storage/redis: WithLogger: nil logger")
+			l = slog.New(slog.DiscardHandler)
 		}
 		s.log = l
 		return nil
