@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/RichardKnop/machinery/v2 v2.0.16
-	github.com/mageflow-go/mageflow v0.0.0-00010101000000-000000000000
+	github.com/mageflow-go/mageflow v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
@@ -64,4 +64,3 @@ require (
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 )
 
-replace github.com/mageflow-go/mageflow => ..

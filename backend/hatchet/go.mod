@@ -6,7 +6,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/hatchet-dev/hatchet v0.104.7
 	github.com/jackc/pgx/v5 v5.9.2
-	github.com/mageflow-go/mageflow v0.0.0-00010101000000-000000000000
+	github.com/mageflow-go/mageflow v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/rs/zerolog v1.35.1
 	golang.org/x/sys v0.48.0
@@ -147,4 +147,3 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 
-replace github.com/mageflow-go/mageflow => ../..
