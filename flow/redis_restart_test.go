@@ -11,7 +11,7 @@ import (
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
-	"github.com/mageflow-go/mageflow/internal/flowsuite"
+	"github.com/mageflow-go/mageflow/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/redistest"
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 	"github.com/mageflow-go/mageflow/task"

@@ -15,7 +15,7 @@ import (
 	hatchetbackend "github.com/mageflow-go/mageflow/backend/hatchet"
 	"github.com/mageflow-go/mageflow/backend/hatchet/internal/hatchettest"
 	"github.com/mageflow-go/mageflow/flow"
-	"github.com/mageflow-go/mageflow/internal/flowsuite"
+	"github.com/mageflow-go/mageflow/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/task"
 )

@@ -14,8 +14,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/mageflow-go/mageflow/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/redistest"
-	"github.com/mageflow-go/mageflow/storage"
 	memstore "github.com/mageflow-go/mageflow/storage/memory"
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
@@ -28,16 +28,8 @@ func Kind() string {
 	return "memory"
 }
 
-// Store is a store for one test, with a count of the records it holds.
-type Store struct {
-	storage.Store
-	// Records counts the records the store holds for this test.
-	Records func() int
-	// KeyTTLs returns the remaining time to live of every key the store
-	// holds for this test (-1 for a key without one; a key that expires
-	// while it is read is left out); nil for stores without keys.
-	KeyTTLs func() map[string]time.Duration
-}
+// Store is a store for one test, as the flow suite takes it.
+type Store = flowsuite.Store
 
 // New returns a fresh store of Kind() for t, emptied when t ends.
 func New(t testing.TB) Store {

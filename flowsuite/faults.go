@@ -9,7 +9,6 @@ import (
 
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/backend"
-	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
@@ -23,7 +22,7 @@ type Faults struct {
 }
 
 // NewFaultyEnv is NewEnv with the client's backend and store wrapped by f.
-func NewFaultyEnv(t testing.TB, b backend.Backend, s teststore.Store, opts []mageflow.Option, f Faults, tasks ...task.Registrable) Env {
+func NewFaultyEnv(t testing.TB, b backend.Backend, s Store, opts []mageflow.Option, f Faults, tasks ...task.Registrable) Env {
 	t.Helper()
 	if f.Backend != nil {
 		b = f.Backend(b)

@@ -1,10 +1,27 @@
 // Package flowsuite is the flow-level test suite of mageflow: every
-// semantic of chains, swarms, callbacks, retries, validation, lifecycle
-// and expiry, run through the public API against a client that a
+// semantic of chains, swarms, callbacks, retries, validation, lifecycle,
+// errors and expiry, run through the public API against a client that a
 // [Harness] builds. The flow package runs it on the memory backend (with
 // the store MAGEFLOW_TEST_STORE names), and backend/hatchet runs it on a
 // real Hatchet engine with the Redis store, so every backend and store
 // keeps the same behaviour.
+//
+// A third-party backend or store runs the same cases ours do, as it runs
+// backend/backendtest or storage/storagetest:
+//
+//	func TestFlows(t *testing.T) {
+//		flowsuite.Run(t, flowsuite.Harness{
+//			New: func(t *testing.T, opts []mageflow.Option, tasks ...task.Registrable) flowsuite.Env {
+//				return flowsuite.NewEnv(t, mybackend.New(), flowsuite.Store{Store: mystore.New()}, opts, tasks...)
+//			},
+//			Faulty: func(t *testing.T, opts []mageflow.Option, f flowsuite.Faults, tasks ...task.Registrable) flowsuite.Env {
+//				return flowsuite.NewFaultyEnv(t, mybackend.New(), flowsuite.Store{Store: mystore.New()}, opts, f, tasks...)
+//			},
+//		})
+//	}
+//
+// Tests of one run may share a backend's engine or a store's server, but
+// must not see each other's tasks or records (a key prefix per test).
 package flowsuite
 
 import (
@@ -14,10 +31,22 @@ import (
 
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/backend"
-	"github.com/mageflow-go/mageflow/internal/teststore"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
 )
+
+// Store is the store of one test, with what the suite may ask of it
+// besides storage.Store.
+type Store struct {
+	storage.Store
+	// Records counts the records the store holds for this test (nil: the
+	// cases that count records check the errors only).
+	Records func() int
+	// KeyTTLs returns the remaining time to live of every key the store
+	// holds for this test (-1 for a key without one), for stores with
+	// keys; nil otherwise.
+	KeyTTLs func() map[string]time.Duration
+}
 
 // Env is one test's client, with a running worker, and its store.
 type Env struct {
@@ -138,7 +167,7 @@ func testCtx(t *testing.T) context.Context {
 // NewEnv returns the environment of a client with options opts over
 // backend b and store s, with tasks registered and its worker started;
 // the worker stops when t ends, waiting up to a minute for running tasks.
-func NewEnv(t testing.TB, b backend.Backend, s teststore.Store, opts []mageflow.Option, tasks ...task.Registrable) Env {
+func NewEnv(t testing.TB, b backend.Backend, s Store, opts []mageflow.Option, tasks ...task.Registrable) Env {
 	t.Helper()
 	// The client gets the store itself, not the wrapper, so that it sees
 	// what the store implements besides storage.Store (Notifier, Requests).

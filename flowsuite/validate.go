@@ -40,7 +40,11 @@ func testBadFlowsAreRejectedBeforeStoring(t *testing.T, h Harness) {
 			t.Parallel()
 			e := h.setup(t, double, sumInts)
 			ctx := testCtx(t)
-			before := e.Records()
+			records := e.Records
+			if records == nil { // the store cannot count: check the errors only
+				records = func() int { return 0 }
+			}
+			before := records()
 			_, err := flow.Start(ctx, e.Client, tc.f, 1)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Start error %v, want one mentioning %s", err, tc.want)
@@ -51,7 +55,7 @@ func testBadFlowsAreRejectedBeforeStoring(t *testing.T, h Harness) {
 			if _, err := flow.Sign(ctx, e.Client, tc.f); err == nil {
 				t.Fatal("Sign accepted the bad flow")
 			}
-			if n := e.Records(); n != before {
+			if n := records(); n != before {
 				t.Fatalf("%d records stored for a rejected flow", n-before)
 			}
 		})
