@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/sig"
 	memstore "github.com/mageflow-go/mageflow/storage/memory"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -46,4 +48,30 @@ func Example() {
 	out, err := run.Wait(ctx)
 	fmt.Printf("%q %v\n", out, err)
 	// Output: "42" <nil>
+}
+
+// A graph's records expire together, with the largest TTLs of the kinds of
+// node it holds: WithKindTTL(sig.KindSwarm, …) is a floor for every graph
+// that holds a swarm, and leaves the others alone.
+func ExampleWithKindTTL() {
+	ctx := context.Background()
+	store := memstore.New()
+	c, _ := mageflow.New(membackend.New(), store,
+		mageflow.WithTTL(time.Hour, 10*time.Minute),
+		mageflow.WithKindTTL(sig.KindSwarm, 48*time.Hour, 10*time.Minute))
+	inc := task.New("inc", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
+	sum := task.New("sum", func(ctx context.Context, xs []int) (int, error) { return len(xs), nil })
+	_ = c.Register(inc, sum)
+
+	expiresIn := func(id string) time.Duration {
+		r, _ := store.Get(ctx, id)
+		return time.Until(r.ExpiresAt).Round(time.Hour)
+	}
+	chain, _ := flow.Sign(ctx, c, flow.Then(inc, inc))
+	withSwarm, _ := flow.Sign(ctx, c, flow.Then(flow.Swarm(inc), sum))
+	fmt.Println("a chain's step:", expiresIn(sig.ChildID(chain.ID(), 0)))
+	fmt.Println("the step of a chain that holds a swarm:", expiresIn(sig.ChildID(withSwarm.ID(), 1)))
+	// Output:
+	// a chain's step: 1h0m0s
+	// the step of a chain that holds a swarm: 48h0m0s
 }

@@ -310,3 +310,33 @@ func ExampleRun_Suspend() {
 	// order-7 picked, shipped
 	// true
 }
+
+// The errors to match are the root package's, whatever the backend and
+// store: here a signed flow started twice, a Resume of a flow that is not
+// paused, and a Suspend of a flow that ended.
+func Example_errors() {
+	ctx := context.Background()
+	twice := task.New("twice", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
+	hold := make(chan struct{})
+	slow := task.New("slow", func(ctx context.Context, n int) (int, error) { <-hold; return n, nil })
+
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(twice, slow)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	s, _ := flow.Sign(ctx, c, flow.Then(slow, twice))
+	run, _ := s.Start(ctx, 1)
+	_, err := s.Start(ctx, 1)
+	fmt.Println("started twice:", errors.Is(err, mageflow.ErrStarted))
+	fmt.Println("resumed while running:", errors.Is(run.Resume(ctx), mageflow.ErrNotPaused))
+	close(hold)
+	out, _ := run.Wait(ctx)
+	fmt.Println("result:", out)
+	fmt.Println("suspended after its end:", errors.Is(run.Suspend(ctx), mageflow.ErrFinished))
+	// Output:
+	// started twice: true
+	// resumed while running: true
+	// result: 2
+	// suspended after its end: true
+}

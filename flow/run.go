@@ -16,7 +16,11 @@ type Run[Out any] struct {
 	control
 }
 
-// Attach returns the handle of a run started elsewhere, by its id.
+// Attach returns the handle of a run started elsewhere, by its id. It
+// does not read the store (it takes no context): an id that is not a run
+// id is an error now, and one no flow has (never stored, or expired)
+// makes the handle's Status, Wait and lifecycle operations return an
+// error wrapping mageflow.ErrNotFound.
 func Attach[Out any](c *mageflow.Client, id string) (*Run[Out], error) {
 	eng, err := engine.From(c)
 	if err != nil {

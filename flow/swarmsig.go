@@ -19,7 +19,10 @@ type SwarmSig[In, Out any] struct {
 }
 
 // SignSwarm stores swarm s open for more items. s may carry callbacks
-// (flow.OnSuccess(flow.Swarm(...), cb)); it may start with no items.
+// (flow.OnSuccess(flow.Swarm(...), cb)); it may start with no items. A
+// flow that is not a swarm (a task or chain whose output is a slice) is
+// refused before anything is stored: the parameter is a Flow so that a
+// swarm with callbacks is accepted.
 func SignSwarm[In, Out any](ctx context.Context, c *mageflow.Client, s Flow[In, []Out]) (*SwarmSig[In, Out], error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, err

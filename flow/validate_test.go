@@ -167,3 +167,31 @@ func TestOutputThatDoesNotEncodeIsFinal(t *testing.T) {
 		t.Errorf("the task ran %d times (%d attempts), want once", n, fe.Info.Attempts)
 	}
 }
+
+// SignSwarm refuses a flow that is not a swarm, although its output is a
+// slice, and stores nothing.
+func TestSignSwarmRefusesWhatIsNotASwarm(t *testing.T) {
+	store := memstore.New()
+	c, err := mageflow.New(membackend.New(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := task.New("many", func(ctx context.Context, n int) ([]int, error) { return []int{n}, nil })
+	many2 := task.New("many2", func(ctx context.Context, xs []int) ([]int, error) { return xs, nil })
+	if err := c.Register(many, many2); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := flow.SignSwarm(ctx, c, many); err == nil || !strings.Contains(err.Error(), "not a swarm") {
+		t.Errorf("SignSwarm of a task: %v; want refused as not a swarm", err)
+	}
+	if _, err := flow.SignSwarm(ctx, c, flow.Then(many, many2)); err == nil {
+		t.Error("SignSwarm of a chain was accepted")
+	}
+	if n := store.Len(); n != 0 {
+		t.Errorf("%d records stored for refused swarms", n)
+	}
+	if _, err := flow.SignSwarm(ctx, c, flow.OnSuccess(flow.Swarm[int, int](), many2)); err != nil {
+		t.Errorf("SignSwarm of a swarm with a callback: %v", err)
+	}
+}
