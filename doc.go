@@ -22,4 +22,15 @@
 // runs at least once per attempt, as on every queue, while every transition
 // and every callback takes effect exactly once, and nothing accepted by
 // flow.Start is lost while the store keeps its data.
+//
+// # Errors
+//
+// The errors to match with errors.Is are this package's, whatever the
+// backend and store: [ErrNotFound] (no flow has the id), [ErrStarted] (a
+// signed flow started again), [ErrNotPaused] (Resume of a flow that is not
+// paused), [ErrFinished] (an operation on a flow that ended),
+// [ErrCanceled] (a canceled flow), [ErrSwarmClosed] (items added to a
+// closed swarm) and [ErrUnknownTask] (a task no worker registered). A
+// failed flow's Wait returns a *flow.FailedError (errors.As), with the
+// failure's ErrorInfo.
 package mageflow
