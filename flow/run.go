@@ -57,7 +57,7 @@ func (r *Run[Out]) Wait(ctx context.Context) (Out, error) {
 		}
 		return out, fe
 	case sig.Canceled:
-		return out, fmt.Errorf("mageflow: run %s: %w", r.id, mageflow.ErrCanceled)
+		return out, engine.Fail("wait for", r.id, "flow canceled", mageflow.ErrCanceled, mageflow.ErrFinished)
 	}
 	return out, errors.New("mageflow: run " + r.id + " ended in status " + string(rec.Status))
 }

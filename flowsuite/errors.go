@@ -51,6 +51,13 @@ func testErrorsUsersMatch(t *testing.T, h Harness) {
 	}
 	_, err = canceled.Start(ctx, 1)
 	expectErr(t, "Start after Cancel", canceled.ID(), err, mageflow.ErrCanceled, mageflow.ErrFinished)
+	expectErr(t, "Suspend after Cancel", canceled.ID(), canceled.Suspend(ctx), mageflow.ErrCanceled, mageflow.ErrFinished)
+	canceledRun, err := flow.Attach[int](e.Client, canceled.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = canceledRun.Wait(ctx)
+	expectErr(t, "Wait on a canceled flow", canceled.ID(), err, mageflow.ErrCanceled)
 
 	started, err := flow.Sign(ctx, e.Client, flow.Then(slow, inc))
 	if err != nil {
@@ -76,6 +83,15 @@ func testErrorsUsersMatch(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	expectErr(t, "Add to a closed swarm", sw.ID(), sw.Add(ctx, slow), mageflow.ErrSwarmClosed)
+	empty, err := flow.SignSwarm(ctx, e.Client, flow.Swarm[int, int]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = empty.Close(ctx)
+	expectErr(t, "Close of a swarm with no items", empty.ID(), err)
+	if errors.Is(err, mageflow.ErrSwarmClosed) {
+		t.Errorf("Close of a swarm with no items says it is closed: %v", err)
+	}
 
 	done, err := flow.Start(ctx, e.Client, inc, 1)
 	if err != nil {

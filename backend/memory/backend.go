@@ -76,8 +76,9 @@ func New(opts ...Option) *Backend {
 
 // Register makes the Backend execute spec.Name with h. It fails on an empty
 // name, a nil handler, negative retries and a name already registered.
-// The contract asks for registration before Start; this Backend also
-// accepts it after.
+// After Start it fails with an error wrapping backend.ErrWorkerStarted,
+// as the contract asks, unless the Backend was made with
+// WithLateRegistration.
 func (b *Backend) Register(spec backend.TaskSpec, h backend.Handler) error {
 	if err := spec.Check(h); err != nil {
 		return fmt.Errorf("backend/memory: register: %w", err)
@@ -143,7 +144,7 @@ func (b *Backend) Start(ctx context.Context) (stop func(context.Context) error, 
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state != created && !b.late {
+	if b.state != created {
 		return nil, fmt.Errorf("backend/memory: start: already started")
 	}
 	b.state = started

@@ -396,3 +396,20 @@ func TestCanceledRunLivesUntilItsHandlerReturns(t *testing.T) {
 		t.Fatalf("Cancel: %v", err)
 	}
 }
+
+// WithLateRegistration lets Register run after Start, and nothing else:
+// Start still runs once.
+func TestLateRegistrationStartsOnce(t *testing.T) {
+	b := memory.New(memory.WithLateRegistration())
+	stop, err := b.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stop(context.Background()) }()
+	if err := b.Register(backend.TaskSpec{Name: "late"}, succeed); err != nil {
+		t.Errorf("Register after Start with WithLateRegistration: %v", err)
+	}
+	if _, err := b.Start(context.Background()); err == nil {
+		t.Error("a second Start succeeded")
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
@@ -42,6 +41,12 @@ func fail(op, id, msg string, err error, sentinels ...error) error {
 	return &opError{msg: "mageflow: " + op + " " + id + ": " + msg, errs: append(sentinels, err)}
 }
 
+// Fail is fail for the flow package: the error of op on id, saying msg
+// and matching errs.
+func Fail(op, id, msg string, errs ...error) error {
+	return &opError{msg: "mageflow: " + op + " " + id + ": " + msg, errs: errs}
+}
+
 // explain turns the store's error of op (start, resume, add items to, …)
 // on id into the one users get: the store's sentinels become the
 // engine's, with what the flow's state says; any other error (an
@@ -57,19 +62,21 @@ func (e *Engine) explain(ctx context.Context, op, id string, err error) error {
 	case errors.Is(err, storage.ErrExists):
 		return fail(op, id, "flow already stored", err, ErrStarted)
 	case errors.Is(err, storage.ErrState):
-		if r, gerr := e.store.Get(ctx, sig.RootOf(id)); gerr == nil {
-			if x := e.stateError(op, id, r, err); x != nil {
-				return x
-			}
+		r, gerr := e.store.Get(ctx, id)
+		if gerr != nil {
+			return fail(op, id, "does not apply", err)
 		}
-		return fail(op, id, "does not apply: "+strings.TrimPrefix(err.Error(), "storage: "), err)
+		if x := stateError(op, id, r, err); x != nil {
+			return x
+		}
+		return fail(op, id, "does not apply to a "+string(r.Kind)+" that is "+string(r.Status), err)
 	}
 	return fmt.Errorf("mageflow: %s %s: %w", op, id, err)
 }
 
-// stateError explains a store's "does not apply" from the root's record
-// r, or returns nil.
-func (e *Engine) stateError(op, id string, r *sig.Record, err error) error {
+// stateError explains a store's "does not apply" of op on record r (the
+// flow's root, or the swarm items are added to), or returns nil.
+func stateError(op, id string, r *sig.Record, err error) error {
 	switch {
 	case r.Status == sig.Canceled:
 		return fail(op, id, "flow canceled", err, ErrCanceled, ErrFinished)
@@ -79,7 +86,9 @@ func (e *Engine) stateError(op, id string, r *sig.Record, err error) error {
 		return fail(op, id, "flow already started (it is "+string(r.Status)+")", err, ErrStarted)
 	case op == string(sig.OpResume) && !r.Status.Paused():
 		return fail(op, id, "flow not paused (it is "+string(r.Status)+")", err, ErrNotPaused)
-	case op == "add items to" || op == "close":
+	case op == "close" && r.Children == 0:
+		return fail(op, id, "swarm has no items (add some, or cancel it)", err)
+	case op == "add items to" && r.Swarm != nil && (r.Swarm.Closed || r.Swarm.Config.MaxItems > 0 && r.Children >= r.Swarm.Config.MaxItems):
 		return fail(op, id, "swarm closed (or at its MaxItems)", err, ErrSwarmClosed)
 	}
 	return nil

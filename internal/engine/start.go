@@ -116,7 +116,7 @@ func (e *Engine) noteChild(ctx context.Context, parent, root string, n int) erro
 		if aerr := e.Apply(ctx, root, sig.OpCancel); aerr != nil && !errors.Is(aerr, ErrFinished) {
 			e.log.Warn("mageflow: cancel a flow started by a canceled task", slog.String("root", root), slog.String("error", aerr.Error()))
 		}
-		return fmt.Errorf("mageflow: start a flow inside task %s, which was canceled: %w", parent, ErrCanceled)
+		return fail("start", root, "the task that starts it ("+parent+") was canceled", err, ErrCanceled)
 	}
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("mageflow: note the flow task %s started: %w", parent, err)
@@ -263,6 +263,8 @@ func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
 			case op == sig.OpCancel && r.Status == sig.Canceled,
 				op == sig.OpResume && uncertain && !r.Finished:
 				return e.owe(e.resendOutbox(ctx, root), root)
+			case r.Finished && r.Status == sig.Canceled:
+				return fail(string(op), root, "flow canceled", err, ErrCanceled, ErrFinished)
 			case r.Finished:
 				return fail(string(op), root, "flow already ended ("+string(r.Status)+")", err, ErrFinished)
 			}

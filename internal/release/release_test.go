@@ -13,8 +13,9 @@ import (
 	"testing"
 )
 
-// version is the pretend version the proxy serves.
-const version = "v0.1.0"
+// version is the pretend version the proxy serves: the one go.work maps
+// to the tree, which the nested modules require.
+var version string
 
 // modules are the directories of the modules a user requires.
 var modules = []string{".", "backend/hatchet", "cmd/mageflow"}
@@ -40,6 +41,7 @@ func TestModulesArePublishable(t *testing.T) {
 		t.Skipf("git ls-files: %v (the test packs the files git tracks)", err)
 	}
 	tracked := strings.Split(strings.TrimSpace(string(files)), "\n")
+	version = workVersion(t, filepath.Join(root, "go.work"))
 	proxy := t.TempDir()
 	var sums []string
 	for _, dir := range modules {
@@ -87,15 +89,18 @@ func main() {
 `)
 	// A module cache of the consumer's own, so that the pretend version
 	// never lands in the user's; the dependencies come from the user's
-	// cache (its download directory is a module proxy), then the network.
-	out, err := exec.Command(goBin, "env", "GOMODCACHE").Output()
-	if err != nil {
-		t.Fatal(err)
+	// cache (its download directory is a module proxy), then from the
+	// user's proxy, unless that is off.
+	goenv := func(name string) string {
+		out, err := exec.Command(goBin, "env", name).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
 	}
-	cached := "file://" + filepath.ToSlash(filepath.Join(strings.TrimSpace(string(out)), "cache", "download"))
-	upstream := os.Getenv("GOPROXY")
-	if upstream == "" || upstream == "off" {
-		upstream = "https://proxy.golang.org,direct"
+	proxies := "file://" + filepath.ToSlash(proxy) + ",file://" + filepath.ToSlash(filepath.Join(goenv("GOMODCACHE"), "cache", "download"))
+	if upstream := goenv("GOPROXY"); upstream != "off" {
+		proxies += "," + upstream
 	}
 	modcache := t.TempDir()
 	t.Cleanup(func() {
@@ -105,9 +110,10 @@ func main() {
 		clean.Env = append(os.Environ(), "GOMODCACHE="+modcache)
 		_ = clean.Run()
 	})
-	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOMODCACHE="+modcache,
-		"GOPROXY=file://"+filepath.ToSlash(proxy)+","+cached+","+upstream,
-		"GONOSUMDB=github.com/mageflow-go", "GOPRIVATE=")
+	// mageflow's modules come from the test's proxy whatever the user's
+	// GOPRIVATE or GONOPROXY say; only their checksums are not looked up
+	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOMODCACHE="+modcache, "GOPROXY="+proxies,
+		"GONOSUMDB=github.com/mageflow-go", "GOPRIVATE=none.invalid", "GONOPROXY=none.invalid")
 	for _, args := range [][]string{
 		{"build", "-o", os.DevNull, "."},
 		{"build", "-o", os.DevNull, "github.com/mageflow-go/mageflow/cmd/mageflow"},
@@ -119,6 +125,26 @@ func main() {
 			t.Fatalf("go %s in a module that requires the tree's modules at %s: %v\n%s", strings.Join(args, " "), version, err, out)
 		}
 	}
+	// as the README says to install the command
+	install := exec.Command(goBin, "install", "github.com/mageflow-go/mageflow/cmd/mageflow@"+version)
+	install.Dir = t.TempDir()
+	install.Env = append(env[:len(env):len(env)], "GOFLAGS=", "GOBIN="+t.TempDir())
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("go install github.com/mageflow-go/mageflow/cmd/mageflow@%s: %v\n%s", version, err, out)
+	}
+}
+
+// workVersion reads the version go.work's replace maps to the tree.
+func workVersion(t *testing.T, gowork string) string {
+	t.Helper()
+	for _, l := range strings.Split(read(t, gowork), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 5 && f[0] == "replace" && f[1] == "github.com/mageflow-go/mageflow" && f[3] == "=>" && f[4] == "./" {
+			return f[2]
+		}
+	}
+	t.Fatalf("%s has no line replace github.com/mageflow-go/mageflow <version> => ./", gowork)
+	return ""
 }
 
 // modulePath reads the module path of a go.mod.
