@@ -113,9 +113,17 @@ func testErrorsUsersMatch(t *testing.T, h Harness) {
 	// inside a task, a second start of a signed flow is refused too, but
 	// a retried attempt that starts it again with the same input gets the
 	// same run
-	var second, again error
+	var second, again, outsider error
 	var firstID, againID string
+	outside, err := flow.Sign(ctx, e.Client, flow.Then(slow, inc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := outside.Start(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
 	starter := task.New("starter", func(ctx context.Context, n int) (int, error) {
+		_, outsider = outside.Start(ctx, 1) // signed and started elsewhere
 		s, err := flow.Sign(ctx, e.Client, flow.Then(inc, inc))
 		if err != nil {
 			return 0, err
@@ -140,6 +148,9 @@ func testErrorsUsersMatch(t *testing.T, h Harness) {
 	}
 	if _, err := run.Wait(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if !errors.Is(outsider, mageflow.ErrStarted) {
+		t.Errorf("Sig.Start inside a task of a flow started elsewhere, with the same input: %v; want ErrStarted", outsider)
 	}
 	if !errors.Is(second, mageflow.ErrStarted) {
 		t.Errorf("a second Sig.Start with another input inside a task: %v; want ErrStarted", second)

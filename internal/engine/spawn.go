@@ -58,6 +58,22 @@ func inTask(ctx context.Context) bool {
 	return ok
 }
 
+// signedHere reports whether root is the id of a flow the running task of
+// ctx signed or started (in this attempt or, with the same number, an
+// earlier one): one of the ids derived from it.
+func (e *Engine) signedHere(ctx context.Context, root string) bool {
+	s, ok := ctx.Value(scopeKey{}).(*spawnScope)
+	if !ok || !e.derive {
+		return false
+	}
+	for n := int(s.n.Load()); n >= 1; n-- {
+		if sig.DerivedRootID(s.parent, n) == root {
+			return true
+		}
+	}
+	return false
+}
+
 // newRootID returns the root id of a graph created with ctx: derived from
 // the running task when there is one (and derived ids are on), fresh
 // otherwise. For a flow started with the task (not detached) it also

@@ -133,10 +133,11 @@ func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) err
 		uncertain = uncertain || transient(err)
 		return err
 	})
-	if errors.Is(err, storage.ErrState) && (uncertain || inTask(ctx) && e.derive) {
+	if errors.Is(err, storage.ErrState) && (uncertain || e.signedHere(ctx, root)) {
 		if r, gerr := e.store.Get(ctx, root); gerr == nil && r.Entered && (uncertain || bytes.Equal(r.Input, input)) {
 			// this call's earlier try, or an earlier attempt of the
-			// running task (with the same input), started it
+			// running task that signed it (with the same input), started
+			// it
 			return e.owe(e.resendOutbox(ctx, root), root)
 		}
 	}
