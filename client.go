@@ -36,12 +36,18 @@ var (
 	// or canceled): Suspend, Interrupt, Resume, Start of a signed flow.
 	// (sig.Record's Finished says more: the root and its callbacks ended.)
 	ErrFinished = engine.ErrFinished
-	// ErrCanceled: Wait on a canceled flow, and operations on one (with
-	// ErrFinished).
+	// ErrCanceled: Wait on a canceled flow, and Start, Suspend,
+	// Interrupt and Resume of one (with ErrFinished).
 	ErrCanceled = engine.ErrCanceled
 	// ErrSwarmClosed: SwarmSig.Add to a swarm that was closed, or that
 	// reached its MaxItems.
 	ErrSwarmClosed = engine.ErrSwarmClosed
+	// ErrInvalidFlow: flow.Start, flow.Sign, flow.SignSwarm or
+	// SwarmSig.Add refused a flow before storing anything (a nil or zero
+	// node, an empty chain or closed swarm, a bad config, a task no worker
+	// registered, which also matches ErrUnknownTask, or one registered with
+	// other types); the error names the node and the reason.
+	ErrInvalidFlow = engine.ErrInvalidFlow
 )
 
 // Client runs flows: it holds the tasks this process executes, the backend

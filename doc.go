@@ -30,7 +30,9 @@
 // signed flow started again), [ErrNotPaused] (Resume of a flow that is not
 // paused), [ErrFinished] (an operation on a flow that ended),
 // [ErrCanceled] (a canceled flow), [ErrSwarmClosed] (items added to a
-// closed swarm) and [ErrUnknownTask] (a task no worker registered). A
+// closed swarm), [ErrInvalidFlow] (a flow refused before anything was
+// stored, with the reason) and [ErrUnknownTask] (a task no worker
+// registered). A
 // failed flow's Wait returns a *flow.FailedError (errors.As), with the
 // failure's ErrorInfo.
 package mageflow

@@ -25,9 +25,10 @@
 // mageflow.ErrNotPaused (Resume of a flow not paused),
 // mageflow.ErrFinished (an operation on a flow that ended),
 // mageflow.ErrCanceled (Wait on, or Start of, a canceled flow),
-// mageflow.ErrSwarmClosed (Add to a closed swarm) and
-// mageflow.ErrUnknownTask (a task no worker registered); a failed flow's
-// Wait returns a [*FailedError].
+// mageflow.ErrSwarmClosed (Add to a closed swarm),
+// mageflow.ErrInvalidFlow (a flow refused before anything was stored,
+// with the reason) and mageflow.ErrUnknownTask (a task no worker
+// registered); a failed flow's Wait returns a [*FailedError].
 //
 // Values travel as JSON between tasks, so inputs and outputs must be types
 // that encoding/json round-trips.

@@ -52,6 +52,9 @@ func testBadFlowsAreRejectedBeforeStoring(t *testing.T, h Harness) {
 			if tc.is != nil && !errors.Is(err, tc.is) {
 				t.Fatalf("Start error %v does not wrap %v", err, tc.is)
 			}
+			if !errors.Is(err, mageflow.ErrInvalidFlow) {
+				t.Fatalf("Start error %v does not match mageflow.ErrInvalidFlow", err)
+			}
 			if _, err := flow.Sign(ctx, e.Client, tc.f); err == nil {
 				t.Fatal("Sign accepted the bad flow")
 			}

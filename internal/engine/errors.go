@@ -22,6 +22,11 @@ var (
 	ErrNotPaused = errors.New("mageflow: flow not paused")
 	// ErrSwarmClosed: items added to a swarm that was closed (or is full).
 	ErrSwarmClosed = errors.New("mageflow: swarm closed")
+	// ErrInvalidFlow: a flow refused before anything was stored (a nil or
+	// zero node, an empty chain or closed swarm, a bad config, a task no
+	// worker registered or registered with other types); the error says
+	// which node and why.
+	ErrInvalidFlow = errors.New("mageflow: invalid flow")
 )
 
 // opError is the error of an operation users called: its message says

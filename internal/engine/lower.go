@@ -16,14 +16,22 @@ import (
 func (e *Engine) validate(ctx context.Context, s *graph.Spec) error {
 	names := make(map[string]*graph.TaskDef)
 	if err := collect(s, names, place{}); err != nil {
-		return err
+		return invalid(err)
 	}
 	for name, def := range names {
 		if err := e.checkTask(ctx, name, def); err != nil {
-			return err
+			if errors.Is(err, backend.ErrUnknownTask) || !transient(err) {
+				return invalid(err)
+			}
+			return err // the backend could not be asked
 		}
 	}
 	return nil
+}
+
+// invalid marks err, the reason a flow is refused, as ErrInvalidFlow.
+func invalid(err error) error {
+	return &opError{msg: err.Error(), errs: []error{ErrInvalidFlow, err}}
 }
 
 // collect walks s, reporting the first badly built node, and gathers the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/mageflow-go/mageflow/backend"
@@ -174,7 +175,7 @@ func (e *Engine) AddItems(ctx context.Context, id string, items []*graph.Spec) e
 	}
 	for i, it := range items {
 		if err := e.validate(ctx, it); err != nil {
-			return fmt.Errorf("mageflow: add item %d to swarm %s: %w", i, id, err)
+			return fail("add items to", id, fmt.Sprintf("item %d: %s", i, strings.TrimPrefix(err.Error(), "mageflow: ")), err)
 		}
 	}
 	key := sig.NewRootID(e.now())
