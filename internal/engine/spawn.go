@@ -52,12 +52,6 @@ func (c *taskContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// inTask reports whether ctx is that of a running task.
-func inTask(ctx context.Context) bool {
-	_, ok := ctx.Value(scopeKey{}).(*spawnScope)
-	return ok
-}
-
 // signedHere reports whether root is the id of a flow the running task of
 // ctx signed or started (in this attempt or, with the same number, an
 // earlier one): one of the ids derived from it.
