@@ -8,6 +8,7 @@ import (
 
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/flow"
+	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
 
 // Sizes of the workloads of BENCHMARKS.md.
@@ -104,26 +105,7 @@ func BenchmarkChainSteps(b *testing.B) {
 		}
 		b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N*chainSteps), "ns/step")
 	})
-	b.Run("redis", func(b *testing.B) {
-		s, _, hook := redisStore(b)
-		cs := &countingStore{Store: s}
-		c := client(b, cs)
-		hook.reset()
-		cs.reset()
-		runChain(b, c, chainSteps)
-		reportTrips(b, hook, cs)
-	})
-	for _, cfg := range serverConfigs {
-		b.Run(cfg.name, func(b *testing.B) {
-			s, hook := configuredStore(b, cfg)
-			cs := &countingStore{Store: s}
-			c := client(b, cs)
-			hook.reset()
-			cs.reset()
-			runChain(b, c, chainSteps)
-			reportTrips(b, hook, cs)
-		})
-	}
+	onRedis(b, func(b *testing.B, c *mageflow.Client) { runChain(b, c, chainSteps) })
 }
 
 // BenchmarkSwarmItems is a swarm of no-op items, 1,000 at once: 100,000 items
@@ -132,26 +114,7 @@ func BenchmarkSwarmItems(b *testing.B) {
 	b.Run("memory", func(b *testing.B) {
 		runSwarm(b, client(b, memoryStore(b)), swarmItems, swarmWidth)
 	})
-	b.Run("redis", func(b *testing.B) {
-		s, _, hook := redisStore(b)
-		cs := &countingStore{Store: s}
-		c := client(b, cs)
-		hook.reset()
-		cs.reset()
-		runSwarm(b, c, redisSwarm, swarmWidth)
-		reportTrips(b, hook, cs)
-	})
-	for _, cfg := range serverConfigs {
-		b.Run(cfg.name, func(b *testing.B) {
-			s, hook := configuredStore(b, cfg)
-			cs := &countingStore{Store: s}
-			c := client(b, cs)
-			hook.reset()
-			cs.reset()
-			runSwarm(b, c, redisSwarm, swarmWidth)
-			reportTrips(b, hook, cs)
-		})
-	}
+	onRedis(b, func(b *testing.B, c *mageflow.Client) { runSwarm(b, c, redisSwarm, swarmWidth) })
 }
 
 // reportTrips reports, per store operation, the Redis calls of the
@@ -191,4 +154,28 @@ func BenchmarkRedisPendingItem(b *testing.B) {
 			b.ReportMetric(float64(many-one)/pendingSize, "B/item")
 		}
 	})
+}
+
+// onRedis runs workload as sub-benchmarks on Redis stores: "redis" on the
+// Redis of MAGEFLOW_REDIS_URL, then on each of serverConfigs' servers,
+// with the round trips and store operations it made.
+func onRedis(b *testing.B, workload func(*testing.B, *mageflow.Client)) {
+	run := func(b *testing.B, s *redisstore.Store, hook *counter) {
+		cs := &countingStore{Store: s}
+		c := client(b, cs)
+		hook.reset()
+		cs.reset()
+		workload(b, c)
+		reportTrips(b, hook, cs)
+	}
+	b.Run("redis", func(b *testing.B) {
+		s, _, hook := redisStore(b)
+		run(b, s, hook)
+	})
+	for _, cfg := range serverConfigs {
+		b.Run(cfg.name, func(b *testing.B) {
+			s, hook := configuredStore(b, cfg)
+			run(b, s, hook)
+		})
+	}
 }

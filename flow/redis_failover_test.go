@@ -108,23 +108,7 @@ func TestFlowsSurviveAFailoverWithReplicas(t *testing.T) {
 	redistest.Failover(t, rc, primary, replica)
 	redistest.NewReplica(t, replica.Addr, "--appendonly", "no")
 	close(failedOver)
-	for i, run := range runs {
-		out, err := run.Wait(ctx)
-		if err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
-		for _, v := range out {
-			if v != i*100+5 {
-				t.Fatalf("run %d: output %v, want three times %d", i, out, i*100+5)
-			}
-		}
-	}
-	for _, run := range runs {
-		flowsuite.Eventually(t, "the graph to end", func() bool {
-			r, err := s.Get(ctx, run.ID())
-			return err == nil && r.Finished
-		})
-	}
+	waitRuns(t, ctx, s, runs, 5)
 	if n := callbacks.Load(); n != swarms {
 		t.Fatalf("%d success callbacks fired, want %d", n, swarms)
 	}

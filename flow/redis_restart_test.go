@@ -13,6 +13,7 @@ import (
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/redistest"
+	"github.com/mageflow-go/mageflow/storage"
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -77,23 +78,7 @@ func TestFlowsSurviveARedisRestart(t *testing.T) {
 	srv.Kill()
 	srv.Start(t)
 	close(restarted)
-	for i, run := range runs {
-		out, err := run.Wait(ctx)
-		if err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
-		for _, v := range out {
-			if v != i*100+10 {
-				t.Fatalf("run %d: output %v, want three times %d", i, out, i*100+10)
-			}
-		}
-	}
-	for _, run := range runs {
-		flowsuite.Eventually(t, "the graph to end", func() bool {
-			r, err := s.Get(ctx, run.ID())
-			return err == nil && r.Finished
-		})
-	}
+	waitRuns(t, ctx, s, runs, 10)
 	if n := callbacks.Load(); n != 4 {
 		t.Fatalf("%d success callbacks fired, want 4", n)
 	}
@@ -115,3 +100,27 @@ func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// waitRuns waits for each of runs, the i-th started with input i*100,
+// and checks that every item of its output is i*100+steps; then waits
+// until each graph, callbacks included, ended.
+func waitRuns(t *testing.T, ctx context.Context, s storage.Store, runs []*flow.Run[[]int], steps int) {
+	t.Helper()
+	for i, run := range runs {
+		out, err := run.Wait(ctx)
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		for _, v := range out {
+			if v != i*100+steps {
+				t.Fatalf("run %d: output %v, want each item %d", i, out, i*100+steps)
+			}
+		}
+	}
+	for _, run := range runs {
+		flowsuite.Eventually(t, "the graph to end", func() bool {
+			r, err := s.Get(ctx, run.ID())
+			return err == nil && r.Finished
+		})
+	}
+}
