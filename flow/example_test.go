@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/sig"
 	memstore "github.com/mageflow-go/mageflow/storage/memory"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -339,4 +341,42 @@ func Example_errors() {
 	// resumed while running: true
 	// result: 2
 	// suspended after its end: true
+}
+
+// Interrupt cancels the context of the running tasks. A task that stops
+// (returns an error, such as ctx.Err()) runs again on Resume; one that
+// returns its result anyway has completed, and does not run again.
+func ExampleRun_Interrupt() {
+	ctx := context.Background()
+	var quitsRuns, finishesRuns atomic.Int32
+	started := make(chan struct{}, 2)
+	quits := task.New("quits", func(ctx context.Context, n int) (int, error) {
+		if quitsRuns.Add(1) == 1 {
+			started <- struct{}{}
+			<-ctx.Done()
+			return 0, ctx.Err() // stops: runs again on Resume
+		}
+		return 2 * n, nil
+	})
+	finishes := task.New("finishes", func(ctx context.Context, n int) (int, error) {
+		finishesRuns.Add(1)
+		started <- struct{}{}
+		<-ctx.Done()
+		return n, nil // returns its result anyway: completed
+	})
+	store := memstore.New()
+	c, _ := mageflow.New(membackend.New(), store)
+	_ = c.Register(quits, finishes)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	run, _ := flow.Start(ctx, c, flow.Swarm(quits, finishes), 21)
+	<-started
+	<-started
+	_ = run.Interrupt(ctx)
+	<-store.Ended(ctx, sig.ChildID(run.ID(), 1)) // finishes completed
+	_ = run.Resume(ctx)
+	out, _ := run.Wait(ctx)
+	fmt.Println(out, "quits ran", quitsRuns.Load(), "times, finishes", finishesRuns.Load())
+	// Output: [42 21] quits ran 2 times, finishes 1
 }

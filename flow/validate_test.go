@@ -195,3 +195,20 @@ func TestSignSwarmRefusesWhatIsNotASwarm(t *testing.T) {
 		t.Errorf("SignSwarm of a swarm with a callback: %v", err)
 	}
 }
+
+// A task no worker registered is refused with an error that names the
+// task and says its package's sentinel once.
+func TestUnknownTaskSaysItsPackage(t *testing.T) {
+	c, err := mageflow.New(membackend.New(), memstore.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := task.New("nobody", func(ctx context.Context, n int) (int, error) { return n, nil })
+	_, err = flow.Start(context.Background(), c, nobody, 1)
+	if !errors.Is(err, mageflow.ErrUnknownTask) || !errors.Is(err, mageflow.ErrInvalidFlow) {
+		t.Fatalf("Start of an unregistered task: %v; want ErrUnknownTask and ErrInvalidFlow", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, `"nobody"`) || !strings.HasSuffix(msg, "backend: unknown task") || strings.Count(msg, "mageflow:") != 1 {
+		t.Errorf("message %q: want the task named, the sentinel with its package, said once", msg)
+	}
+}
