@@ -53,7 +53,7 @@ func (r *Recorder) Count(label string) int {
 // a deadline.
 func Eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(waitFor)
+	deadline := time.NewTimer(time.Duration(waitFor.Load()))
 	defer deadline.Stop()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()

@@ -26,6 +26,7 @@ package flowsuite
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,7 +70,8 @@ type Harness struct {
 	// Faulty is New with the client's backend and store wrapped by the
 	// test's faults (see NewFaultyEnv).
 	Faulty func(t *testing.T, opts []mageflow.Option, f Faults, tasks ...task.Registrable) Env
-	// Wait bounds every wait of a test (default 20 s).
+	// Wait bounds every wait of a test: 20 s unless longer (the longest
+	// Wait of the harnesses run in one process holds for all).
 	Wait time.Duration
 }
 
@@ -83,7 +85,7 @@ type testCase struct {
 func Run(t *testing.T, h Harness) {
 	t.Helper()
 	if h.Wait > 0 {
-		waitFor = h.Wait
+		waitFor.Store(int64(max(h.Wait, time.Duration(waitFor.Load()))))
 	}
 	for _, c := range cases() {
 		t.Run(c.name, func(t *testing.T) { c.test(t, h) })
@@ -153,13 +155,16 @@ func (h Harness) setupWith(t *testing.T, opts []mageflow.Option, tasks ...task.R
 	return h.New(t, opts, tasks...)
 }
 
-// waitFor is how long a test waits for anything.
-var waitFor = 20 * time.Second
+// waitFor is how long a test waits for anything (nanoseconds): 20 s, or
+// the longest Wait of the harnesses run in this process.
+var waitFor atomic.Int64
+
+func init() { waitFor.Store(int64(20 * time.Second)) }
 
 // testCtx is a context bounded well within the test's time.
 func testCtx(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(waitFor.Load()))
 	t.Cleanup(cancel)
 	return ctx
 }
