@@ -124,7 +124,9 @@ func testErrorsUsersMatch(t *testing.T, h Harness) {
 	}
 	starter := task.New("starter", func(ctx context.Context, n int) (int, error) {
 		_, outsider = outside.Start(ctx, 1) // signed and started elsewhere
-		s, err := flow.Sign(ctx, e.Client, flow.Then(inc, inc))
+		// held at its first step until the test ends: it is still
+		// running when it is started again
+		s, err := flow.Sign(ctx, e.Client, flow.Then(slow, inc))
 		if err != nil {
 			return 0, err
 		}
