@@ -3,13 +3,10 @@ package flow_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/mageflow-go/mageflow"
-	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/redistest"
@@ -63,11 +60,6 @@ func TestFlowsSurviveAFailoverWithReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &notReplicated{Store: rs}
-	var warned countingHandler
-	c, err := mageflow.New(membackend.New(), s, mageflow.WithLogger(slog.New(&warned)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var steps atomic.Int64
 	cutAt := make(chan struct{})
 	failedOver := make(chan struct{})
@@ -80,14 +72,7 @@ func TestFlowsSurviveAFailoverWithReplicas(t *testing.T) {
 	})
 	var callbacks atomic.Int64
 	cb := task.New("cb", func(ctx context.Context, xs []int) (int, error) { callbacks.Add(1); return len(xs), nil })
-	if err := c.Register(step, cb); err != nil {
-		t.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = stop(context.Background()) }()
+	c, warned := runClient(t, s, step, cb)
 	ctx := testCtx(t)
 
 	chain := flow.Chain(step, step, step, step, step)

@@ -3,7 +3,6 @@ package flow_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -11,8 +10,6 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/mageflow-go/mageflow"
-	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/redistest"
@@ -65,11 +62,6 @@ func TestFlowsWaitWhileRedisIsFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var warned countingHandler
-	c, err := mageflow.New(membackend.New(), s, mageflow.WithLogger(slog.New(&warned)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	release := make(chan struct{})
 	var entered atomic.Int64
 	gate := task.New("gate", func(ctx context.Context, n int) (int, error) {
@@ -78,14 +70,7 @@ func TestFlowsWaitWhileRedisIsFull(t *testing.T) {
 		return n, nil
 	})
 	step := task.New("step", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
-	if err := c.Register(gate, step); err != nil {
-		t.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = stop(context.Background()) }()
+	c, warned := runClient(t, s, gate, step)
 	ctx := testCtx(t)
 
 	const flows = 20

@@ -28,13 +28,8 @@ func TestFlowsSurviveARedisRestart(t *testing.T) {
 	t.Parallel()
 	srv := redistest.NewServer(t)
 	rc := goredis.NewClient(&goredis.Options{Addr: srv.Addr, MaxRetries: -1})
-	defer rc.Close()
+	t.Cleanup(func() { _ = rc.Close() })
 	s, err := redisstore.New(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outage countingHandler
-	c, err := mageflow.New(membackend.New(), s, mageflow.WithLogger(slog.New(&outage)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,14 +45,7 @@ func TestFlowsSurviveARedisRestart(t *testing.T) {
 	})
 	var callbacks atomic.Int64
 	cb := task.New("cb", func(ctx context.Context, xs []int) (int, error) { callbacks.Add(1); return len(xs), nil })
-	if err := c.Register(step, cb); err != nil {
-		t.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = stop(context.Background()) }()
+	c, warned := runClient(t, s, step, cb)
 	ctx := testCtx(t)
 
 	steps10 := make([]flow.Flow[int, int], 10)
@@ -85,7 +73,7 @@ func TestFlowsSurviveARedisRestart(t *testing.T) {
 	if n := steps.Load(); n < 4*3*10 {
 		t.Fatalf("%d steps ran, want at least %d", n, 4*3*10)
 	}
-	if outage.warnings.Load() == 0 {
+	if warned.warnings.Load() == 0 {
 		t.Fatal("no store operation failed: the restart happened while nothing talked to Redis")
 	}
 }
@@ -100,6 +88,27 @@ func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// runClient returns a client over the memory backend and s that runs
+// tasks, with its worker started (and stopped when t ends), and the
+// handler counting the warnings it logs.
+func runClient(t *testing.T, s storage.Store, tasks ...task.Registrable) (*mageflow.Client, *countingHandler) {
+	t.Helper()
+	warned := &countingHandler{}
+	c, err := mageflow.New(membackend.New(), s, mageflow.WithLogger(slog.New(warned)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register(tasks...); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := c.StartWorker(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stop(context.Background()) })
+	return c, warned
+}
 
 // waitRuns waits for each of runs, the i-th started with input i*100,
 // and checks that every item of its output is i*100+steps; then waits
