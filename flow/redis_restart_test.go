@@ -95,19 +95,8 @@ func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
 func runClient(t *testing.T, s storage.Store, tasks ...task.Registrable) (*mageflow.Client, *countingHandler) {
 	t.Helper()
 	warned := &countingHandler{}
-	c, err := mageflow.New(membackend.New(), s, mageflow.WithLogger(slog.New(warned)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Register(tasks...); err != nil {
-		t.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stop(context.Background()) })
-	return c, warned
+	opts := []mageflow.Option{mageflow.WithLogger(slog.New(warned))}
+	return flowsuite.NewEnv(t, membackend.New(), flowsuite.Store{Store: s}, opts, tasks...).Client, warned
 }
 
 // waitRuns waits for each of runs, the i-th started with input i*100,
