@@ -2,7 +2,6 @@ package flow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/mageflow-go/mageflow"
@@ -21,8 +20,10 @@ type SwarmSig[In, Out any] struct {
 // SignSwarm stores swarm s open for more items. s may carry callbacks
 // (flow.OnSuccess(flow.Swarm(...), cb)); it may start with no items. A
 // flow that is not a swarm (a task or chain whose output is a slice) is
-// refused before anything is stored: the parameter is a Flow so that a
-// swarm with callbacks is accepted.
+// refused before anything is stored, with an error wrapping
+// mageflow.ErrInvalidFlow: the parameter is a Flow, not a *SwarmFlow, so
+// that a swarm with callbacks (which OnSuccess and OnError return as a
+// Flow) can be signed.
 func SignSwarm[In, Out any](ctx context.Context, c *mageflow.Client, s Flow[In, []Out]) (*SwarmSig[In, Out], error) {
 	if err := checkCtx(ctx); err != nil {
 		return nil, err
@@ -33,10 +34,10 @@ func SignSwarm[In, Out any](ctx context.Context, c *mageflow.Client, s Flow[In, 
 	}
 	spec := specOf(s)
 	if spec == nil {
-		return nil, errors.New("flow.SignSwarm: nil swarm")
+		return nil, fmt.Errorf("flow.SignSwarm: nil swarm: %w", mageflow.ErrInvalidFlow)
 	}
 	if spec.Kind != sig.KindSwarm {
-		return nil, fmt.Errorf("flow.SignSwarm: flow is a %s, not a swarm", spec.Kind)
+		return nil, fmt.Errorf("flow.SignSwarm: flow is a %s, not a swarm: %w", spec.Kind, mageflow.ErrInvalidFlow)
 	}
 	open := *spec
 	open.Open = true

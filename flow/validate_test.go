@@ -182,11 +182,15 @@ func TestSignSwarmRefusesWhatIsNotASwarm(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := flow.SignSwarm(ctx, c, many); err == nil || !strings.Contains(err.Error(), "not a swarm") {
-		t.Errorf("SignSwarm of a task: %v; want refused as not a swarm", err)
+	if _, err := flow.SignSwarm(ctx, c, many); !errors.Is(err, mageflow.ErrInvalidFlow) || !strings.Contains(err.Error(), "not a swarm") {
+		t.Errorf("SignSwarm of a task: %v; want refused as not a swarm, wrapping ErrInvalidFlow", err)
 	}
-	if _, err := flow.SignSwarm(ctx, c, flow.Then(many, many2)); err == nil {
-		t.Error("SignSwarm of a chain was accepted")
+	if _, err := flow.SignSwarm(ctx, c, flow.Then(many, many2)); !errors.Is(err, mageflow.ErrInvalidFlow) {
+		t.Errorf("SignSwarm of a chain: %v; want refused, wrapping ErrInvalidFlow", err)
+	}
+	var nilSwarm *flow.SwarmFlow[int, int]
+	if _, err := flow.SignSwarm(ctx, c, nilSwarm); !errors.Is(err, mageflow.ErrInvalidFlow) {
+		t.Errorf("SignSwarm of a nil swarm: %v; want refused, wrapping ErrInvalidFlow", err)
 	}
 	if n := store.Len(); n != 0 {
 		t.Errorf("%d records stored for refused swarms", n)
