@@ -74,4 +74,7 @@ const (
 	OpInterrupt Op = "interrupt"
 	OpResume    Op = "resume"
 	OpCancel    Op = "cancel"
+	// OpRetry runs again what failed in an ended graph (see
+	// storage/transition).
+	OpRetry Op = "retry"
 )

@@ -120,8 +120,14 @@ func TestWithReplicasAcknowledgesOnlyWhatAReplicaHas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// the setup waits longer for the replica than the checks below: on a
+	// loaded machine a replica may take more than 200ms to acknowledge
+	setup, err := redisstore.New(sw.Client, redisstore.WithReplicas(1, 2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
-	id := claimedTask(t, s)
+	id := claimedTask(t, setup)
 	link.Cut()
 	_, err = s.Complete(ctx, id, "run-1", []byte(`2`))
 	if !errors.Is(err, redisstore.ErrNotReplicated) {

@@ -106,7 +106,9 @@ func drawDiffNode(t *rapid.T, depth int, count *int) *node {
 // step draws one operation and performs it on both stores.
 func (d *differ) step(i int) {
 	id := rapid.SampledFrom(d.ids).Draw(d.t, "id")
-	switch op := rapid.IntRange(0, 10).Draw(d.t, "op"); op {
+	switch op := rapid.IntRange(0, 11).Draw(d.t, "op"); op {
+	case 11: // every dispatched task runs, and ends one way or the other
+		d.runAll(i)
 	case 0, 1, 2: // claim, by a new run or by the holder
 		run := d.claims[id]
 		if run == "" || rapid.IntRange(0, 3).Draw(d.t, "new run") == 0 {
@@ -126,7 +128,7 @@ func (d *differ) step(i int) {
 		info := sig.ErrorInfo{Task: "t", Message: "boom " + strconv.Itoa(i), Attempts: 1, Kind: sig.ErrorTask}
 		d.do("fail "+id, func(s storage.Store) (any, error) { return s.Fail(d.ctx, id, run, info) })
 	case 6: // a lifecycle operation
-		op := rapid.SampledFrom([]sig.Op{sig.OpSuspend, sig.OpInterrupt, sig.OpResume, sig.OpResume, sig.OpCancel}).Draw(d.t, "lifecycle")
+		op := rapid.SampledFrom([]sig.Op{sig.OpSuspend, sig.OpInterrupt, sig.OpResume, sig.OpResume, sig.OpCancel, sig.OpRetry, sig.OpRetry}).Draw(d.t, "lifecycle")
 		d.do(string(op), func(s storage.Store) (any, error) { return s.Apply(d.ctx, d.g.root, op) })
 	case 7: // add an item to, or close, an open swarm
 		r, err := d.a.Get(d.ctx, id)
@@ -162,6 +164,30 @@ func (d *differ) step(i int) {
 			slices.Sort(ids)
 			return ids, err
 		})
+	}
+}
+
+// runAll claims every task waiting for its run, with a new run, and
+// completes or fails it, so that graphs end and can be retried.
+func (d *differ) runAll(i int) {
+	for _, id := range d.ids {
+		r, err := d.a.Get(d.ctx, id)
+		if err != nil || r.Kind != sig.KindTask || r.Status != sig.Pending || r.Gen == 0 || r.RunID != "" {
+			continue
+		}
+		d.runs++
+		run := "run-" + strconv.Itoa(d.runs)
+		got := d.do("claim "+id+" "+run, func(s storage.Store) (any, error) { return s.Claim(d.ctx, id, run) })
+		if c, ok := got.(storage.Claim); !ok || c.Outcome != storage.Claimed {
+			continue
+		}
+		d.claims[id] = run
+		if rapid.Bool().Draw(d.t, "fails") {
+			info := sig.ErrorInfo{Task: "t", Message: "boom " + strconv.Itoa(i), Attempts: 1, Kind: sig.ErrorTask}
+			d.do("fail "+id, func(s storage.Store) (any, error) { return s.Fail(d.ctx, id, run, info) })
+		} else {
+			d.do("complete "+id, func(s storage.Store) (any, error) { return s.Complete(d.ctx, id, run, []byte(`3`)) })
+		}
 	}
 }
 

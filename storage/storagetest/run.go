@@ -51,6 +51,7 @@ func cases() []testCase {
 		concurrencyCases(),
 		ttlCases(),
 		lifecycleCases(),
+		retryCases(),
 		owedCases(),
 		notifierCases(),
 		listerCases(),

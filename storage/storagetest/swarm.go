@@ -58,7 +58,7 @@ func swarmCases() []testCase {
 		},
 		{
 			Name: "CloseSwarmRules",
-			Rule: "CloseSwarm on a swarm with no items, on a swarm that failed, or on a task returns ErrState; closing a closed swarm that runs is a no-op.",
+			Rule: "CloseSwarm of a swarm with no items completes it with an empty result (at once, or when it starts); on a swarm that failed, or on a task, it returns ErrState; closing a closed swarm that runs is a no-op.",
 			Test: testCloseSwarmRules,
 		},
 		{
@@ -369,19 +369,37 @@ func testSwarmOpenWaitsForClose(t *testing.T, e *env) {
 }
 
 func testCloseSwarmRules(t *testing.T, e *env) {
-	empty := e.graph(swarm(sig.SwarmConfig{}).opened())
+	empty := e.graph(swarm(sig.SwarmConfig{}).opened().success(task(taskEcho)))
 	none(t, "starting an empty open swarm", e.start(empty, `1`))
 	e.status(empty.root, sig.Active)
-	_, err := e.s.CloseSwarm(e.ctx, empty.root)
-	expectErr(t, "CloseSwarm of an empty swarm", err, storage.ErrState)
-	if rec := e.status(empty.root, sig.Active); rec.Swarm.Closed {
-		t.Errorf("empty swarm Closed after a refused CloseSwarm")
+	eff, err := e.s.CloseSwarm(e.ctx, empty.root)
+	if err != nil {
+		t.Fatalf("CloseSwarm of an empty running swarm: %v", err)
 	}
+	d := only(t, "CloseSwarm of an empty swarm", e.take(eff, empty.root), sig.SuccessID(empty.root, 0), 1)
+	expectJSON(t, "callback payload", d.Payload, `[]`)
+	expectJSON(t, "empty swarm Result", e.status(empty.root, sig.Done).Result, `[]`)
+
+	// signed, closed empty, then started: it completes on entry
+	later := e.graph(swarm(sig.SwarmConfig{}).opened())
+	e.create(later)
+	if eff, err := e.s.CloseSwarm(e.ctx, later.root); err != nil {
+		t.Fatalf("CloseSwarm of an empty swarm not started: %v", err)
+	} else {
+		none(t, "CloseSwarm of an empty swarm not started", e.take(eff, later.root))
+	}
+	e.status(later.root, sig.Pending)
+	if eff, err := e.s.StartGraph(e.ctx, later.root, []byte(`1`)); err != nil {
+		t.Fatalf("StartGraph of a closed empty swarm: %v", err)
+	} else {
+		none(t, "starting a closed empty swarm", e.take(eff, later.root))
+	}
+	expectJSON(t, "closed empty swarm Result", e.status(later.root, sig.Done).Result, `[]`)
 
 	g := e.graph(swarm(sig.SwarmConfig{}, rets(2)...).opened().success(task(taskEcho)))
 	ds := e.start(g, `1`)
 	for range 2 {
-		eff, err := e.s.CloseSwarm(e.ctx, g.root)
+		eff, err = e.s.CloseSwarm(e.ctx, g.root)
 		if err != nil {
 			t.Fatalf("CloseSwarm of a running swarm: %v", err)
 		}

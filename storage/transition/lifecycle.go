@@ -20,6 +20,12 @@ func Apply(tx Tx, root string, op sig.Op) (storage.Effects, error) {
 		return storage.Effects{}, errorf(root, storage.ErrState, "%s: not a root", op)
 	}
 	m.root = r
+	if op == sig.OpRetry {
+		if err := m.retryGraph(r); err != nil {
+			return storage.Effects{}, err
+		}
+		return m.finish(root)
+	}
 	if r.Finished {
 		// a root that ended while its graph was paused still has
 		// callbacks to resume or cancel: only an ended graph is refused

@@ -81,13 +81,18 @@ func (m *machine) start(x *sig.Record) error {
 		x.Status = sig.Pending
 		return m.dispatch(x)
 	case sig.KindChain:
+		// a chain starts at its Cursor: 0, or the step a retry runs
+		// again, with the input that step had
 		x.Status = sig.Active
-		x.Cursor = 0
-		step, err := m.get(sig.ChildID(x.ID, 0))
+		step, err := m.get(sig.ChildID(x.ID, x.Cursor))
 		if err != nil {
 			return err
 		}
-		return m.enter(step, x.Input)
+		v := x.Input
+		if x.Cursor > 0 {
+			v = step.Input
+		}
+		return m.enter(step, v)
 	case sig.KindSwarm:
 		x.Status = sig.Active
 		return m.settle(x)
@@ -265,12 +270,15 @@ func (m *machine) settle(s *sig.Record) error {
 			return err
 		}
 		st.Next++
+		if item.Status == sig.Done {
+			continue // kept from before a retry
+		}
 		st.Running++
 		if err := m.enter(item, s.Input); err != nil {
 			return err
 		}
 	}
-	if st.Closed && st.Done+st.Failed == s.Children && s.Children > 0 {
+	if st.Closed && st.Done+st.Failed == s.Children {
 		results := make([][]byte, 0, st.Done)
 		for i := 0; i < s.Children; i++ {
 			item, err := m.tx.Read(sig.ChildID(s.ID, i))

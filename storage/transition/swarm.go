@@ -82,8 +82,6 @@ func CloseSwarm(tx Tx, id string) (storage.Effects, error) {
 		return storage.Effects{Source: id}, nil
 	case s.Status.Terminal():
 		return storage.Effects{}, errorf(id, storage.ErrState, "close a %s swarm", s.Status)
-	case s.Children == 0:
-		return storage.Effects{}, errorf(id, storage.ErrState, "close a swarm with no items")
 	}
 	if s, err = m.get(id); err != nil {
 		return storage.Effects{}, err

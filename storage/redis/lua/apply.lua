@@ -5,6 +5,10 @@ local r = get(ROOT)
 if place(ROOT) ~= nil then
   raise('STATE', ROOT .. ': ' .. op .. ': not a root')
 end
+if op == 'retry' then
+  retryGraph(r)
+  return finish(ROOT)
+end
 if r.fi then
   -- a root that ended while its graph was paused still has callbacks to
   -- resume or cancel: only an ended graph is refused

@@ -10,9 +10,6 @@ end
 if terminal(s.s) then
   raise('STATE', id .. ': close a ' .. s.s .. ' swarm')
 end
-if (s.c or 0) == 0 then
-  raise('STATE', id .. ': close a swarm with no items')
-end
 s.sw.cl = true
 settle(s)
 return finish(id)

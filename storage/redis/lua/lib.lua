@@ -273,9 +273,16 @@ start = function(x)
     x.s = 'pending'
     dispatch(x)
   elseif x.k == 'chain' then
+    -- a chain starts at its cursor: 0, or the step a retry runs again,
+    -- with the input that step had
     x.s = 'active'
-    x.cu = 0
-    enter(get(childID(idof[x], 0)), x['in'])
+    local cu = x.cu or 0
+    local step = get(childID(idof[x], cu))
+    local v = x['in']
+    if cu > 0 then
+      v = step['in']
+    end
+    enter(step, v)
   elseif x.k == 'swarm' then
     x.s = 'active'
     settle(x)
@@ -381,10 +388,12 @@ settle = function(s)
   while (st.rn or 0) < conc and (st.nx or 0) < n do
     local item = get(childID(id, st.nx or 0))
     st.nx = (st.nx or 0) + 1
-    st.rn = (st.rn or 0) + 1
-    enter(item, s['in'])
+    if item.s ~= 'done' then -- a done one is kept from before a retry
+      st.rn = (st.rn or 0) + 1
+      enter(item, s['in'])
+    end
   end
-  if st.cl and (st.dn or 0) + (st.fl or 0) == n and n > 0 then
+  if st.cl and (st.dn or 0) + (st.fl or 0) == n then
     local results = {}
     for i = 0, n - 1 do
       local cid = childID(id, i)
@@ -398,6 +407,143 @@ settle = function(s)
     end
     complete(s, '[' .. table.concat(results, ',') .. ']')
   end
+end
+
+-- The retry of an ended graph (see Go, transition/retry.go).
+local retryUnder, revive, reviveChild, reset
+
+-- resetCallbacks resets every callback of x, unentered.
+local function resetCallbacks(x)
+  local id = idof[x]
+  for i = 0, (x.os or 0) - 1 do
+    reset(get(successID(id, i)))
+  end
+  for i = 0, (x.oe or 0) - 1 do
+    reset(get(errorID(id, i)))
+  end
+end
+
+-- reset makes x and everything under it unentered pending nodes, as they
+-- were stored.
+reset = function(x)
+  if x.s == 'pending' and not x.en then
+    return
+  end
+  x.s, x.ls = 'pending', nil
+  x.en, x.h = nil, nil
+  x['in'], x.re, x.er = nil, nil, nil
+  x.run = nil
+  x.at = nil
+  x.cu = nil
+  x.ea = nil
+  local st = x.sw
+  if st then
+    st.nx, st.rn, st.dn, st.fl, st.le = 0, 0, 0, 0, nil
+  end
+  local id = idof[x]
+  for i = 0, (x.c or 0) - 1 do
+    reset(get(childID(id, i)))
+  end
+  resetCallbacks(x)
+end
+
+-- retryUnder runs again the failed callbacks under x, a node that keeps
+-- its end, and returns how many it entered.
+retryUnder = function(x)
+  local n = 0
+  local id = idof[x]
+  for i = 0, (x.c or 0) - 1 do
+    local c = get(childID(id, i))
+    if c.en then
+      n = n + retryUnder(c)
+    end
+  end
+  local cbs = {}
+  for i = 0, (x.os or 0) - 1 do
+    cbs[#cbs + 1] = successID(id, i)
+  end
+  for i = 0, (x.oe or 0) - 1 do
+    cbs[#cbs + 1] = errorID(id, i)
+  end
+  for _, cid in ipairs(cbs) do
+    local cb = get(cid)
+    if not cb.en then
+      -- never fired
+    elseif cb.s == 'failed' then
+      revive(cb)
+      enter(cb, cb['in'])
+      n = n + 1
+    else
+      n = n + retryUnder(cb)
+    end
+  end
+  return n
+end
+
+-- revive readies failed or stopped node x to continue from where it
+-- stopped once it is entered.
+revive = function(x)
+  x.s, x.ls = 'pending', nil
+  x.en, x.h = nil, nil
+  x.er = nil
+  x.run = nil
+  x.at = nil
+  x.ea = nil
+  local id = idof[x]
+  if x.k == 'chain' then
+    local cu = x.cu or 0
+    for i = 0, (x.c or 0) - 1 do
+      reviveChild(get(childID(id, i)), i < cu)
+    end
+  elseif x.k == 'swarm' then
+    local st = x.sw
+    local nx = st.nx or 0
+    local first = -1
+    for i = 0, (x.c or 0) - 1 do
+      local item = get(childID(id, i))
+      if item.s ~= 'done' and first < 0 and i < nx then
+        first = i
+      end
+      reviveChild(item, item.s == 'done')
+    end
+    if first >= 0 then
+      st.nx = first
+    end
+    st.rn, st.fl, st.le = 0, 0, nil
+  end
+  resetCallbacks(x)
+end
+
+-- reviveChild readies step or item c of a revived container.
+reviveChild = function(c, kept)
+  if kept then
+    retryUnder(c)
+  elseif c.en or c.s == 'failed' then
+    revive(c)
+  else
+    reset(c)
+  end
+end
+
+-- retryGraph runs again what failed in the ended graph of root r.
+local function retryGraph(r)
+  if r.s == 'canceled' then
+    raise('STATE', ROOT .. ': retry: graph is canceled')
+  elseif not r.fi then
+    raise('STATE', ROOT .. ': retry: graph has not ended')
+  end
+  local n = 0
+  if r.s == 'failed' then
+    revive(r)
+    enter(r, r['in'])
+    n = 1
+  else
+    n = retryUnder(r)
+  end
+  if n == 0 then
+    raise('STATE', ROOT .. ': retry: nothing failed')
+  end
+  r.fi = nil
 end
 
 -- hset writes field-value pairs in batches.
