@@ -37,8 +37,11 @@ var (
 	// (sig.Record's Finished says more: the root and its callbacks ended.)
 	ErrFinished = engine.ErrFinished
 	// ErrCanceled: Wait on a canceled flow, and Start, Suspend,
-	// Interrupt and Resume of one (with ErrFinished).
+	// Interrupt, Resume and Retry of one (with ErrFinished).
 	ErrCanceled = engine.ErrCanceled
+	// ErrNotFailed: Retry of a flow in which nothing failed, or that has
+	// not ended (it runs, or its callbacks still run).
+	ErrNotFailed = engine.ErrNotFailed
 	// ErrSwarmClosed: SwarmSig.Add to a swarm that was closed, or that
 	// reached its MaxItems.
 	ErrSwarmClosed = engine.ErrSwarmClosed

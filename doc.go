@@ -28,7 +28,8 @@
 // The errors to match with errors.Is are this package's, whatever the
 // backend and store: [ErrNotFound] (no flow has the id), [ErrStarted] (a
 // signed flow started again), [ErrNotPaused] (Resume of a flow that is not
-// paused), [ErrFinished] (an operation on a flow that ended),
+// paused), [ErrNotFailed] (Retry of a flow in which nothing failed),
+// [ErrFinished] (an operation on a flow that ended),
 // [ErrCanceled] (a canceled flow), [ErrSwarmClosed] (items added to a
 // closed swarm), [ErrInvalidFlow] (a flow refused before anything was
 // stored, with the reason) and [ErrUnknownTask] (a task no worker

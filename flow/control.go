@@ -77,3 +77,21 @@ func (h control) Resume(ctx context.Context) error { return h.apply(ctx, sig.OpR
 // mageflow.ErrCanceled. A flow whose body already has its outcome, with
 // callbacks still to run, keeps that outcome: Cancel stops the callbacks.
 func (h control) Cancel(ctx context.Context) error { return h.apply(ctx, sig.OpCancel) }
+
+// Retry runs a failed flow again from where it failed, once it ended (its
+// callbacks too). What ended done does not run again: a failed task runs
+// again with its stored input, with all its attempts; a failed chain
+// continues from its failed step, with the input that step had; a swarm
+// that failed at its failure limit runs its failed items, the items the
+// limit stopped and those it kept from starting, counting failures from
+// zero and keeping its done items' results; nested chains and swarms
+// follow the same rules. A failed callback runs again with its input;
+// callbacks that fired for the earlier end fire again only for the next
+// one. Wait then returns the new outcome.
+//
+// Retry of a flow that runs, or in which nothing failed (a swarm that
+// tolerates failed items has not failed), returns an error wrapping
+// mageflow.ErrNotFailed; of a canceled flow, one wrapping
+// mageflow.ErrCanceled. It is safe to repeat after an error whose outcome
+// is unknown.
+func (h control) Retry(ctx context.Context) error { return h.apply(ctx, sig.OpRetry) }

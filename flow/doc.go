@@ -16,13 +16,14 @@
 // start later; [SignSwarm] stores a swarm that accepts items while it runs.
 // A [Run] waits for the result (Wait); every handle ([Run], [Sig],
 // [SwarmSig]) controls the lifecycle (Status, Suspend, Interrupt, Resume,
-// Cancel).
+// Cancel) and runs a failed flow again from where it failed (Retry).
 //
 // # Errors
 //
 // The errors to match are the root package's: mageflow.ErrNotFound (no
 // flow has the id), mageflow.ErrStarted (a signed flow started again),
 // mageflow.ErrNotPaused (Resume of a flow not paused),
+// mageflow.ErrNotFailed (Retry of a flow in which nothing failed),
 // mageflow.ErrFinished (an operation on a flow that ended),
 // mageflow.ErrCanceled (Wait on, or Start of, a canceled flow),
 // mageflow.ErrSwarmClosed (Add to a closed swarm),
@@ -66,6 +67,14 @@
 //   - Cancel is final: nothing more runs, running tasks are stopped, error
 //     callbacks do not fire, Wait returns an error wrapping
 //     mageflow.ErrCanceled, and the flow's records get the done TTL.
+//   - Retry applies to a flow that ended with something failed (its root,
+//     or a callback): it runs again from where it failed. Done parts do
+//     not run again; a failed task runs with its stored input and all its
+//     attempts; a chain continues at its failed step; a swarm that failed
+//     at its limit runs the items that did not finish, counting failures
+//     from zero. Callbacks fire once for each end. Retry of a flow that
+//     runs or did not fail wraps mageflow.ErrNotFailed; of a canceled one,
+//     mageflow.ErrCanceled.
 //
 // Suspending twice is fine, and so is canceling twice; other operations
 // on a flow that ended return an error wrapping mageflow.ErrFinished.

@@ -380,3 +380,47 @@ func ExampleRun_Interrupt() {
 	fmt.Println(out, "quits ran", quitsRuns.Load(), "times, finishes", finishesRuns.Load())
 	// Output: [42 21] quits ran 2 times, finishes 1
 }
+
+// Retry runs a failed flow again from where it failed: here the chain's
+// first step, which succeeded, does not run again; the second runs with
+// the input it had.
+func ExampleRun_Retry() {
+	ctx := context.Background()
+	var down atomic.Bool
+	down.Store(true)
+	var fetches atomic.Int32
+	fetch := task.New("fetch", func(ctx context.Context, id int) (int, error) {
+		fetches.Add(1)
+		return id * 10, nil
+	})
+	upload := task.New("upload", func(ctx context.Context, n int) (string, error) {
+		if down.Load() {
+			return "", task.NonRetryable(errors.New("provider down"))
+		}
+		return fmt.Sprint("uploaded ", n), nil
+	})
+	store := memstore.New()
+	c, _ := mageflow.New(membackend.New(), store)
+	_ = c.Register(fetch, upload)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	run, _ := flow.Start(ctx, c, flow.Then(fetch, upload), 4)
+	_, err := run.Wait(ctx)
+	var failed *flow.FailedError
+	if errors.As(err, &failed) {
+		fmt.Println("failed:", failed.Info.Task, "-", failed.Info.Message)
+	}
+
+	down.Store(false) // the provider is back
+	if err := run.Retry(ctx); err != nil {
+		fmt.Println("retry:", err)
+	}
+	out, _ := run.Wait(ctx)
+	fmt.Println(out, "- fetch ran", fetches.Load(), "time")
+	fmt.Println("retry again:", errors.Is(run.Retry(ctx), mageflow.ErrNotFailed))
+	// Output:
+	// failed: upload - provider down
+	// uploaded 40 - fetch ran 1 time
+	// retry again: true
+}

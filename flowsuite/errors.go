@@ -83,15 +83,6 @@ func testErrorsUsersMatch(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	expectErr(t, "Add to a closed swarm", sw.ID(), sw.Add(ctx, slow), mageflow.ErrSwarmClosed)
-	empty, err := flow.SignSwarm(ctx, e.Client, flow.Swarm[int, int]())
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = empty.Close(ctx)
-	expectErr(t, "Close of a swarm with no items", empty.ID(), err)
-	if errors.Is(err, mageflow.ErrSwarmClosed) {
-		t.Errorf("Close of a swarm with no items says it is closed: %v", err)
-	}
 
 	done, err := flow.Start(ctx, e.Client, inc, 1)
 	if err != nil {

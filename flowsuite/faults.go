@@ -102,7 +102,17 @@ type Lossy struct {
 
 // NewLossy returns s losing the replies lose counts.
 func NewLossy(s storage.Store, lose map[string]int) *Lossy {
+	if lose == nil {
+		lose = map[string]int{}
+	}
 	return &Lossy{Store: s, lose: lose}
+}
+
+// Lose makes the next n replies of op lost, from now on.
+func (l *Lossy) Lose(op string, n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lose[op] += n
 }
 
 // Lost returns how many replies l dropped.

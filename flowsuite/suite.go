@@ -140,6 +140,11 @@ func cases() []testCase {
 		{"RetriedTaskDoesNotRestartAnExpiredChild", testRetriedTaskDoesNotRestartAnExpiredChild},
 		{"SuspendedRetryKeepsItsAttempts", testSuspendedRetryKeepsItsAttempts},
 		{"ErrorsUsersMatch", testErrorsUsersMatch},
+		{"RetryRunsAgainFromWhereItFailed", testRetryRunsAgainFromWhereItFailed},
+		{"RetrySwarmRunsWhatItDidNotFinish", testRetrySwarmRunsWhatItDidNotFinish},
+		{"RetryRefusesWhatHasNotFailed", testRetryRefusesWhatHasNotFailed},
+		{"EmptySwarmClosedCompletes", testEmptySwarmClosedCompletes},
+		{"LostRetryReplyRunsOnce", testLostRetryReplyRunsOnce},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/flowtest"
+	"github.com/mageflow-go/mageflow/task"
 )
 
 // printTB stands in for the *testing.T a test would pass: it prints what
@@ -80,4 +81,34 @@ func ExampleEnv_CrashAfterComplete() {
 	// Output:
 	// charged 20 for order 2 <nil>
 	// redeliveries: 1
+}
+
+// A test fails a flow, fixes the stub and retries the flow: only the
+// failed step runs again.
+func ExampleRetry() {
+	t := &printTB{}
+	defer t.done()
+
+	e := flowtest.New(t)
+	e.Register(reserve, price)
+	flowtest.Stub(e, charge, func(ctx context.Context, p Payment) (string, error) {
+		return "", task.NonRetryable(errors.New("provider down"))
+	})
+	run := flowtest.Start(t, e, checkout, Order{ID: 3, Items: []string{"tea"}})
+	_, err := run.Wait(context.Background())
+	fmt.Println("failed:", err != nil)
+
+	flowtest.Stub(e, charge, func(ctx context.Context, p Payment) (string, error) {
+		return fmt.Sprintf("charged %d", p.Amount), nil
+	})
+	e.Clear()
+	out, err := flowtest.Retry(t, e, run)
+	fmt.Println(out, err)
+	for _, d := range e.Dispatches() {
+		fmt.Println("ran again:", d.Task, string(d.Input))
+	}
+	// Output:
+	// failed: true
+	// charged 10 <nil>
+	// ran again: charge {"Order":3,"Amount":10,"Card":"visa"}
 }

@@ -4,14 +4,15 @@
 //	mageflow [--redis URL] [--prefix P] show [--items N] [--json] ID
 //	mageflow [--redis URL] [--prefix P] watch [--interval D] ID
 //	mageflow [--redis URL] [--prefix P] suspend ID
-//	mageflow [--redis URL] [--prefix P] resume|interrupt|cancel [--wait D] ID
+//	mageflow [--redis URL] [--prefix P] resume|interrupt|cancel|retry [--wait D] ID
 //	mageflow [--redis URL] [--prefix P] serve [--addr 127.0.0.1:8080]
 //
 // The store is the Redis at --redis (default $MAGEFLOW_REDIS_URL, else
 // redis://127.0.0.1:6379/0) under key prefix --prefix (default
 // "mageflow", as storage/redis). watch exits with status 1 when the flow
-// failed or was canceled. suspend applies at once; resume, interrupt and
-// cancel dispatch tasks or cancel runs, so a worker of the application
+// failed or was canceled. suspend applies at once; resume, interrupt,
+// cancel and retry (a failed flow runs again from where it failed)
+// dispatch tasks or cancel runs, so a worker of the application
 // (any process that called mageflow.Client.StartWorker on the store)
 // applies them, and the command waits until the flow shows it.
 package main
@@ -49,7 +50,7 @@ commands:
   watch ID  live progress of a flow until it ends; exit status 1 if it failed
   suspend ID
             pause a flow: nothing new starts until it is resumed
-  resume ID, interrupt ID, cancel ID
+  resume ID, interrupt ID, cancel ID, retry ID
             queued for a worker of the application, which applies them;
             the command waits until the flow shows it (--wait, default 10s)
   serve     the web viewer (--addr, default 127.0.0.1:8080)
@@ -81,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"resume":    lifecycle(sig.OpResume),
 		"interrupt": lifecycle(sig.OpInterrupt),
 		"cancel":    lifecycle(sig.OpCancel),
+		"retry":     lifecycle(sig.OpRetry),
 		"serve":     serve,
 	}
 	fn, ok := commands[cmd]

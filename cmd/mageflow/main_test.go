@@ -7,6 +7,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,5 +282,52 @@ func TestUsage(t *testing.T) {
 		if out := e.mageflow(t, 2, args...); out == "" {
 			t.Errorf("mageflow %v printed nothing", args)
 		}
+	}
+}
+
+// retry runs a failed flow again through a worker, from where it failed,
+// and refuses what it cannot retry.
+func TestRetry(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	var firsts atomic.Int32
+	first := task.New("first", func(ctx context.Context, n int) (int, error) { firsts.Add(1); return n + 1, nil })
+	upload := task.New("upload", func(ctx context.Context, n int) (int, error) {
+		if down.Load() {
+			return 0, task.NonRetryable(errors.New("provider down"))
+		}
+		return n * 10, nil
+	})
+	e := newEnv(t, first, upload)
+	id := finished(t, e, flow.Then(first, upload))
+	down.Store(false)
+	if out := e.mageflow(t, 0, "retry", id); !strings.Contains(out, "retry "+id+": ") {
+		t.Errorf("retry of a failed flow: %s", out)
+	}
+	r, err := flow.Attach[int](e.c, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if out, err := r.Wait(ctx); err != nil || out != 20 {
+		t.Fatalf("after retry: %d, %v; want 20", out, err)
+	}
+	if n := firsts.Load(); n != 1 {
+		t.Errorf("the step that succeeded ran %d times, want once", n)
+	}
+	e.mageflow(t, -1, "watch", "--interval", "5ms", id)
+	if out := e.mageflow(t, 1, "retry", "--wait", "200ms", id); !strings.Contains(out, "nothing in the flow failed") {
+		t.Errorf("retry of a flow that ended done: %s", out)
+	}
+	canceled, err := flow.Sign(ctx, e.c, flow.Then(first, upload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := canceled.Cancel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.mageflow(t, 1, "retry", canceled.ID()); !strings.Contains(out, "it was canceled, nothing to retry") {
+		t.Errorf("retry of a canceled flow: %s", out)
 	}
 }

@@ -88,6 +88,7 @@ func viewer(s storage.Store, every time.Duration) http.Handler {
 		"resume":    lifecycle(sig.OpResume),
 		"interrupt": lifecycle(sig.OpInterrupt),
 		"cancel":    lifecycle(sig.OpCancel),
+		"retry":     lifecycle(sig.OpRetry),
 	}
 	mux.HandleFunc("POST /api/flows/{id}/{op}", func(w http.ResponseWriter, r *http.Request) {
 		op, ok := ops[r.PathValue("op")]

@@ -32,7 +32,7 @@ func flowRecord(ctx context.Context, s storage.Store, id string, op sig.Op) (*si
 	if r.Role != sig.RoleRoot {
 		return nil, fmt.Errorf("%w: %s is not a flow id but a record of flow %s", errUsage, id, r.Root)
 	}
-	if r.Status.Terminal() {
+	if r.Status.Terminal() && op != sig.OpRetry {
 		return nil, fmt.Errorf("%w: flow %s ended (%s), nothing to %s", errEnded, id, r.Status, op)
 	}
 	return r, nil
@@ -63,7 +63,7 @@ func suspend(ctx context.Context, s storage.Store, args []string, out io.Writer)
 // looks for it to be applied by a worker that took it in time.
 const applyGrace = 500 * time.Millisecond
 
-// lifecycle returns the command of op (resume, interrupt, cancel): these
+// lifecycle returns the command of op (resume, interrupt, cancel, retry): these
 // dispatch tasks or cancel runs, which takes a backend, so the command
 // queues the request on the store and a worker of the application applies
 // it; the command waits until the flow shows it.
@@ -88,6 +88,14 @@ func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writ
 		if op == sig.OpInterrupt && r.Status == sig.Interrupted {
 			return fmt.Errorf("%w: flow %s is already interrupted", errNotApplicable, id)
 		}
+		if op == sig.OpRetry && (!r.Finished || r.Status == sig.Canceled) {
+			why := "it has not ended"
+			if r.Status == sig.Canceled {
+				why = "it was canceled"
+			}
+			return fmt.Errorf("%w: flow %s is %s: %s, nothing to retry", errNotApplicable, id, r.Status, why)
+		}
+		before := r.UpdatedAt
 		q, ok := s.(storage.Requests)
 		if !ok {
 			return fmt.Errorf("the store cannot carry requests to workers")
@@ -102,6 +110,9 @@ func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writ
 				return !r.Status.Paused()
 			case sig.OpInterrupt:
 				return r.Status == sig.Interrupted || r.Status.Terminal()
+			case sig.OpRetry:
+				// it runs again, or it ran and ended since
+				return !r.Finished || r.UpdatedAt.After(before)
 			}
 			return r.Status.Terminal()
 		}
@@ -117,6 +128,9 @@ func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writ
 			// a worker that took the request by its deadline may still be
 			// applying it: look a little longer before saying it was not
 			if time.Now().After(deadline.Add(applyGrace)) {
+				if op == sig.OpRetry {
+					return fmt.Errorf("%w: retry %s, within %v: nothing in the flow failed, or no worker of this store (mageflow.Client.StartWorker) took the request by then", errNoWorker, id, *wait)
+				}
 				return fmt.Errorf("%w: %s %s, within %v; the request expired and a worker that did not take it by then never applies it: is a worker of this store (mageflow.Client.StartWorker) running?", errNoWorker, op, id, *wait)
 			}
 			select {

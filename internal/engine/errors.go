@@ -20,6 +20,9 @@ var (
 	ErrStarted = errors.New("mageflow: flow already started")
 	// ErrNotPaused: Resume of a flow that is not suspended or interrupted.
 	ErrNotPaused = errors.New("mageflow: flow not paused")
+	// ErrNotFailed: Retry of a flow in which nothing failed, or that has
+	// not ended yet.
+	ErrNotFailed = errors.New("mageflow: flow not failed")
 	// ErrSwarmClosed: items added to a swarm that was closed (or is full).
 	ErrSwarmClosed = errors.New("mageflow: swarm closed")
 	// ErrInvalidFlow: a flow refused before anything was stored (a nil or
@@ -91,8 +94,6 @@ func stateError(op, id string, r *sig.Record, err error) error {
 		return fail(op, id, "flow already started (it is "+string(r.Status)+")", err, ErrStarted)
 	case op == string(sig.OpResume) && !r.Status.Paused():
 		return fail(op, id, "flow not paused (it is "+string(r.Status)+")", err, ErrNotPaused)
-	case op == "close" && r.Children == 0:
-		return fail(op, id, "swarm has no items (add some, or cancel it)", err)
 	case op == "add items to" && r.Swarm != nil && (r.Swarm.Closed || r.Swarm.Config.MaxItems > 0 && r.Children >= r.Swarm.Config.MaxItems):
 		return fail(op, id, "swarm closed (or at its MaxItems)", err, ErrSwarmClosed)
 	}

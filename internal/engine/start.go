@@ -249,8 +249,8 @@ func (e *Engine) CloseSwarm(ctx context.Context, id string) error {
 
 // Apply performs a lifecycle operation on the graph rooted at root. An
 // operation that finds its own effect (a cancel of a canceled graph, or a
-// resume whose earlier try was applied before its reply was lost) reports
-// success, and delivers what the graph still owes.
+// resume or retry whose earlier try was applied before its reply was
+// lost) reports success, and delivers what the graph still owes.
 func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
 	var eff storage.Effects
 	uncertain := false
@@ -263,8 +263,10 @@ func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
 		if r, gerr := e.store.Get(ctx, root); gerr == nil {
 			switch {
 			case op == sig.OpCancel && r.Status == sig.Canceled,
-				op == sig.OpResume && uncertain && !r.Finished:
+				(op == sig.OpResume || op == sig.OpRetry) && uncertain && !r.Finished:
 				return e.owe(e.resendOutbox(ctx, root), root)
+			case op == sig.OpRetry && r.Status != sig.Canceled:
+				return fail(string(op), root, notFailed(r), err, ErrNotFailed)
 			case r.Finished && r.Status == sig.Canceled:
 				return fail(string(op), root, "flow canceled", err, ErrCanceled, ErrFinished)
 			case r.Finished:
@@ -281,4 +283,15 @@ func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
 		return e.owe(errors.Join(e.send(ctx, eff), e.resendOutbox(ctx, root)), root)
 	}
 	return e.owe(e.send(ctx, eff), root)
+}
+
+// notFailed says why root r cannot be retried, when it was not canceled.
+func notFailed(r *sig.Record) string {
+	switch {
+	case !r.Finished && r.Status.Terminal():
+		return "flow " + string(r.Status) + ", its callbacks still run (retry once they ended)"
+	case !r.Finished:
+		return "flow not failed (it is " + string(r.Status) + ")"
+	}
+	return "nothing in the flow failed (it is " + string(r.Status) + ")"
 }
