@@ -10,6 +10,7 @@ import (
 	"github.com/mageflow-go/mageflow"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/inspect"
 	"github.com/mageflow-go/mageflow/sig"
 	memstore "github.com/mageflow-go/mageflow/storage/memory"
 	"github.com/mageflow-go/mageflow/task"
@@ -423,4 +424,25 @@ func ExampleRun_Retry() {
 	// failed: upload - provider down
 	// uploaded 40 - fetch ran 1 time
 	// retry again: true
+}
+
+// Named gives a flow the name the tools show; WithMetadata stores pairs
+// to find it by, which every dispatch of the flow carries too (Hatchet
+// shows them as run metadata).
+func ExampleNamed() {
+	ctx := context.Background()
+	fetch := task.New("fetch", func(ctx context.Context, id int) (int, error) { return id * 10, nil })
+	store := memstore.New()
+	c, _ := mageflow.New(membackend.New(), store)
+	_ = c.Register(fetch)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	f := flow.Named("nightly-import", flow.Chain(fetch, fetch))
+	run, _ := flow.Start(ctx, c, f, 1, flow.WithMetadata(map[string]string{"customer": "42"}))
+	_, _ = run.Wait(ctx)
+	root, _ := store.Get(ctx, run.ID())
+	s := inspect.Summarize(root)
+	fmt.Println(s.Name, s.Kind, s.Status, s.Metadata)
+	// Output: nightly-import chain done map[customer:42]
 }

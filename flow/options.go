@@ -2,6 +2,8 @@ package flow
 
 import (
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/mageflow-go/mageflow/sig"
 )
@@ -12,6 +14,7 @@ type StartOption func(*startOptions) error
 type startOptions struct {
 	id       string
 	detached bool
+	metadata map[string]string
 }
 
 // WithID gives the flow the id id, chosen by the caller, instead of a new
@@ -43,6 +46,48 @@ func WithID(id string) StartOption {
 func Detached() StartOption {
 	return func(o *startOptions) error {
 		o.detached = true
+		return nil
+	}
+}
+
+// The bounds of [WithMetadata].
+const (
+	// MaxMetadataPairs is the most pairs a flow's metadata holds.
+	MaxMetadataPairs = 16
+	// MaxMetadataLen is the most bytes of a metadata key or value.
+	MaxMetadataLen = 256
+)
+
+// WithMetadata stores the key/value pairs m with the flow: the tools list
+// and show them (the command, the viewer, package inspect), and every
+// dispatch of the flow carries them as the backend's metadata (Hatchet's
+// run metadata, shown and filtered in its dashboard). They are meant to
+// find a flow by (a customer, an order, a deploy): at most
+// [MaxMetadataPairs] pairs, keys of 1 to [MaxMetadataLen] bytes not
+// starting with "mageflow-" (the library's own), values of at most
+// MaxMetadataLen bytes, all valid UTF-8. Several WithMetadata add up; a
+// later value of a key replaces an earlier one.
+func WithMetadata(m map[string]string) StartOption {
+	return func(o *startOptions) error {
+		for k, v := range m {
+			switch {
+			case k == "" || len(k) > MaxMetadataLen:
+				return fmt.Errorf("flow: WithMetadata: key %.40q: a key is 1 to %d bytes", k, MaxMetadataLen)
+			case strings.HasPrefix(k, "mageflow-"):
+				return fmt.Errorf("flow: WithMetadata: key %q: keys starting with \"mageflow-\" are the library's", k)
+			case len(v) > MaxMetadataLen:
+				return fmt.Errorf("flow: WithMetadata: value of %q is %d bytes, more than %d", k, len(v), MaxMetadataLen)
+			case !utf8.ValidString(k) || !utf8.ValidString(v):
+				return fmt.Errorf("flow: WithMetadata: key %q: keys and values are valid UTF-8", k)
+			}
+			if o.metadata == nil {
+				o.metadata = make(map[string]string, len(m))
+			}
+			o.metadata[k] = v
+		}
+		if len(o.metadata) > MaxMetadataPairs {
+			return fmt.Errorf("flow: WithMetadata: %d pairs, more than %d", len(o.metadata), MaxMetadataPairs)
+		}
 		return nil
 	}
 }

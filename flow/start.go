@@ -48,7 +48,7 @@ func Start[In, Out any](ctx context.Context, c *mageflow.Client, f Flow[In, Out]
 	if err != nil {
 		return nil, fmt.Errorf("flow.Start: encode input: %w", err)
 	}
-	id, err := eng.Create(ctx, specOf(f), true, b, engine.CreateOptions{ID: o.id, Detached: o.detached})
+	id, err := eng.Create(ctx, specOf(f), true, b, engine.CreateOptions{ID: o.id, Detached: o.detached, Metadata: o.metadata})
 	if err != nil {
 		return nil, err
 	}

@@ -145,6 +145,8 @@ func cases() []testCase {
 		{"RetryRefusesWhatHasNotFailed", testRetryRefusesWhatHasNotFailed},
 		{"EmptySwarmClosedCompletes", testEmptySwarmClosedCompletes},
 		{"LostRetryReplyRunsOnce", testLostRetryReplyRunsOnce},
+		{"NamedFlowsCarryTheirMetadata", testNamedFlowsCarryTheirMetadata},
+		{"BadNamesAndMetadataAreRefused", testBadNamesAndMetadataAreRefused},
 	}
 }
 

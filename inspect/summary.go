@@ -13,10 +13,13 @@ import (
 
 // Summary describes one flow: a graph's root.
 type Summary struct {
-	ID     string
-	Name   string
-	Kind   sig.Kind
-	Status sig.Status
+	ID string
+	// Name is the flow's name (flow.Named), else its kind or task name.
+	Name string
+	Kind sig.Kind
+	// Metadata are the pairs flow.WithMetadata stored with the flow.
+	Metadata map[string]string
+	Status   sig.Status
 	// Done counts the steps or items that ended (failed ones included),
 	// Failed those that failed, Total all of them; a task counts as one.
 	Done, Failed, Total int
@@ -37,11 +40,20 @@ type Summary struct {
 // Summarize describes root record r.
 func Summarize(r *sig.Record) Summary {
 	s := Summary{
-		ID: r.ID, Name: r.Name, Kind: r.Kind, Status: r.Status, Finished: r.Finished,
+		ID: r.ID, Name: NameOf(r), Kind: r.Kind, Metadata: r.Metadata, Status: r.Status, Finished: r.Finished,
 		Created: r.CreatedAt, Updated: r.UpdatedAt, Ended: r.EndedAt, Expires: r.ExpiresAt, Error: r.Error,
 	}
 	s.Done, s.Failed, s.Total = Progress(r)
 	return s
+}
+
+// NameOf returns the name the tools show for record r: its Label
+// (flow.Named), else its Name (the task's, or "chain" or "swarm").
+func NameOf(r *sig.Record) string {
+	if r.Label != "" {
+		return r.Label
+	}
+	return r.Name
 }
 
 // Progress returns how many of r's steps or items ended and failed, out

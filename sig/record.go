@@ -1,6 +1,7 @@
 package sig
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -18,6 +19,12 @@ type Record struct {
 	Kind Kind
 	// Name is the task name for a task, and a label for a chain or swarm.
 	Name string
+	// Label is the name flow.Named gave the node, which the tools show
+	// instead of its Name; empty when it has none.
+	Label string
+	// Metadata are the key/value pairs flow.WithMetadata stored with the
+	// flow, kept on the root only.
+	Metadata map[string]string
 	// Parent is the container (Role child) or the node whose callback this
 	// is (Role success or error); empty for the root.
 	Parent string
@@ -170,5 +177,6 @@ func (r *Record) Clone() *Record {
 		c.Swarm = &s
 	}
 	c.Outbox = slices.Clone(r.Outbox)
+	c.Metadata = maps.Clone(r.Metadata)
 	return &c
 }

@@ -17,17 +17,18 @@ import (
 
 // listed is a flow as `ls --json` prints it.
 type listed struct {
-	ID       string         `json:"id"`
-	Name     string         `json:"name"`
-	Kind     string         `json:"kind"`
-	Status   string         `json:"status"`
-	Done     int            `json:"done"`
-	Failed   int            `json:"failed"`
-	Total    int            `json:"total"`
-	Finished bool           `json:"finished"`
-	Created  time.Time      `json:"created"`
-	Updated  time.Time      `json:"updated"`
-	Error    *sig.ErrorInfo `json:"error,omitempty"`
+	ID       string            `json:"id"`
+	Name     string            `json:"name"`
+	Kind     string            `json:"kind"`
+	Status   string            `json:"status"`
+	Done     int               `json:"done"`
+	Failed   int               `json:"failed"`
+	Total    int               `json:"total"`
+	Finished bool              `json:"finished"`
+	Created  time.Time         `json:"created"`
+	Updated  time.Time         `json:"updated"`
+	Error    *sig.ErrorInfo    `json:"error,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 // list is `mageflow ls`.
@@ -61,7 +62,7 @@ func list(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 		rows := make([]listed, len(flows))
 		for i, f := range flows {
 			rows[i] = listed{ID: f.ID, Name: f.Name, Kind: string(f.Kind), Status: string(f.Status), Done: f.Done, Failed: f.Failed,
-				Total: f.Total, Finished: f.Finished, Created: f.Created, Updated: f.Updated, Error: f.Error}
+				Total: f.Total, Finished: f.Finished, Created: f.Created, Updated: f.Updated, Error: f.Error, Metadata: f.Metadata}
 		}
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +35,22 @@ func show(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 		return enc.Encode(tree)
 	}
 	renderTree(out, tree)
+	renderMetadata(out, tree.Record)
 	renderExpiry(out, tree.Record, time.Now())
 	return nil
+}
+
+// renderMetadata prints the flow's metadata, keys in order.
+func renderMetadata(out io.Writer, r *sig.Record) {
+	if len(r.Metadata) == 0 {
+		return
+	}
+	keys := slices.Sorted(maps.Keys(r.Metadata))
+	pairs := make([]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = k + "=" + r.Metadata[k]
+	}
+	fmt.Fprintf(out, "metadata %s\n", strings.Join(pairs, " "))
 }
 
 // renderExpiry prints when the flow of root r expires, and for a paused
@@ -100,6 +116,9 @@ func renderTree(out io.Writer, n *inspect.Node) {
 func line(n *inspect.Node, start time.Time) string {
 	r := n.Record
 	var b strings.Builder
+	if r.Label != "" {
+		fmt.Fprintf(&b, "%s: ", r.Label)
+	}
 	switch r.Kind {
 	case sig.KindTask:
 		fmt.Fprintf(&b, "task %s", r.Name)

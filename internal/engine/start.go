@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"log/slog"
 	"strings"
 	"time"
@@ -26,6 +27,9 @@ type CreateOptions struct {
 	// Detached makes a graph created inside a running task independent
 	// of the task's graph: canceling that graph does not cancel it.
 	Detached bool
+	// Metadata is stored on the root and carried by the graph's
+	// dispatches (checked by the caller).
+	Metadata map[string]string
 }
 
 // Create validates s, stores it as a new graph and, with start, enters it
@@ -56,6 +60,10 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 	var l lowering
 	if err := l.lower(s, root, root, "", sig.RoleRoot, 0); err != nil {
 		return "", err
+	}
+	if len(o.Metadata) > 0 {
+		l.recs[0].Metadata = maps.Clone(o.Metadata)
+		ctx = withMeta(ctx, o.Metadata)
 	}
 	ttl := e.graphTTL(s)
 	g := storage.Graph{Records: l.recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true}
@@ -276,6 +284,12 @@ func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
 	}
 	if err != nil {
 		return e.explain(ctx, string(op), root, err)
+	}
+	if len(eff.Dispatches) > 0 || uncertain {
+		// what a resume or retry dispatches carries the flow's metadata
+		if r, err := e.store.Get(ctx, root); err == nil {
+			ctx = withMeta(ctx, r.Metadata)
+		}
 	}
 	if uncertain {
 		// a try whose reply was lost may have applied it: deliver what

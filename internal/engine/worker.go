@@ -100,7 +100,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		// call is bounded by its client (go-redis's read and write
 		// timeouts, the Hatchet backend's call timeout), and retry gives
 		// up after storeTimeout.
-		sctx := context.WithoutCancel(ctx)
+		sctx := withMeta(context.WithoutCancel(ctx), flowMeta(d.Meta))
 
 		var cl storage.Claim
 		err := e.retry(sctx, "claim", func() (err error) {
@@ -246,8 +246,9 @@ func (e *Engine) resend(ctx context.Context, eff storage.Effects) error {
 // made any: the engine numbers the run's attempts on from them.
 const metaAttempts = "mageflow-attempts"
 
-// toBackend is the backend's form of a stored dispatch.
-func toBackend(d sig.Dispatch) backend.Dispatch {
+// toBackend is the backend's form of a stored dispatch, carrying the
+// flow's metadata meta.
+func toBackend(d sig.Dispatch, meta map[string]string) backend.Dispatch {
 	bd := backend.Dispatch{
 		Task:    d.Task,
 		Payload: d.Payload,
@@ -255,9 +256,11 @@ func toBackend(d sig.Dispatch) backend.Dispatch {
 		Root:    d.Root,
 		Key:     d.Key,
 	}
+	attempts := ""
 	if d.Attempts > 0 {
-		bd.Meta = map[string]string{metaAttempts: strconv.Itoa(d.Attempts)}
+		attempts = strconv.Itoa(d.Attempts)
 	}
+	bd.Meta = dispatchMeta(meta, attempts)
 	return bd
 }
 
@@ -380,10 +383,11 @@ func refused(err error) bool {
 // dispatch sends ds to the backend, in one batch when it takes them, and
 // returns those sent, those not sent, and the errors of the latter.
 func (e *Engine) dispatch(ctx context.Context, ds []sig.Dispatch) (sent, failed []sig.Dispatch, err error) {
+	meta := metaOf(ctx)
 	if b, ok := e.backend.(backend.Batcher); ok && len(ds) > 1 {
 		bds := make([]backend.Dispatch, len(ds))
 		for i, d := range ds {
-			bds[i] = toBackend(d)
+			bds[i] = toBackend(d, meta)
 		}
 		_, errs := b.DispatchBatch(ctx, bds)
 		for i, derr := range errs {
@@ -397,7 +401,7 @@ func (e *Engine) dispatch(ctx context.Context, ds []sig.Dispatch) (sent, failed 
 		return sent, failed, err
 	}
 	for i, d := range ds {
-		if _, derr := e.backend.Dispatch(ctx, toBackend(d)); derr != nil {
+		if _, derr := e.backend.Dispatch(ctx, toBackend(d, meta)); derr != nil {
 			// the rest waits for the next try
 			return ds[:i], ds[i:], fmt.Errorf("mageflow: dispatch %s (%s): %w", d.Target, d.Task, derr)
 		}

@@ -33,6 +33,8 @@ type Spec struct {
 	Kind sig.Kind
 	// Name labels a chain or swarm; tasks use their TaskDef's name.
 	Name string
+	// Label is the name flow.Named gave the node, for the tools.
+	Label string
 	// Task is set for Kind task.
 	Task *TaskDef
 	// Args are bound arguments (JSON), for tasks.

@@ -118,6 +118,10 @@ func FuzzWireRoundTrip(f *testing.F) {
 		if outbox {
 			r.Outbox = []sig.Dispatch{{Key: id + "#1", Task: name, Target: id, Root: r.Root, Payload: nilIfEmpty(args)}, {}}
 		}
+		if swarm {
+			r.Label = name
+			r.Metadata = map[string]string{name: string(result), "k": id}
+		}
 		b, err := msgpack.Marshal(toWire(r))
 		if err != nil {
 			t.Fatalf("encode: %v", err)

@@ -18,35 +18,37 @@ import (
 // index are not stored: the hash field is the id, and the rest derive from
 // it. Times and TTLs are milliseconds, which Lua's numbers hold exactly.
 type wireRecord struct {
-	Kind       string         `msgpack:"k"`
-	Name       string         `msgpack:"n,omitempty"`
-	Children   int            `msgpack:"c,omitempty"`
-	OnSuccess  int            `msgpack:"os,omitempty"`
-	OnError    int            `msgpack:"oe,omitempty"`
-	Args       string         `msgpack:"a,omitempty"`
-	Added      string         `msgpack:"ad,omitempty"`
-	Input      string         `msgpack:"in,omitempty"`
-	Result     string         `msgpack:"re,omitempty"`
-	Error      *wireError     `msgpack:"er,omitempty"`
-	Status     string         `msgpack:"s"`
-	LastStatus string         `msgpack:"ls,omitempty"`
-	Entered    bool           `msgpack:"en,omitempty"`
-	Held       bool           `msgpack:"h,omitempty"`
-	Gen        int            `msgpack:"g,omitempty"`
-	RunID      string         `msgpack:"run,omitempty"`
-	Lone       string         `msgpack:"lo,omitempty"`
-	Attempts   int            `msgpack:"at,omitempty"`
-	Spawned    int            `msgpack:"sp,omitempty"`
-	Cursor     int            `msgpack:"cu,omitempty"`
-	Swarm      *wireSwarm     `msgpack:"sw,omitempty"`
-	Live       int            `msgpack:"lv,omitempty"`
-	Finished   bool           `msgpack:"fi,omitempty"`
-	Outbox     []wireDispatch `msgpack:"ob,omitempty"`
-	ActiveTTL  int64          `msgpack:"ta,omitempty"`
-	DoneTTL    int64          `msgpack:"td,omitempty"`
-	CreatedAt  int64          `msgpack:"ca,omitempty"`
-	UpdatedAt  int64          `msgpack:"ua,omitempty"`
-	EndedAt    int64          `msgpack:"ea,omitempty"`
+	Kind       string            `msgpack:"k"`
+	Name       string            `msgpack:"n,omitempty"`
+	Label      string            `msgpack:"lb,omitempty"`
+	Metadata   map[string]string `msgpack:"md,omitempty"`
+	Children   int               `msgpack:"c,omitempty"`
+	OnSuccess  int               `msgpack:"os,omitempty"`
+	OnError    int               `msgpack:"oe,omitempty"`
+	Args       string            `msgpack:"a,omitempty"`
+	Added      string            `msgpack:"ad,omitempty"`
+	Input      string            `msgpack:"in,omitempty"`
+	Result     string            `msgpack:"re,omitempty"`
+	Error      *wireError        `msgpack:"er,omitempty"`
+	Status     string            `msgpack:"s"`
+	LastStatus string            `msgpack:"ls,omitempty"`
+	Entered    bool              `msgpack:"en,omitempty"`
+	Held       bool              `msgpack:"h,omitempty"`
+	Gen        int               `msgpack:"g,omitempty"`
+	RunID      string            `msgpack:"run,omitempty"`
+	Lone       string            `msgpack:"lo,omitempty"`
+	Attempts   int               `msgpack:"at,omitempty"`
+	Spawned    int               `msgpack:"sp,omitempty"`
+	Cursor     int               `msgpack:"cu,omitempty"`
+	Swarm      *wireSwarm        `msgpack:"sw,omitempty"`
+	Live       int               `msgpack:"lv,omitempty"`
+	Finished   bool              `msgpack:"fi,omitempty"`
+	Outbox     []wireDispatch    `msgpack:"ob,omitempty"`
+	ActiveTTL  int64             `msgpack:"ta,omitempty"`
+	DoneTTL    int64             `msgpack:"td,omitempty"`
+	CreatedAt  int64             `msgpack:"ca,omitempty"`
+	UpdatedAt  int64             `msgpack:"ua,omitempty"`
+	EndedAt    int64             `msgpack:"ea,omitempty"`
 }
 
 // wireError is an ErrorInfo as stored. Its first fields are always
@@ -200,6 +202,8 @@ func toWire(r *sig.Record) *wireRecord {
 	w := &wireRecord{
 		Kind:       string(r.Kind),
 		Name:       r.Name,
+		Label:      r.Label,
+		Metadata:   r.Metadata,
 		Children:   r.Children,
 		OnSuccess:  r.OnSuccess,
 		OnError:    r.OnError,
@@ -270,6 +274,8 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		Root:       sig.RootOf(id),
 		Kind:       sig.Kind(w.Kind),
 		Name:       w.Name,
+		Label:      w.Label,
+		Metadata:   w.Metadata,
 		Parent:     parent,
 		Role:       role,
 		Index:      index,

@@ -44,6 +44,12 @@ func Differential(t *testing.T, newStores func(t *rapid.T, now func() time.Time)
 			n.open = true
 		}
 		g := newGraph(sig.NewRootID(clock), n, defaultTTLs)
+		if rapid.Bool().Draw(rt, "named") {
+			// a name and metadata, which every transition keeps
+			g.recs[0].Label = "nightly"
+			g.recs[0].Metadata = map[string]string{"customer": "42", "1": "one"}
+			g.recs[len(g.recs)-1].Label = "last"
+		}
 		d.g = g
 		d.ids = g.ids()
 		start := !n.open || rapid.Bool().Draw(rt, "start")
