@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
