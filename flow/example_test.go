@@ -446,3 +446,34 @@ func ExampleNamed() {
 	fmt.Println(s.Name, s.Kind, s.Status, s.Metadata)
 	// Output: nightly-import chain done map[customer:42]
 }
+
+// Settled lists every item's outcome, so that a fan-in can act on the
+// items that failed.
+func ExampleSettled() {
+	ctx := context.Background()
+	charge := task.New("charge", func(ctx context.Context, a flow.Args[int, string]) (string, error) {
+		if a.Args > 1000 {
+			return "", task.NonRetryable(errors.New("declined"))
+		}
+		return fmt.Sprintf("charged %s %d", a.In, a.Args), nil
+	})
+	c, _ := mageflow.New(membackend.New(), memstore.New())
+	_ = c.Register(charge)
+	stop, _ := c.StartWorker(ctx)
+	defer stop(ctx)
+
+	charges := flow.Swarm(flow.Bind(charge, 500), flow.Bind(charge, 5000), flow.Bind(charge, 700))
+	run, _ := flow.Start(ctx, c, flow.Settled(charges), "alice")
+	outcomes, _ := run.Wait(ctx)
+	for _, o := range outcomes {
+		if o.OK() {
+			fmt.Println(o.Index, o.Result)
+		} else {
+			fmt.Println(o.Index, "failed:", o.Error.Message)
+		}
+	}
+	// Output:
+	// 0 charged alice 500
+	// 1 failed: declined
+	// 2 charged alice 700
+}

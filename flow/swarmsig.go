@@ -39,6 +39,9 @@ func SignSwarm[In, Out any](ctx context.Context, c *mageflow.Client, s Flow[In, 
 	if spec.Kind != sig.KindSwarm {
 		return nil, fmt.Errorf("flow.SignSwarm: flow is a %s, not a swarm: %w", spec.Kind, mageflow.ErrInvalidFlow)
 	}
+	if spec.Settled {
+		return nil, fmt.Errorf("flow.SignSwarm: a Settled swarm cannot be signed open (its items' type is not its output's); sign it with Sign: %w", mageflow.ErrInvalidFlow)
+	}
 	open := *spec
 	open.Open = true
 	id, err := eng.Create(ctx, &open, false, nil, engine.CreateOptions{})

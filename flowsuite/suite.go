@@ -147,6 +147,7 @@ func cases() []testCase {
 		{"LostRetryReplyRunsOnce", testLostRetryReplyRunsOnce},
 		{"NamedFlowsCarryTheirMetadata", testNamedFlowsCarryTheirMetadata},
 		{"BadNamesAndMetadataAreRefused", testBadNamesAndMetadataAreRefused},
+		{"SettledSwarmListsEveryItem", testSettledSwarmListsEveryItem},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -357,5 +358,39 @@ func testSwarmNestsChainsAndIsAChainStep(t *testing.T, h Harness) {
 	}
 	if out != 10+12+16 {
 		t.Fatalf("output %d, want %d", out, 10+12+16)
+	}
+}
+
+// A settled swarm's output lists every item's outcome in item order, so
+// that its fan-in knows which items failed and why.
+func testSettledSwarmListsEveryItem(t *testing.T, h Harness) {
+	t.Parallel()
+	picky := task.New("picky", func(ctx context.Context, n int) (int, error) {
+		if n%2 == 1 {
+			return 0, task.NonRetryable(errors.New("odd"))
+		}
+		return n * 10, nil
+	})
+	fanIn := task.New("fan-in", func(ctx context.Context, os []flow.Outcome[int]) (string, error) {
+		var b strings.Builder
+		for _, o := range os {
+			if o.OK() {
+				fmt.Fprintf(&b, "%d:%d ", o.Index, o.Result)
+			} else {
+				fmt.Fprintf(&b, "%d:%s(%s) ", o.Index, o.Error.Message, o.Error.Task)
+			}
+		}
+		return b.String(), nil
+	})
+	e := h.setup(t, inc, picky, fanIn)
+	ctx := testCtx(t)
+	f := flow.Then(flow.Settled(flow.Swarm(picky, flow.Then(inc, picky), picky)), fanIn)
+	run, err := flow.Start(ctx, e.Client, f, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run.Wait(ctx)
+	if want := "0:20 1:odd(picky) 2:20 "; err != nil || out != want {
+		t.Fatalf("Wait = %q, %v; want %q", out, err, want)
 	}
 }

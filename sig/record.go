@@ -125,6 +125,9 @@ type SwarmState struct {
 	Config SwarmConfig
 	// Closed: no more items will be added.
 	Closed bool
+	// Settled: the swarm's result lists every item's outcome (its
+	// index and its result or error), not only the done items' results.
+	Settled bool
 	// Next is the index of the next item to start.
 	Next int
 	// Running is the number of started items that have not ended.

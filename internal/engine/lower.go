@@ -186,7 +186,7 @@ func (l *lowering) lower(s *graph.Spec, id, root, parent string, role sig.Role, 
 	case sig.KindTask:
 		r.Name = s.Task.Name()
 	case sig.KindSwarm:
-		r.Swarm = &sig.SwarmState{Config: s.Swarm, Closed: !s.Open}
+		r.Swarm = &sig.SwarmState{Config: s.Swarm, Closed: !s.Open, Settled: s.Settled}
 		if r.Name == "" {
 			r.Name = "swarm"
 		}

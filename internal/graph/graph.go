@@ -44,6 +44,8 @@ type Spec struct {
 	// Swarm configures a swarm; Open leaves it accepting items.
 	Swarm sig.SwarmConfig
 	Open  bool
+	// Settled makes a swarm's output every item's outcome (flow.Settled).
+	Settled bool
 	// OnSuccess and OnError are callbacks.
 	OnSuccess []*Spec
 	OnError   []*Spec

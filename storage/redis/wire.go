@@ -69,6 +69,7 @@ type wireSwarm struct {
 	StopAfterNFailures int        `msgpack:"sf,omitempty"`
 	MaxItems           int        `msgpack:"mi,omitempty"`
 	Closed             bool       `msgpack:"cl,omitempty"`
+	Settled            bool       `msgpack:"se,omitempty"`
 	Next               int        `msgpack:"nx"`
 	Running            int        `msgpack:"rn"`
 	Done               int        `msgpack:"dn"`
@@ -236,6 +237,7 @@ func toWire(r *sig.Record) *wireRecord {
 			StopAfterNFailures: s.Config.StopAfterNFailures,
 			MaxItems:           s.Config.MaxItems,
 			Closed:             s.Closed,
+			Settled:            s.Settled,
 			Next:               s.Next,
 			Running:            s.Running,
 			Done:               s.Done,
@@ -309,6 +311,7 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		r.Swarm = &sig.SwarmState{
 			Config:    sig.SwarmConfig{MaxConcurrency: s.MaxConcurrency, StopAfterNFailures: s.StopAfterNFailures, MaxItems: s.MaxItems},
 			Closed:    s.Closed,
+			Settled:   s.Settled,
 			Next:      s.Next,
 			Running:   s.Running,
 			Done:      s.Done,

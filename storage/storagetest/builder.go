@@ -23,6 +23,7 @@ type node struct {
 	children  []*node
 	cfg       sig.SwarmConfig
 	open      bool
+	settled   bool
 	onSuccess []*node
 	onError   []*node
 }
@@ -49,6 +50,12 @@ func (n *node) withArgs(args string) *node {
 // opened leaves a swarm open: it completes only after CloseSwarm.
 func (n *node) opened() *node {
 	n.open = true
+	return n
+}
+
+// settle makes a swarm's result every item's outcome.
+func (n *node) settle() *node {
+	n.settled = true
 	return n
 }
 
@@ -117,7 +124,7 @@ func lower(n *node, id, root, parent string, role sig.Role, index int, out []*si
 		Args:      n.args,
 	}
 	if n.kind == sig.KindSwarm {
-		r.Swarm = &sig.SwarmState{Config: n.cfg, Closed: !n.open}
+		r.Swarm = &sig.SwarmState{Config: n.cfg, Closed: !n.open, Settled: n.settled}
 	}
 	out = append(out, r)
 	for i, c := range n.children {

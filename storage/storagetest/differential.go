@@ -101,6 +101,7 @@ func drawDiffNode(t *rapid.T, depth int, count *int) *node {
 			MaxConcurrency:     rapid.IntRange(0, 3).Draw(t, "cap"),
 			StopAfterNFailures: rapid.IntRange(0, 2).Draw(t, "stop"),
 		}, items...)
+		n.settled = rapid.IntRange(0, 3).Draw(t, "settled") == 0
 	}
 	if depth > 0 && rapid.IntRange(0, 3).Draw(t, "callbacks") == 0 {
 		n.success(task(taskEcho))

@@ -17,6 +17,11 @@ import (
 func swarmCases() []testCase {
 	return []testCase{
 		{
+			Name: "SettledSwarmListsOutcomes",
+			Rule: `A settled swarm completes with every item's outcome in item order: {"index": i, "result": R} for a done item, {"index": i, "error": <ErrorInfo>} for a failed one; its success callbacks get that list.`,
+			Test: testSettledSwarmListsOutcomes,
+		},
+		{
 			Name: "SwarmConcurrencyLimit",
 			Rule: "A swarm runs at most MaxConcurrency items at once, starts them in item order, each with the swarm's input, and each ending item frees one slot for the next.",
 			Test: testSwarmConcurrencyLimit,
@@ -538,4 +543,13 @@ func testChainSwarmStep(t *testing.T, e *env) {
 	expectJSON(t, "swarm callback payload", e.once(sig.SuccessID(sw, 0)).Payload, `[4,3]`)
 	expectJSON(t, "next step payload", e.once(sig.ChildID(g.root, 2)).Payload, `[4,3]`)
 	expectJSON(t, "chain Result", e.status(g.root, sig.Done).Result, `7`)
+}
+
+func testSettledSwarmListsOutcomes(t *testing.T, e *env) {
+	g := e.graph(swarm(sig.SwarmConfig{}, task(taskInc), task(taskFail), task("ret7")).settle().success(task(taskEcho)))
+	e.drain(e.start(g, `1`))
+	info := string(marshal(t, boom(taskFail)))
+	want := `[{"index":0,"result":2},{"index":1,"error":` + info + `},{"index":2,"result":7}]`
+	expectJSON(t, "settled swarm Result", e.status(g.root, sig.Done).Result, want)
+	expectJSON(t, "callback payload", e.once(sig.SuccessID(g.root, 0)).Payload, want)
 }

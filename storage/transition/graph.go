@@ -116,7 +116,7 @@ func Prepare(root string, recs []*sig.Record, known map[string]bool, now time.Ti
 		if r.Kind == sig.KindSwarm {
 			st := sig.SwarmState{}
 			if r.Swarm != nil {
-				st = sig.SwarmState{Config: r.Swarm.Config, Closed: r.Swarm.Closed}
+				st = sig.SwarmState{Config: r.Swarm.Config, Closed: r.Swarm.Closed, Settled: r.Swarm.Settled}
 			}
 			if st.Config.MaxItems > 0 && r.Children >= st.Config.MaxItems {
 				st.Closed = true

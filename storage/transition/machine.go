@@ -285,7 +285,10 @@ func (m *machine) settle(s *sig.Record) error {
 			if err != nil {
 				return err
 			}
-			if item.Status == sig.Done {
+			switch {
+			case st.Settled:
+				results = append(results, OutcomePayload(i, item))
+			case item.Status == sig.Done:
 				results = append(results, item.Result)
 			}
 		}

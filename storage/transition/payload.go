@@ -47,6 +47,31 @@ func FailurePayload(input []byte, info sig.ErrorInfo) []byte {
 	return append(b, '}')
 }
 
+// OutcomePayload is the outcome of item i of a settled swarm, which
+// ended: {"index": i, "result": <its result>} when it is done, else
+// {"index": i, "error": <its ErrorInfo>}.
+func OutcomePayload(i int, item *sig.Record) []byte {
+	b := make([]byte, 0, 32+len(item.Result))
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(i), 10)
+	if item.Status == sig.Done {
+		b = append(b, `,"result":`...)
+		b = append(b, orNull(item.Result)...)
+		return append(b, '}')
+	}
+	info := sig.ErrorInfo{Task: item.Name, Message: "item " + string(item.Status)}
+	if item.Error != nil {
+		info = *item.Error
+	}
+	e, err := json.Marshal(info)
+	if err != nil { // ErrorInfo has only strings and ints
+		panic("transition: encode ErrorInfo: " + err.Error())
+	}
+	b = append(b, `,"error":`...)
+	b = append(b, e...)
+	return append(b, '}')
+}
+
 // ListPayload is the JSON array of the given JSON values, in order.
 func ListPayload(items [][]byte) []byte {
 	n := 2

@@ -401,7 +401,15 @@ settle = function(s)
       if not item then
         raise('NOTFOUND', cid)
       end
-      if item.s == 'done' then
+      if st.se then
+        -- a settled swarm lists every item's outcome (see Go)
+        if item.s == 'done' then
+          results[#results + 1] = '{"index":' .. i .. ',"result":' .. orNull(item.re) .. '}'
+        else
+          local e = item.er or {t = item.n, m = 'item ' .. item.s}
+          results[#results + 1] = '{"index":' .. i .. ',"error":' .. errorJSON(e) .. '}'
+        end
+      elseif item.s == 'done' then
         results[#results + 1] = orNull(item.re)
       end
     end
