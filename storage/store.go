@@ -174,7 +174,8 @@ type Store interface {
 
 	// Apply performs a lifecycle operation on every record of the graph
 	// rooted at root. It returns ErrState when the graph already ended or
-	// when op does not apply to its status.
+	// when op does not apply to its status; sig.OpRetry applies only to a
+	// graph that ended with something failed (ErrState otherwise).
 	Apply(ctx context.Context, root string, op sig.Op) (Effects, error)
 
 	// Ack removes the entries with the given keys from id's outbox.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/task"
@@ -27,6 +28,9 @@ type Alphabet struct {
 	Fold           task.Task[[]int, int]
 	RecOK          task.Task[flow.Args[int, int], int]
 	RecErr         task.Task[flow.Args[int, flow.Failure[int]], int]
+	// Fixed makes fail return its input and flaky succeed at once, as
+	// Fixed(graph) says: the failures a retry runs past were fixed.
+	Fixed atomic.Bool
 }
 
 // errInjected is the error of an injected failed attempt.
@@ -36,7 +40,9 @@ var errInjected = errors.New("proptest: injected failure of a first attempt")
 // fail and flaky has one retry, used only by injected Retry faults.
 func NewAlphabet(o *Observer) *Alphabet {
 	one := task.WithRetries(1)
-	a := &Alphabet{
+	a := &Alphabet{}
+	fixed := &a.Fixed
+	*a = Alphabet{
 		Double: task.New(NameDouble, func(ctx context.Context, n int) (int, error) {
 			return observed(ctx, o, func() (int, error) { return 2 * n, nil })
 		}, one),
@@ -48,6 +54,9 @@ func NewAlphabet(o *Observer) *Alphabet {
 		}, one),
 		Fail: task.New(NameFail, func(ctx context.Context, a flow.Args[int, int]) (int, error) {
 			return observed(ctx, o, func() (int, error) {
+				if fixed.Load() {
+					return a.In, nil
+				}
 				return 0, task.NonRetryable(fmt.Errorf("fail#%d", a.Args))
 			})
 		}),
@@ -72,7 +81,7 @@ func NewAlphabet(o *Observer) *Alphabet {
 		a.Flaky = append(a.Flaky, task.New(FlakyName(r), func(ctx context.Context, a flow.Args[FlakyArgs, int]) (int, error) {
 			info, _ := task.Info(ctx)
 			return observed(ctx, o, func() (int, error) {
-				if info.Attempt <= a.Args.K {
+				if info.Attempt <= a.Args.K && !fixed.Load() {
 					return 0, fmt.Errorf("flaky#%d", a.Args.ID)
 				}
 				return a.In + 1, nil

@@ -52,4 +52,18 @@
 // dispatched again with a new Gen, a held container is entered, an Active
 // container reconciles); cancel turns every non-terminal record Canceled,
 // cancels running tasks' runs, fires no callback, and ends the graph.
+//
+// Retry (Apply with sig.OpRetry) applies to a graph that ended, was not
+// canceled, and in which something failed. A failed root is revived and
+// entered again with its input; otherwise every failed callback under
+// the root (of a node that keeps its end) is. Reviving a failed or
+// stopped node makes it an unentered Pending node that continues where
+// it stopped once entered: a task is dispatched again (a new Gen) with
+// Attempts 0; a chain restarts at its Cursor, entering that step with the
+// input it had; a swarm keeps its done items (and runs their stopped or
+// failed callbacks again), revives the others, sets Next to its first
+// item not done and counts Running and Failed from zero, and fills on
+// entry, skipping done items. A revived node's callbacks are reset
+// (unentered, as stored), so that they fire for its next end. The root
+// is no longer Finished, and the graph gets its active TTL again.
 package transition

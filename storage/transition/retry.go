@@ -43,7 +43,7 @@ func (m *machine) retryGraph(r *sig.Record) error {
 		}
 		n++
 	} else {
-		k, err := m.retryUnder(r)
+		k, err := m.retryUnder(r, false)
 		if err != nil {
 			return err
 		}
@@ -57,9 +57,11 @@ func (m *machine) retryGraph(r *sig.Record) error {
 }
 
 // retryUnder runs again the failed callbacks under x, a node that keeps
-// its end: those of x and of its children, at any depth. It returns how
+// its end: those of x and of its children, at any depth. With stopped, x
+// is a done step or item of a container that is revived, whose stop may
+// have canceled callbacks under x: those run again too. It returns how
 // many it entered.
-func (m *machine) retryUnder(x *sig.Record) (int, error) {
+func (m *machine) retryUnder(x *sig.Record, stopped bool) (int, error) {
 	n := 0
 	for i := 0; i < x.Children; i++ {
 		c, err := m.get(sig.ChildID(x.ID, i))
@@ -69,7 +71,7 @@ func (m *machine) retryUnder(x *sig.Record) (int, error) {
 		if !c.Entered {
 			continue
 		}
-		k, err := m.retryUnder(c)
+		k, err := m.retryUnder(c, stopped)
 		if err != nil {
 			return 0, err
 		}
@@ -86,7 +88,7 @@ func (m *machine) retryUnder(x *sig.Record) (int, error) {
 			}
 			switch {
 			case !cb.Entered:
-			case cb.Status == sig.Failed:
+			case cb.Status == sig.Failed, stopped && cb.Status == sig.Canceled:
 				if err := m.revive(cb); err != nil {
 					return 0, err
 				}
@@ -95,7 +97,7 @@ func (m *machine) retryUnder(x *sig.Record) (int, error) {
 				}
 				n++
 			default:
-				k, err := m.retryUnder(cb)
+				k, err := m.retryUnder(cb, stopped)
 				if err != nil {
 					return 0, err
 				}
@@ -156,7 +158,7 @@ func (m *machine) revive(x *sig.Record) error {
 func (m *machine) reviveChild(c *sig.Record, kept bool) error {
 	switch {
 	case kept:
-		_, err := m.retryUnder(c)
+		_, err := m.retryUnder(c, true)
 		return err
 	case c.Entered || c.Status == sig.Failed:
 		return m.revive(c)

@@ -456,14 +456,15 @@ reset = function(x)
 end
 
 -- retryUnder runs again the failed callbacks under x, a node that keeps
--- its end, and returns how many it entered.
-retryUnder = function(x)
+-- its end (with stopped, canceled ones too: x is a done part of a revived
+-- container), and returns how many it entered.
+retryUnder = function(x, stopped)
   local n = 0
   local id = idof[x]
   for i = 0, (x.c or 0) - 1 do
     local c = get(childID(id, i))
     if c.en then
-      n = n + retryUnder(c)
+      n = n + retryUnder(c, stopped)
     end
   end
   local cbs = {}
@@ -477,12 +478,12 @@ retryUnder = function(x)
     local cb = get(cid)
     if not cb.en then
       -- never fired
-    elseif cb.s == 'failed' then
+    elseif cb.s == 'failed' or (stopped and cb.s == 'canceled') then
       revive(cb)
       enter(cb, cb['in'])
       n = n + 1
     else
-      n = n + retryUnder(cb)
+      n = n + retryUnder(cb, stopped)
     end
   end
   return n
@@ -525,7 +526,7 @@ end
 -- reviveChild readies step or item c of a revived container.
 reviveChild = function(c, kept)
   if kept then
-    retryUnder(c)
+    retryUnder(c, true)
   elseif c.en or c.s == 'failed' then
     revive(c)
   else
@@ -546,7 +547,7 @@ local function retryGraph(r)
     enter(r, r['in'])
     n = 1
   else
-    n = retryUnder(r)
+    n = retryUnder(r, false)
   end
   if n == 0 then
     raise('STATE', ROOT .. ': retry: nothing failed')
