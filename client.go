@@ -130,8 +130,10 @@ type options struct {
 const (
 	// DefaultActiveTTL is how long records live while their flow runs.
 	DefaultActiveTTL = 24 * time.Hour
-	// DefaultDoneTTL is how long records live after their flow ended.
-	DefaultDoneTTL = 5 * time.Minute
+	// DefaultDoneTTL is how long records live after their flow ended:
+	// long enough to look at a failure the next day (see WithTTL for
+	// what it costs).
+	DefaultDoneTTL = 24 * time.Hour
 	// MinDoneTTL is the smallest done TTL accepted.
 	MinDoneTTL = time.Second
 )

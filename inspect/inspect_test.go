@@ -135,3 +135,85 @@ func TestTreeShowsFailedItemsPastTheFirst(t *testing.T) {
 		t.Fatalf("tree: %d children, %d more, failed past them %v; want items 17 and 25", len(root.Children), root.More, root.FailedMore)
 	}
 }
+
+// startWith is start with start options.
+func startWith[Out any](t *testing.T, e *flowtest.Env, f flow.Flow[int, Out], opts ...flow.StartOption) string {
+	t.Helper()
+	e.Clock.Advance(time.Second)
+	r, err := flow.Start(context.Background(), e.Client, f, 1, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Quiesce()
+	return r.ID()
+}
+
+func TestListFiltersAndPages(t *testing.T) {
+	e := flowtest.New(t)
+	e.Register(inc, boom)
+	ctx := context.Background()
+	var checkouts []string
+	for i := range 5 {
+		f := flow.Named("checkout", flow.Chain[int](inc, inc))
+		if i%2 == 1 {
+			f = flow.Named("checkout", flow.Chain[int](inc, boom))
+		}
+		checkouts = append(checkouts, startWith(t, e, f, flow.WithMetadata(map[string]string{"customer": string(rune('a' + i%2))})))
+	}
+	other := startWith(t, e, flow.Named("import", flow.Chain[int](inc)))
+	mid := e.Clock.Now().Add(500 * time.Millisecond)
+	late := startWith(t, e, flow.Chain[int](inc))
+
+	ids := func(opt inspect.ListOptions) []string {
+		t.Helper()
+		var out []string
+		for range 10 {
+			p, err := inspect.ListPage(ctx, e.Store, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range p.Flows {
+				out = append(out, f.ID)
+			}
+			if p.Next == "" {
+				return out
+			}
+			opt.Cursor = p.Next
+		}
+		t.Fatal("more than 10 pages")
+		return nil
+	}
+	eq := func(what string, got []string, want ...string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: %v, want %v", what, got, want)
+			return
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s: %v, want %v", what, got, want)
+				return
+			}
+		}
+	}
+	eq("all, pages of 2", ids(inspect.ListOptions{Limit: 2}), late, other, checkouts[4], checkouts[3], checkouts[2], checkouts[1], checkouts[0])
+	eq("name checkout, failed", ids(inspect.ListOptions{Name: "checkout", Status: []sig.Status{sig.Failed}, Limit: 1}), checkouts[3], checkouts[1])
+	eq("metadata customer=b", ids(inspect.ListOptions{Metadata: map[string]string{"customer": "b"}}), checkouts[3], checkouts[1])
+	eq("until mid", ids(inspect.ListOptions{Until: mid, Name: "import"}), other)
+	eq("since mid", ids(inspect.ListOptions{Since: mid}), late)
+
+	id, err := inspect.Resolve(ctx, e.Store, other[:len(other)-1])
+	if err != nil || id != other {
+		t.Errorf("Resolve of a prefix of %s: %q, %v", other, id, err)
+	}
+	if _, err := inspect.Resolve(ctx, e.Store, other[:2]); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Resolve of a 2-character prefix: %v, want not found", err)
+	}
+	if _, err := inspect.Resolve(ctx, e.Store, "ZZZZZZ"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Resolve of no flow's prefix: %v, want not found", err)
+	}
+	common := other[:4] // ids of one clock second share their first characters
+	if _, err := inspect.Resolve(ctx, e.Store, common); err != nil && !errors.Is(err, inspect.ErrAmbiguous) {
+		t.Errorf("Resolve of a prefix shared by the flows: %v", err)
+	}
+}

@@ -1,14 +1,9 @@
 package inspect
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"slices"
 	"time"
 
 	"github.com/mageflow-go/mageflow/sig"
-	"github.com/mageflow-go/mageflow/storage"
 )
 
 // Summary describes one flow: a graph's root.
@@ -82,79 +77,4 @@ func Progress(r *sig.Record) (done, failed, total int) {
 		return 1, 1, 1
 	}
 	return 0, 0, 1
-}
-
-// ListOptions filter and bound a listing.
-type ListOptions struct {
-	// Status keeps the flows with one of these statuses (all when empty).
-	Status []sig.Status
-	// Limit is the most flows returned, newest first (default 50).
-	Limit int
-}
-
-// ErrNoListing is returned by List for a store that cannot list its
-// graphs (it does not implement storage.Lister).
-var ErrNoListing = errors.New("inspect: the store cannot list its graphs")
-
-// List returns the flows s holds, newest first. It reads one record per
-// flow.
-func List(ctx context.Context, s storage.Store, opt ListOptions) ([]Summary, error) {
-	l, ok := s.(storage.Lister)
-	if !ok {
-		return nil, ErrNoListing
-	}
-	limit := opt.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	seen := map[string]bool{}
-	var out []Summary
-	cursor := ""
-	for {
-		roots, next, err := l.Roots(ctx, cursor, 500)
-		if err != nil {
-			return nil, fmt.Errorf("inspect: list: %w", err)
-		}
-		for _, id := range roots {
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			r, err := s.Get(ctx, id)
-			if errors.Is(err, storage.ErrNotFound) {
-				continue // expired since it was listed
-			}
-			if err != nil {
-				return nil, fmt.Errorf("inspect: read %s: %w", id, err)
-			}
-			if len(opt.Status) > 0 && !slices.Contains(opt.Status, r.Status) {
-				continue
-			}
-			out = append(out, Summarize(r))
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
-	slices.SortFunc(out, func(a, b Summary) int {
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return compareStrings(b.ID, a.ID)
-	})
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

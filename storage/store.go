@@ -220,6 +220,43 @@ type Lister interface {
 	Roots(ctx context.Context, cursor string, n int) (roots []string, next string, err error)
 }
 
+// Index is implemented by stores that keep an index of their flows in
+// order of creation, updated in the operation that creates a graph and
+// expiring with the graphs: tools list a page of flows at the cost of the
+// page, not of what the store holds.
+type Index interface {
+	// Flows returns the roots of the flows q selects, newest first (by
+	// creation time, then id), at most q.Limit of them, and the cursor of
+	// the next page ("" after the last one). A flow that expired is not
+	// returned; one created during the listing may be missed.
+	Flows(ctx context.Context, q FlowQuery) (FlowPage, error)
+}
+
+// FlowQuery selects flows from an [Index].
+type FlowQuery struct {
+	// Cursor is a page's Next ("" for the first page).
+	Cursor string
+	// Since and Until keep the flows created at or after Since and
+	// before Until (zero: no bound).
+	Since, Until time.Time
+	// Prefix keeps the flows whose id starts with it.
+	Prefix string
+	// Limit is the most roots returned (at least 1; stores cap it at
+	// MaxFlowPage).
+	Limit int
+}
+
+// MaxFlowPage is the most roots one page of [Index.Flows] returns.
+const MaxFlowPage = 1000
+
+// FlowPage is a page of flows.
+type FlowPage struct {
+	// Roots are the flows' root records, newest first.
+	Roots []*sig.Record
+	// Next is the cursor of the next page, "" after the last one.
+	Next string
+}
+
 // Requests is implemented by stores that carry lifecycle requests from
 // tools to workers: a tool (the mageflow command) queues an operation on a
 // flow, and a worker of a client of the store applies it with its backend

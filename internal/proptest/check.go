@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/sig"
 )
@@ -251,8 +250,8 @@ func CheckEnded(p *Plan, _ *Expect, r *Result) []string {
 		out = append(out, "no key of the graph found")
 	}
 	for k, d := range r.TTLs {
-		if d <= 0 || d > mageflow.DefaultDoneTTL {
-			out = append(out, fmt.Sprintf("key %s has TTL %v after the graph ended, want (0, %v]", k, d, mageflow.DefaultDoneTTL))
+		if d <= 0 || d > DoneTTL {
+			out = append(out, fmt.Sprintf("key %s has TTL %v after the graph ended, want (0, %v]", k, d, DoneTTL))
 		}
 	}
 	return out

@@ -87,7 +87,7 @@ func ExecuteRetry(ctx context.Context, target Target, g *Node, in int) (*Retried
 	plan := PlanOf(g)
 	obs := NewObserver(plan, nil)
 	alpha := NewAlphabet(obs)
-	client, err := mageflow.New(membackend.New(), target.Store, mageflow.WithSweep(10*time.Millisecond, 20*time.Millisecond))
+	client, err := mageflow.New(membackend.New(), target.Store, mageflow.WithSweep(10*time.Millisecond, 20*time.Millisecond), mageflow.WithTTL(mageflow.DefaultActiveTTL, DoneTTL))
 	if err != nil {
 		return nil, err
 	}

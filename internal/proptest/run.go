@@ -43,6 +43,10 @@ func MemoryTarget() Target {
 	}}
 }
 
+// DoneTTL is the done TTL of the runs' graphs: shorter than their active
+// TTL, so that a check tells which one a graph got.
+const DoneTTL = 10 * time.Minute
+
 // Wait bounds each wait of a run: for its output, then for its graph to
 // end. A run that takes longer is stuck.
 const Wait = 30 * time.Second
@@ -101,7 +105,7 @@ func Execute(ctx context.Context, target Target, c Case) (*Result, error) {
 		store = ends
 	}
 	w := newWatch(newLossyStore(store, c.Faults), plan.slots())
-	client, err := mageflow.New(fb, w, mageflow.WithSweep(10*time.Millisecond, 20*time.Millisecond))
+	client, err := mageflow.New(fb, w, mageflow.WithSweep(10*time.Millisecond, 20*time.Millisecond), mageflow.WithTTL(mageflow.DefaultActiveTTL, DoneTTL))
 	if err != nil {
 		return nil, err
 	}

@@ -49,3 +49,45 @@ func TestMemoryPerPendingSwarmItem(t *testing.T) {
 		t.Fatalf("a pending swarm item takes %.1f bytes, more than %d", per, maxBytesPerPendingItem)
 	}
 }
+
+// TestMemoryPerFinishedFlow measures what a finished flow keeps in Redis
+// for its done TTL: a chain of three tasks with small inputs and results,
+// run to its end. README's retention figure comes from it.
+func TestMemoryPerFinishedFlow(t *testing.T) {
+	t.Parallel()
+	c := redistest.Client(t)
+	s, err := redisstore.New(c, redisstore.WithPrefix(redistest.Prefix(t, c)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	root := sig.NewRootID(time.Now())
+	recs := []*sig.Record{{ID: root, Root: root, Kind: sig.KindChain, Name: "chain", Role: sig.RoleRoot, Children: 3}}
+	for i := range 3 {
+		recs = append(recs, &sig.Record{ID: sig.ChildID(root, i), Root: root, Kind: sig.KindTask, Name: "resize-image", Parent: root, Role: sig.RoleChild, Index: i})
+	}
+	eff, err := s.CreateGraph(ctx, storage.Graph{Records: recs, ActiveTTL: time.Hour, DoneTTL: time.Hour, Start: true, Input: []byte(`{"image":"cat.png","width":640}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		id := sig.ChildID(root, i)
+		if _, err := s.Claim(ctx, id, "run-"+id); err != nil {
+			t.Fatal(err)
+		}
+		if eff, err = s.Complete(ctx, id, "run-"+id, []byte(`{"image":"cat.png","width":640}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err := s.Get(ctx, root); err != nil || !r.Finished {
+		t.Fatalf("flow not finished: %v %v (%v)", r, err, eff)
+	}
+	n, err := c.MemoryUsage(ctx, s.Key(root), 0).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a finished chain of 3 tasks keeps %d bytes in Redis (MEMORY USAGE of its key)", n)
+	if n > 2048 {
+		t.Errorf("a finished chain of 3 tasks keeps %d bytes, more than 2 KiB", n)
+	}
+}

@@ -24,9 +24,10 @@ type Store struct {
 	c      goredis.UniversalClient
 	prefix string
 	shards int
-	// bases and owed are, per shard, the start of its graphs' keys and
-	// the key of its owed index, built once.
-	bases, owed []string
+	// bases, owed and flows are, per shard, the start of its graphs'
+	// keys, the key of its owed index and that of its index of flows,
+	// built once.
+	bases, owed, flows []string
 	now         func() time.Time
 	lua         *scripts
 	// calls says how operations run: as functions of the store's library
@@ -79,10 +80,10 @@ func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 	}
-	s.bases, s.owed = make([]string, s.shards), make([]string, s.shards)
+	s.bases, s.owed, s.flows = make([]string, s.shards), make([]string, s.shards), make([]string, s.shards)
 	for n := range s.shards {
 		tag := s.prefix + ":{" + strconv.Itoa(n) + "}"
-		s.bases[n], s.owed[n] = tag+":", tag+"!owed"
+		s.bases[n], s.owed[n], s.flows[n] = tag+":", tag+"!owed", tag+"!flows"
 	}
 	if err := s.checkReplicas(); err != nil {
 		return nil, err
@@ -120,6 +121,11 @@ func (s *Store) shardBase(n int) string { return s.bases[n] }
 // shard's graphs.
 func (s *Store) owedKey(n int) string { return s.owed[n] }
 
+// flowsKey is the key of shard n's index of flows: a sorted set of root
+// ids by creation time (milliseconds), in the slot of the shard's graphs,
+// living as long as the longest-lived of them.
+func (s *Store) flowsKey(n int) string { return s.flows[n] }
+
 // eval runs operation sc for the graph of id and returns its reply: a call
 // of the library's function (loading the library first where the server
 // lacks it), or the script on servers without functions.
@@ -130,7 +136,7 @@ func (s *Store) eval(ctx context.Context, sc *script, op, id string, args ...any
 	root := sig.RootOf(id)
 	n := s.shard(root)
 	key := s.shardBase(n) + root
-	return s.call(ctx, sc, op, id, key, []string{key, s.owedKey(n)}, args...)
+	return s.call(ctx, sc, op, id, key, []string{key, s.owedKey(n), s.flowsKey(n)}, args...)
 }
 
 // call runs operation sc on keys and returns its reply; op, id and key

@@ -2,6 +2,9 @@ package storagetest
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,4 +190,93 @@ func testNotifierEnded(t *testing.T, e *env) {
 	open("a pending task", waiting)
 	cancel()
 	closes("a pending task after its context ended", waiting)
+}
+
+// indexCases check Index.
+func indexCases() []testCase {
+	return []testCase{
+		{
+			Name: "IndexFlowsNewestFirst",
+			Rule: "A store that implements Index lists the roots of its graphs newest first (creation time, then id), page by page with its cursor, bounded by Since and Until and filtered by an id prefix; a bad cursor is ErrState.",
+			Test: testIndexFlowsNewestFirst,
+		},
+	}
+}
+
+func testIndexFlowsNewestFirst(t *testing.T, e *env) {
+	x, ok := e.s.(storage.Index)
+	if !ok {
+		t.Skip("store does not implement storage.Index")
+	}
+	var want []*sig.Record
+	for i := range 7 {
+		g := e.graph(chain(task(taskInc), task(taskInc)))
+		switch i % 3 {
+		case 0:
+			e.create(g)
+		case 1:
+			e.start(g, `1`)
+		default:
+			e.drain(e.start(g, `1`))
+		}
+		want = append(want, e.get(g.root))
+	}
+	slices.SortFunc(want, func(a, b *sig.Record) int {
+		if c := b.CreatedAt.UnixMilli() - a.CreatedAt.UnixMilli(); c != 0 {
+			return int(c)
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	ids := func(rs []*sig.Record) []string {
+		out := make([]string, len(rs))
+		for i, r := range rs {
+			out[i] = r.ID
+		}
+		return out
+	}
+	list := func(q storage.FlowQuery) []string {
+		t.Helper()
+		var got []string
+		for pages := 0; ; pages++ {
+			p, err := x.Flows(e.ctx, q)
+			if err != nil {
+				t.Fatalf("Flows(%+v): %v", q, err)
+			}
+			if len(p.Roots) > q.Limit {
+				t.Fatalf("Flows(%+v) returned %d roots", q, len(p.Roots))
+			}
+			for _, r := range p.Roots {
+				if r.Role != sig.RoleRoot || r.ExpiresAt.IsZero() {
+					t.Errorf("Flows returned %s (role %s, expires %v)", r.ID, r.Role, r.ExpiresAt)
+				}
+			}
+			got = append(got, ids(p.Roots)...)
+			if p.Next == "" || pages > 20 {
+				return got
+			}
+			q.Cursor = p.Next
+		}
+	}
+	if got := list(storage.FlowQuery{Limit: 3}); !slices.Equal(got, ids(want)) {
+		t.Errorf("pages of 3: %v, want %v", got, ids(want))
+	}
+	since := want[2].CreatedAt
+	var newer []string
+	for _, r := range want {
+		if r.CreatedAt.UnixMilli() >= since.UnixMilli() {
+			newer = append(newer, r.ID)
+		}
+	}
+	if got := list(storage.FlowQuery{Limit: 2, Since: since}); !slices.Equal(got, newer) {
+		t.Errorf("since %v: %v, want %v", since, got, newer)
+	}
+	if got := list(storage.FlowQuery{Limit: 10, Until: since}); !slices.Equal(got, without(ids(want), newer)) {
+		t.Errorf("until %v: %v, want %v", since, got, without(ids(want), newer))
+	}
+	if got := list(storage.FlowQuery{Limit: 10, Prefix: want[4].ID}); !slices.Equal(got, []string{want[4].ID}) {
+		t.Errorf("prefix %s: %v", want[4].ID, got)
+	}
+	if _, err := x.Flows(e.ctx, storage.FlowQuery{Limit: 1, Cursor: "nonsense"}); !errors.Is(err, storage.ErrState) {
+		t.Errorf("a bad cursor: %v, want ErrState", err)
+	}
 }

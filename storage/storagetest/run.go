@@ -55,6 +55,7 @@ func cases() []testCase {
 		owedCases(),
 		notifierCases(),
 		listerCases(),
+		indexCases(),
 		requestsCases(),
 	} {
 		all = append(all, group...)

@@ -7,7 +7,7 @@
 -- ARGV[1] is the caller's clock in milliseconds. Writes are buffered and
 -- made at the end, so a script that raises an error writes nothing.
 
-local G, IDX, NOW, ROOT
+local G, IDX, FLOWS, NOW, ROOT
 local cache, order, idof, had, staged, stagedPairs
 local out, cancels, stops, ended
 local expireAt, endsPaused
@@ -19,6 +19,7 @@ local expireAt, endsPaused
 local function begin(keys, argv)
   G = keys[1]
   IDX = keys[2]
+  FLOWS = keys[3]
   NOW = tonumber(argv[1])
   ROOT = nil
   cache, order, idof, had, staged, stagedPairs = {}, {}, {}, {}, nil, nil
@@ -608,6 +609,10 @@ local function commit()
   hset(args)
   if expireAt then
     redis.call('PEXPIRE', G, expireAt)
+    -- the index of flows lives as long as its longest-lived graph
+    if FLOWS and redis.call('PTTL', FLOWS) < expireAt then
+      redis.call('PEXPIRE', FLOWS, expireAt)
+    end
   end
   if added then
     -- the index lives at least as long as the graph of its newest entry

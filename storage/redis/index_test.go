@@ -1,0 +1,60 @@
+package redis_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mageflow-go/mageflow/inspect"
+	"github.com/mageflow-go/mageflow/internal/redistest"
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+	redisstore "github.com/mageflow-go/mageflow/storage/redis"
+)
+
+// Listing the newest flows costs the page, not what the store holds: the
+// Redis commands of a listing of the newest 20 are the same for 10 and
+// for 3,000 stored flows (within 2x).
+func TestListingCostsThePage(t *testing.T) {
+	t.Parallel()
+	c := redistest.Client(t)
+	hook := &counter{}
+	c.AddHook(hook)
+	s, err := redisstore.New(c, redisstore.WithPrefix(redistest.Prefix(t, c)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stored := 0
+	create := func(n int) {
+		stored += n
+		for range n {
+			root := sig.NewRootID(time.Now())
+			g := storage.Graph{Records: []*sig.Record{{ID: root, Root: root, Kind: sig.KindTask, Name: "t", Role: sig.RoleRoot}},
+				ActiveTTL: time.Hour, DoneTTL: time.Hour, Start: true, Input: []byte(`1`)}
+			if _, err := s.CreateGraph(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	list := func() (trips, cmds int) {
+		var got []inspect.Summary
+		trips, cmds, _ = hook.measure(func() {
+			if got, err = inspect.List(ctx, s, inspect.ListOptions{Limit: 20}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if want := min(20, stored); len(got) != want {
+			t.Fatalf("listed %d flows, want %d", len(got), want)
+		}
+		return trips, cmds
+	}
+	create(10)
+	trips10, cmds10 := list()
+	create(2990)
+	trips3000, cmds3000 := list()
+	t.Logf("ls of the newest 20: %d commands in %d round trips with 10 flows stored, %d in %d with 3,000", cmds10, trips10, cmds3000, trips3000)
+	if cmds3000 > 2*cmds10 || trips3000 > 2*trips10 {
+		t.Errorf("listing 20 of 3,000 flows took %d commands (%d round trips), of 10 flows %d (%d)", cmds3000, trips3000, cmds10, trips10)
+	}
+}
