@@ -100,7 +100,9 @@ type Delivery struct {
 	// Record and Root are the dispatch's.
 	Record string
 	Root   string
-	// Meta is the dispatch's metadata; a backend may add its own keys.
+	// Meta is the dispatch's metadata; a backend may add keys of its own,
+	// named with the "mageflow-" prefix (the engine carries the other keys
+	// on, as the flow's metadata, to the dispatches that follow).
 	Meta map[string]string
 	// RunID identifies the run; it is the same for every attempt.
 	RunID string

@@ -87,11 +87,16 @@ func (h control) Cancel(ctx context.Context) error { return h.apply(ctx, sig.OpC
 // zero and keeping its done items' results; nested chains and swarms
 // follow the same rules. A failed callback runs again with its input;
 // callbacks that fired for the earlier end fire again only for the next
-// one. Wait then returns the new outcome.
+// one. A task that started flows inside it starts them afresh (new ids),
+// so that a failure inside them runs again too. Retry of a flow whose
+// root ended and whose callbacks still run waits until they ended (as
+// long as ctx allows). Wait then returns the new outcome. A retried open
+// swarm (SignSwarm) runs open again, until it is closed.
 //
 // Retry of a flow that runs, or in which nothing failed (a swarm that
-// tolerates failed items has not failed), returns an error wrapping
-// mageflow.ErrNotFailed; of a canceled flow, one wrapping
-// mageflow.ErrCanceled. It is safe to repeat after an error whose outcome
-// is unknown.
+// tolerates failed items has not failed: its output holds the others'
+// results), returns an error wrapping mageflow.ErrNotFailed; of a
+// canceled flow, one wrapping mageflow.ErrCanceled. It is safe to repeat
+// after an error whose outcome is unknown: a repeat that finds the flow
+// running again reports success.
 func (h control) Retry(ctx context.Context) error { return h.apply(ctx, sig.OpRetry) }

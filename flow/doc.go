@@ -77,7 +77,10 @@
 //     mageflow.ErrCanceled.
 //
 // Suspending twice is fine, and so is canceling twice; other operations
-// on a flow that ended return an error wrapping mageflow.ErrFinished.
+// on a flow that ended, but Retry, return an error wrapping
+// mageflow.ErrFinished. Retry is the one for a flow that ended failed
+// (done, failed: it runs again what failed; canceled: ErrCanceled;
+// pending, active, paused: ErrNotFailed).
 // A flow whose body has its outcome has not ended while its callbacks run
 // or wait (a root task that ended while the flow was paused holds them):
 // Resume fires held callbacks, and Cancel stops them. Such a flow keeps

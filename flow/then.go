@@ -37,11 +37,11 @@ func Chain[T any](steps ...Flow[T, T]) Flow[T, T] {
 }
 
 // steps returns the steps s contributes to a chain: a plain chain's own
-// steps (chains flatten), or s itself.
+// steps (chains flatten, unless named), or s itself.
 func steps(s *graph.Spec) []*graph.Spec { return stepsOf(s) }
 
 func stepsOf(s *graph.Spec) []*graph.Spec {
-	if s.Kind == sig.KindChain && s.Err == nil && s.Name == "" && len(s.OnSuccess) == 0 && len(s.OnError) == 0 {
+	if s.Kind == sig.KindChain && s.Err == nil && s.Name == "" && s.Label == "" && len(s.OnSuccess) == 0 && len(s.OnError) == 0 {
 		return s.Children
 	}
 	return []*graph.Spec{s}

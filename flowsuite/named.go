@@ -13,6 +13,7 @@ import (
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/inspect"
+	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -91,6 +92,19 @@ func testNamedFlowsCarryTheirMetadata(t *testing.T, h Harness) {
 	}
 	if s := inspect.Summarize(r); s.Name != "checkout" || s.Metadata["customer"] != "42" {
 		t.Errorf("summary: Name %q Metadata %v", s.Name, s.Metadata)
+	}
+	if r.Children != 4 {
+		t.Errorf("root chain has %d steps, want 4 (unnamed chains flatten)", r.Children)
+	}
+	// a named chain is a step of its own
+	nested, err := flow.Start(ctx, e.Client, flow.Then(flow.Named("inner", flow.Then(inc, inc)), inc), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.Store.Get(ctx, nested.ID()); err != nil || r.Children != 2 {
+		t.Errorf("a chain of a named chain and a task: %v, %v; want 2 steps", r, err)
+	} else if step, err := e.Store.Get(ctx, sig.ChildID(nested.ID(), 0)); err != nil || step.Label != "inner" {
+		t.Errorf("its first step: %v, %v; want the chain named inner", step, err)
 	}
 	tap.mu.Lock()
 	defer tap.mu.Unlock()

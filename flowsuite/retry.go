@@ -8,6 +8,7 @@ import (
 
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -244,5 +245,98 @@ func testLostRetryReplyRunsOnce(t *testing.T, h Harness) {
 	e.WaitEnded(t, run.ID())
 	if n := rec.Count("once"); n != 2 {
 		t.Fatalf("the task ran %d times, want twice (once failing, once retried)", n)
+	}
+}
+
+// A retried task starts the flows it starts inside it afresh: a failure
+// inside such a flow is retried with it, and the flows of the attempt
+// that failed are left as they were.
+func testRetryStartsATasksFlowsAfresh(t *testing.T, h Harness) {
+	t.Parallel()
+	rec := NewRecorder()
+	var broken atomic.Bool
+	broken.Store(true)
+	inner := flaky("inner", &broken, rec)
+	var firstChild atomic.Value
+	var e Env
+	outer := task.New("outer", func(ctx context.Context, n int) (int, error) {
+		rec.Add("outer")
+		r, err := flow.Start(ctx, e.Client, inner, n)
+		if err != nil {
+			return 0, err
+		}
+		firstChild.CompareAndSwap(nil, r.ID())
+		out, err := r.Wait(ctx)
+		if err != nil {
+			return 0, task.NonRetryable(err)
+		}
+		return out * 10, nil
+	})
+	e = h.setup(t, inner, outer)
+	ctx := testCtx(t)
+	run, err := flow.Start(ctx, e.Client, outer, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.Wait(ctx); err == nil {
+		t.Fatal("the flow did not fail")
+	}
+	broken.Store(false)
+	if err := run.Retry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run.Wait(ctx); err != nil || out != 20 {
+		t.Fatalf("Wait after Retry = %d, %v; want 20", out, err)
+	}
+	if got, want := rec.Calls(), map[string]int{"outer": 2, "inner": 2}; !sameCounts(got, want) {
+		t.Errorf("runs %v, want %v", got, want)
+	}
+	first, _ := firstChild.Load().(string)
+	if r, err := e.Store.Get(ctx, first); err != nil || r.Status != sig.Failed {
+		t.Errorf("the first attempt's flow %s: %v, %v; want it kept, failed", first, r, err)
+	}
+}
+
+// Retry right after Wait returned a failure waits for the error callbacks
+// still running, then runs the flow again.
+func testRetryWaitsForTheCallbacks(t *testing.T, h Harness) {
+	t.Parallel()
+	rec := NewRecorder()
+	var broken atomic.Bool
+	broken.Store(true)
+	failing := flaky("failing", &broken, rec)
+	release := make(chan struct{})
+	slowAlert := task.New("slow-alert", func(ctx context.Context, f flow.Failure[int]) (int, error) {
+		rec.Add("slow-alert")
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return 0, nil
+	})
+	e := h.setup(t, failing, slowAlert)
+	ctx := testCtx(t)
+	run, err := flow.Start(ctx, e.Client, flow.OnError(failing, slowAlert), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.Wait(ctx); err == nil {
+		t.Fatal("the flow did not fail")
+	}
+	broken.Store(false)
+	done := make(chan error, 1)
+	go func() { done <- run.Retry(ctx) }()
+	Eventually(t, "the error callback to run", func() bool { return rec.Count("slow-alert") == 1 })
+	select {
+	case err := <-done:
+		t.Fatalf("Retry returned %v while the error callback ran", err)
+	default:
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	if out, err := run.Wait(ctx); err != nil || out != 2 {
+		t.Fatalf("Wait after Retry = %d, %v; want 2", out, err)
 	}
 }

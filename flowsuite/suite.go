@@ -145,6 +145,8 @@ func cases() []testCase {
 		{"RetryRefusesWhatHasNotFailed", testRetryRefusesWhatHasNotFailed},
 		{"EmptySwarmClosedCompletes", testEmptySwarmClosedCompletes},
 		{"LostRetryReplyRunsOnce", testLostRetryReplyRunsOnce},
+		{"RetryStartsATasksFlowsAfresh", testRetryStartsATasksFlowsAfresh},
+		{"RetryWaitsForTheCallbacks", testRetryWaitsForTheCallbacks},
 		{"NamedFlowsCarryTheirMetadata", testNamedFlowsCarryTheirMetadata},
 		{"BadNamesAndMetadataAreRefused", testBadNamesAndMetadataAreRefused},
 		{"SettledSwarmListsEveryItem", testSettledSwarmListsEveryItem},

@@ -103,9 +103,18 @@ func Place(id string) (parent string, role Role, index int, ok bool) {
 	return parent, role, n, true
 }
 
+// SpawnBase is what the ids of the flows task record id starts in epoch
+// epoch (Record.Epoch) derive from, with DerivedRootID.
+func SpawnBase(id string, epoch int) string {
+	if epoch == 0 {
+		return id
+	}
+	return id + "@" + strconv.Itoa(epoch)
+}
+
 // DerivedRootID is the root id of the n-th graph created by the task of
-// record parent: the same parent and n give the same id, so a retried task
-// finds what its earlier attempt created.
+// record parent (its SpawnBase): the same parent and n give the same id,
+// so a retried task finds what its earlier attempt created.
 func DerivedRootID(parent string, n int) string {
 	sum := sha256.Sum256([]byte(parent + "/" + strconv.Itoa(n)))
 	var b [16]byte

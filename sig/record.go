@@ -76,6 +76,12 @@ type Record struct {
 	// it with derived ids (their ids derive from the task's id and their
 	// number, from 1): canceling the task's graph cancels them too.
 	Spawned int
+	// Epoch counts, for a task, the retries (Apply with OpRetry) that ran
+	// it again after it had started flows: the flows an attempt starts
+	// derive their ids from the task's id and its epoch, so that a retried
+	// task starts its flows afresh, while a redelivered or retried attempt
+	// of one run finds them ([SpawnBase]).
+	Epoch int
 	// Cursor is a chain's current step.
 	Cursor int
 	// Swarm is a swarm's configuration and accounting.
@@ -158,6 +164,9 @@ type Dispatch struct {
 	// (Record.Attempts): a task dispatched again on Resume numbers its
 	// attempts on from them, and keeps only the retries it has left.
 	Attempts int
+	// Epoch is Target's Record.Epoch, for a start and for a cancel of
+	// the flows it started.
+	Epoch int
 }
 
 // Clone returns a copy of r that shares no mutable state with it. Byte

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"maps"
+	"strconv"
 	"strings"
 )
 
@@ -10,8 +11,9 @@ import (
 // carried by every dispatch of the flow as the dispatch's Meta, which a
 // backend that shows metadata (Hatchet's run metadata) shows. A
 // dispatch made while handling a delivery carries the delivery's; one
-// made by Start, a lifecycle operation or a retry carries the root's.
-// Dispatches a worker's recovery re-sends carry none.
+// made by Start, a lifecycle operation, a retry or a worker's recovery
+// carries the root's. The keys of a delivery's metadata that are not
+// under metaPrefix are the flow's: a backend names its own keys under it.
 
 // metaPrefix starts the metadata keys of the engine and the backends,
 // which are not the flow's.
@@ -52,17 +54,22 @@ func flowMeta(meta map[string]string) map[string]string {
 }
 
 // dispatchMeta returns the Meta of a dispatch: the flow's metadata m and,
-// when its record made attempts before, their count.
-func dispatchMeta(m map[string]string, attempts string) map[string]string {
-	if len(m) == 0 && attempts == "" {
-		return nil
+// when they are not zero, the attempts its record made before and its
+// epoch. A dispatch without counts shares m (backends do not change it).
+func dispatchMeta(m map[string]string, attempts, epoch int) map[string]string {
+	if attempts == 0 && epoch == 0 {
+		if len(m) == 0 {
+			return nil
+		}
+		return m
 	}
-	out := maps.Clone(m)
-	if out == nil {
-		out = make(map[string]string, 1)
+	out := make(map[string]string, len(m)+2)
+	maps.Copy(out, m)
+	if attempts > 0 {
+		out[metaAttempts] = strconv.Itoa(attempts)
 	}
-	if attempts != "" {
-		out[metaAttempts] = attempts
+	if epoch > 0 {
+		out[metaEpoch] = strconv.Itoa(epoch)
 	}
 	return out
 }

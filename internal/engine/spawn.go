@@ -15,7 +15,9 @@ import (
 // that runs again creates, in the same order, the same ids, and finds what
 // the earlier attempt stored instead of creating it twice.
 type spawnScope struct {
-	parent string
+	// parent is the task's record; base what the flows' ids derive from
+	// (sig.SpawnBase: the record and its epoch).
+	parent, base string
 	// n numbers the flows started with the task (canceled with its
 	// graph), d those started detached from it.
 	n, d atomic.Int64
@@ -35,9 +37,10 @@ type taskContext struct {
 }
 
 // withTask returns ctx for one attempt of the task info describes.
-func withTask(ctx context.Context, info task.RunInfo) *taskContext {
+func withTask(ctx context.Context, info task.RunInfo, epoch int) *taskContext {
 	c := &taskContext{Context: ctx, info: info}
 	c.scope.parent = info.Record
+	c.scope.base = sig.SpawnBase(info.Record, epoch)
 	return c
 }
 
@@ -61,7 +64,7 @@ func (e *Engine) signedHere(ctx context.Context, root string) bool {
 		return false
 	}
 	for n := int(s.n.Load()); n >= 1; n-- {
-		if sig.DerivedRootID(s.parent, n) == root {
+		if sig.DerivedRootID(s.base, n) == root {
 			return true
 		}
 	}
@@ -76,10 +79,10 @@ func (e *Engine) signedHere(ctx context.Context, root string) bool {
 func (e *Engine) newRootID(ctx context.Context, detached bool) (id string, derived bool, parent string, n int) {
 	if s, ok := ctx.Value(scopeKey{}).(*spawnScope); ok && e.derive {
 		if detached {
-			return sig.DerivedRootID(s.parent+"~detached", int(s.d.Add(1))), true, "", 0
+			return sig.DerivedRootID(s.base+"~detached", int(s.d.Add(1))), true, "", 0
 		}
 		n := int(s.n.Add(1))
-		return sig.DerivedRootID(s.parent, n), true, s.parent, n
+		return sig.DerivedRootID(s.base, n), true, s.parent, n
 	}
 	return sig.NewRootID(e.now()), false, "", 0
 }

@@ -260,6 +260,11 @@ func (e *Engine) CloseSwarm(ctx context.Context, id string) error {
 // resume or retry whose earlier try was applied before its reply was
 // lost) reports success, and delivers what the graph still owes.
 func (e *Engine) Apply(ctx context.Context, root string, op sig.Op) error {
+	if op == sig.OpRetry {
+		if err := e.awaitEnd(ctx, root); err != nil {
+			return err
+		}
+	}
 	var eff storage.Effects
 	uncertain := false
 	err := e.retry(ctx, string(op), func() (err error) {
@@ -308,4 +313,27 @@ func notFailed(r *sig.Record) string {
 		return "flow not failed (it is " + string(r.Status) + ")"
 	}
 	return "nothing in the flow failed (it is " + string(r.Status) + ")"
+}
+
+// awaitEnd readies a retry of the flow of root: it refuses a flow that
+// runs (ErrNotFailed), and waits until one whose root ended has its
+// callbacks ended too (Wait returns at its root's end), as the store's
+// retry wants.
+func (e *Engine) awaitEnd(ctx context.Context, root string) error {
+	delay := 5 * time.Millisecond
+	for {
+		r, err := e.store.Get(ctx, root)
+		switch {
+		case err != nil:
+			return e.explain(ctx, string(sig.OpRetry), root, err)
+		case r.Finished || r.Status == sig.Canceled:
+			return nil
+		case !r.Status.Terminal():
+			return fail(string(sig.OpRetry), root, notFailed(r), storage.ErrState, ErrNotFailed)
+		}
+		if !sleep(ctx, delay) {
+			return fail(string(sig.OpRetry), root, "flow "+string(r.Status)+", its callbacks still run: "+ctx.Err().Error(), ctx.Err(), ErrNotFailed)
+		}
+		delay = min(2*delay, 250*time.Millisecond)
+	}
 }

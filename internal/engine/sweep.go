@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 )
 
@@ -94,6 +95,12 @@ func (e *Engine) recoverRecord(ctx context.Context, id string) (owed bool, err e
 	}
 	if len(eff.Dispatches)+len(eff.Cancels)+len(eff.Flows) == 0 {
 		return false, nil
+	}
+	if len(eff.Dispatches) > 0 && metaOf(ctx) == nil {
+		// what is recovered carries the flow's metadata too
+		if r, err := e.store.Get(ctx, sig.RootOf(id)); err == nil {
+			ctx = withMeta(ctx, r.Metadata)
+		}
 	}
 	return true, e.resend(ctx, eff)
 }

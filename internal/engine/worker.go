@@ -130,7 +130,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 			d.Attempt += priorAttempts(d)
 		}
 		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
-		tctx := withTask(ctx, info)
+		tctx := withTask(ctx, info, metaInt(d.Meta, metaEpoch))
 		e.track(tctx)
 		out, runErr := e.runTracked(tctx, def, d.Payload)
 		if def.Spec.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -256,18 +256,22 @@ func toBackend(d sig.Dispatch, meta map[string]string) backend.Dispatch {
 		Root:    d.Root,
 		Key:     d.Key,
 	}
-	attempts := ""
-	if d.Attempts > 0 {
-		attempts = strconv.Itoa(d.Attempts)
-	}
-	bd.Meta = dispatchMeta(meta, attempts)
+	bd.Meta = dispatchMeta(meta, d.Attempts, d.Epoch)
 	return bd
 }
 
+// metaEpoch is the metadata key under which a dispatch carries its
+// record's epoch (sig.Dispatch.Epoch), when it is not zero: the flows
+// the run starts derive their ids from it.
+const metaEpoch = "mageflow-epoch"
+
 // priorAttempts returns the attempts d's record made before its run, as
 // its dispatch carried them.
-func priorAttempts(d backend.Delivery) int {
-	s, ok := d.Meta[metaAttempts]
+func priorAttempts(d backend.Delivery) int { return metaInt(d.Meta, metaAttempts) }
+
+// metaInt returns the count meta holds under key, or 0.
+func metaInt(meta map[string]string, key string) int {
+	s, ok := meta[key]
 	if !ok {
 		return 0
 	}
@@ -334,7 +338,7 @@ func (e *Engine) cancelFlows(ctx context.Context, f sig.Dispatch) error {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(errs, err)
 		}
-		child := sig.DerivedRootID(f.Target, n)
+		child := sig.DerivedRootID(sig.SpawnBase(f.Target, f.Epoch), n)
 		switch err := e.Apply(ctx, child, sig.OpCancel); {
 		case err == nil, errors.Is(err, ErrFinished):
 		case errors.Is(err, storage.ErrNotFound):

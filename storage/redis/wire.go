@@ -39,6 +39,7 @@ type wireRecord struct {
 	Lone       string            `msgpack:"lo,omitempty"`
 	Attempts   int               `msgpack:"at,omitempty"`
 	Spawned    int               `msgpack:"sp,omitempty"`
+	Epoch      int               `msgpack:"ep,omitempty"`
 	Cursor     int               `msgpack:"cu,omitempty"`
 	Swarm      *wireSwarm        `msgpack:"sw,omitempty"`
 	Live       int               `msgpack:"lv,omitempty"`
@@ -87,6 +88,7 @@ type wireDispatch struct {
 	Cancel   string `msgpack:"cx,omitempty"`
 	Spawned  int    `msgpack:"sp,omitempty"`
 	Attempts int    `msgpack:"at,omitempty"`
+	Epoch    int    `msgpack:"ep,omitempty"`
 }
 
 // wireEffects is what the transition scripts return.
@@ -222,6 +224,7 @@ func toWire(r *sig.Record) *wireRecord {
 		Lone:       r.Lone,
 		Attempts:   r.Attempts,
 		Spawned:    r.Spawned,
+		Epoch:      r.Epoch,
 		Cursor:     r.Cursor,
 		Live:       r.Live,
 		Finished:   r.Finished,
@@ -252,11 +255,11 @@ func toWire(r *sig.Record) *wireRecord {
 }
 
 func toWireDispatch(d sig.Dispatch) wireDispatch {
-	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts}
+	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts, Epoch: d.Epoch}
 }
 
 func fromWireDispatch(d wireDispatch) sig.Dispatch {
-	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts}
+	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts, Epoch: d.Epoch}
 }
 
 // fromWire converts a stored record back; id is its hash field. It fails
@@ -298,6 +301,7 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		Lone:       w.Lone,
 		Attempts:   w.Attempts,
 		Spawned:    w.Spawned,
+		Epoch:      w.Epoch,
 		Cursor:     w.Cursor,
 		Live:       w.Live,
 		Finished:   w.Finished,

@@ -194,9 +194,18 @@ func testRetryCallbacks(t *testing.T, e *env) {
 	if rec := e.status(ecb, sig.Pending); rec.Entered || rec.Result != nil {
 		t.Errorf("error callback after retry: Entered %v Result %s, want reset", rec.Entered, rec.Result)
 	}
+	// a late delivery of the reset callback's earlier dispatch does not
+	// run it, nor does an interrupt and resume of the retried flow
+	e.claimOutcome(ecb, e.newRun(), storage.Dropped)
+	e.apply(f.root, sig.OpInterrupt)
+	if ds := e.apply(f.root, sig.OpResume).Dispatches; len(ds) != 1 || ds[0].Target != f.root {
+		t.Fatalf("resume of the retried flow dispatched %v, want only the root", targets(ds))
+	}
+	d = e.dispatched(f.root)[2]
 	info := boom(taskFail)
 	info.Message = "boom again"
 	ds := e.fail(f.root, e.claim(f.root), info)
+	_ = d
 	d = only(t, "second failure", ds, ecb, 2)
 	expectFailure(t, "error callback of the second failure", d.Payload, `5`, info)
 	e.drain(ds)

@@ -99,7 +99,7 @@ func (m *machine) resume(recs []*sig.Record) error {
 		paused = true
 		interrupted := x.Status == sig.Interrupted
 		switch {
-		case x.Kind == sig.KindTask && interrupted && (x.LastStatus == sig.Active || x.LastStatus == sig.Pending && x.Gen > 0):
+		case x.Kind == sig.KindTask && interrupted && (x.LastStatus == sig.Active || x.LastStatus == sig.Pending && x.Gen > 0 && x.Entered):
 			// its run was stopped, or its dispatch may not have been
 			// delivered: it is dispatched again
 			x.Status = sig.Pending

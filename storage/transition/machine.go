@@ -114,6 +114,7 @@ func (m *machine) dispatch(x *sig.Record) error {
 		Root:     x.Root,
 		Payload:  TaskPayload(x.Args, x.Input),
 		Attempts: x.Attempts,
+		Epoch:    x.Epoch,
 	})
 	return nil
 }
@@ -343,7 +344,7 @@ func (m *machine) cancelRun(x *sig.Record) {
 // delivers by canceling each.
 func (m *machine) cancelFlows(x *sig.Record) {
 	if x.Kind == sig.KindTask && x.Spawned > 0 {
-		m.stops = append(m.stops, sig.Dispatch{Key: FlowsKey(x.ID), Task: x.Name, Target: x.ID, Root: x.Root, Spawned: x.Spawned})
+		m.stops = append(m.stops, sig.Dispatch{Key: FlowsKey(x.ID), Task: x.Name, Target: x.ID, Root: x.Root, Spawned: x.Spawned, Epoch: x.Epoch})
 	}
 }
 

@@ -58,9 +58,10 @@ func (m *machine) retryGraph(r *sig.Record) error {
 
 // retryUnder runs again the failed callbacks under x, a node that keeps
 // its end: those of x and of its children, at any depth. With stopped, x
-// is a done step or item of a container that is revived, whose stop may
-// have canceled callbacks under x: those run again too. It returns how
-// many it entered.
+// is under a done step or item of a container that is revived, whose
+// stop may have canceled x's callbacks, and those under x when x ended
+// done (a swarm that failed at its own limit stopped its items itself):
+// those run again too. It returns how many it entered.
 func (m *machine) retryUnder(x *sig.Record, stopped bool) (int, error) {
 	n := 0
 	for i := 0; i < x.Children; i++ {
@@ -71,7 +72,7 @@ func (m *machine) retryUnder(x *sig.Record, stopped bool) (int, error) {
 		if !c.Entered {
 			continue
 		}
-		k, err := m.retryUnder(c, stopped)
+		k, err := m.retryUnder(c, stopped && x.Status == sig.Done)
 		if err != nil {
 			return 0, err
 		}
@@ -96,7 +97,7 @@ func (m *machine) retryUnder(x *sig.Record, stopped bool) (int, error) {
 					return 0, err
 				}
 				n++
-			default:
+			case cb.Status == sig.Done:
 				k, err := m.retryUnder(cb, stopped)
 				if err != nil {
 					return 0, err
@@ -111,6 +112,7 @@ func (m *machine) retryUnder(x *sig.Record, stopped bool) (int, error) {
 // revive readies failed or stopped node x to continue from where it
 // stopped once it is entered (see retryGraph).
 func (m *machine) revive(x *sig.Record) error {
+	newEpoch(x)
 	x.Status, x.LastStatus = sig.Pending, ""
 	x.Entered, x.Held = false, false
 	x.Error = nil
@@ -192,6 +194,7 @@ func (m *machine) reset(x *sig.Record) error {
 	if x.Status == sig.Pending && !x.Entered {
 		return nil // nothing under it was entered either
 	}
+	newEpoch(x)
 	x.Status, x.LastStatus = sig.Pending, ""
 	x.Entered, x.Held = false, false
 	x.Input, x.Result, x.Error = nil, nil, nil
@@ -217,4 +220,13 @@ func (m *machine) reset(x *sig.Record) error {
 		}
 	}
 	return nil
+}
+
+// newEpoch starts a new epoch of task x that started flows: its next
+// attempts start theirs afresh, with ids of the new epoch.
+func newEpoch(x *sig.Record) {
+	if x.Spawned > 0 {
+		x.Epoch++
+		x.Spawned = 0
+	}
 }

@@ -36,8 +36,9 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 	case sig.Canceled:
 		return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
 	case sig.Suspended, sig.Interrupted:
-		if x.Gen == 0 {
-			// never dispatched: a stray delivery, nothing to hold
+		if x.Gen == 0 || !x.Entered {
+			// never dispatched (or reset by a retry since): a stray
+			// delivery, nothing to hold
 			return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
 		}
 		if x.LastStatus == sig.Active && x.RunID != runID {
@@ -53,7 +54,9 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 		outcome = storage.Held
 		m.take(x)
 	case sig.Pending:
-		if x.Gen == 0 {
+		if x.Gen == 0 || !x.Entered {
+			// never dispatched, or reset by a retry since (a callback
+			// that fires again only at its node's next end)
 			return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
 		}
 		if x, err = m.get(id); err != nil {
@@ -119,7 +122,7 @@ func Owed(tx Tx, id string) (storage.Effects, error) {
 // it is that dispatch's generation, and no run claimed or held it.
 func Undelivered(t *sig.Record, key string) bool {
 	waiting := t.Status == sig.Pending || (t.Status == sig.Suspended && t.LastStatus == sig.Pending)
-	return waiting && t.RunID == "" && !t.Held && IsDispatchKey(key, t.ID, t.Gen)
+	return waiting && t.Entered && t.RunID == "" && !t.Held && IsDispatchKey(key, t.ID, t.Gen)
 }
 
 // owned checks that runID may end task x; ended reports a replay.

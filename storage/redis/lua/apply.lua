@@ -51,7 +51,7 @@ elseif op == 'resume' then
   for _, x in ipairs(recs) do
     if paused(x.s) then
       any = true
-      if x.k == 'task' and x.s == 'interrupted' and (x.ls == 'active' or (x.ls == 'pending' and (x.g or 0) > 0)) then
+      if x.k == 'task' and x.s == 'interrupted' and (x.ls == 'active' or (x.ls == 'pending' and (x.g or 0) > 0 and x.en)) then
         -- its run was stopped, or its dispatch may not have been
         -- delivered: it is dispatched again
         x.s = 'pending'

@@ -15,7 +15,7 @@ if x.s == 'done' or x.s == 'failed' then
 elseif x.s == 'canceled' then
   return reply('dropped')
 elseif paused(x.s) then
-  if (x.g or 0) == 0 then
+  if (x.g or 0) == 0 or not x.en then
     return reply('dropped')
   end
   if x.ls == 'active' and x.run ~= run then
@@ -27,7 +27,7 @@ elseif paused(x.s) then
   outcome = 'held'
   take(x)
 elseif x.s == 'pending' then
-  if (x.g or 0) == 0 then
+  if (x.g or 0) == 0 or not x.en then
     return reply('dropped')
   end
   x.s = 'active'

@@ -163,7 +163,7 @@ end
 -- canceled with it: an entry owed until acknowledged.
 local function cancelFlows(x)
   if x.k == 'task' and (x.sp or 0) > 0 then
-    stops[#stops + 1] = {k = 'flows ' .. idof[x], t = x.n, tg = idof[x], rt = ROOT, sp = x.sp}
+    stops[#stops + 1] = {k = 'flows ' .. idof[x], t = x.n, tg = idof[x], rt = ROOT, sp = x.sp, ep = x.ep}
   end
 end
 
@@ -193,7 +193,7 @@ local function dispatch(x)
   x.g = (x.g or 0) + 1
   x.run = nil
   x.h = nil
-  out[#out + 1] = {k = id .. '#' .. x.g, t = x.n, tg = id, rt = ROOT, p = taskPayload(x.a, x['in']), at = x.at}
+  out[#out + 1] = {k = id .. '#' .. x.g, t = x.n, tg = id, rt = ROOT, p = taskPayload(x.a, x['in']), at = x.at, ep = x.ep}
 end
 
 local function endNode(x)
@@ -421,6 +421,14 @@ end
 -- The retry of an ended graph (see Go, transition/retry.go).
 local retryUnder, revive, reviveChild, reset
 
+-- newEpoch starts a new epoch of task x that started flows (see Go).
+local function newEpoch(x)
+  if (x.sp or 0) > 0 then
+    x.ep = (x.ep or 0) + 1
+    x.sp = nil
+  end
+end
+
 -- resetCallbacks resets every callback of x, unentered.
 local function resetCallbacks(x)
   local id = idof[x]
@@ -438,6 +446,7 @@ reset = function(x)
   if x.s == 'pending' and not x.en then
     return
   end
+  newEpoch(x)
   x.s, x.ls = 'pending', nil
   x.en, x.h = nil, nil
   x['in'], x.re, x.er = nil, nil, nil
@@ -465,7 +474,7 @@ retryUnder = function(x, stopped)
   for i = 0, (x.c or 0) - 1 do
     local c = get(childID(id, i))
     if c.en then
-      n = n + retryUnder(c, stopped)
+      n = n + retryUnder(c, stopped and x.s == 'done')
     end
   end
   local cbs = {}
@@ -483,7 +492,7 @@ retryUnder = function(x, stopped)
       revive(cb)
       enter(cb, cb['in'])
       n = n + 1
-    else
+    elseif cb.s == 'done' then
       n = n + retryUnder(cb, stopped)
     end
   end
@@ -493,6 +502,7 @@ end
 -- revive readies failed or stopped node x to continue from where it
 -- stopped once it is entered.
 revive = function(x)
+  newEpoch(x)
   x.s, x.ls = 'pending', nil
   x.en, x.h = nil, nil
   x.er = nil
@@ -717,7 +727,7 @@ local function owed(ob)
     end
     if t then
       local waiting = t.s == 'pending' or (t.s == 'suspended' and t.ls == 'pending')
-      if waiting and not t.run and not t.h and d.k == d.tg .. '#' .. (t.g or 0) then
+      if waiting and t.en and not t.run and not t.h and d.k == d.tg .. '#' .. (t.g or 0) then
         kept[#kept + 1] = d
       end
     end
