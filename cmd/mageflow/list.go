@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,23 +14,8 @@ import (
 	"github.com/mageflow-go/mageflow/inspect"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
+	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
-
-// listed is a flow as `ls --json` prints it.
-type listed struct {
-	ID       string            `json:"id"`
-	Name     string            `json:"name"`
-	Kind     string            `json:"kind"`
-	Status   string            `json:"status"`
-	Done     int               `json:"done"`
-	Failed   int               `json:"failed"`
-	Total    int               `json:"total"`
-	Finished bool              `json:"finished"`
-	Created  time.Time         `json:"created"`
-	Updated  time.Time         `json:"updated"`
-	Error    *sig.ErrorInfo    `json:"error,omitempty"`
-	Metadata map[string]string `json:"metadata,omitempty"`
-}
 
 // list is `mageflow ls`.
 func list(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
@@ -37,14 +23,27 @@ func list(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 	fs.SetOutput(io.Discard)
 	status := fs.String("status", "", "only flows with these statuses, comma-separated (pending, active, done, failed, suspended, interrupted, canceled)")
 	limit := fs.Int("limit", 50, "at most this many flows, newest first")
+	name := fs.String("name", "", "only flows of this name (flow.Named, else the kind or the task)")
+	var meta metaFlags
+	fs.Var(&meta, "meta", "only flows whose metadata has `key=value` (repeatable)")
+	since := fs.String("since", "", "only flows created since then: a duration back from now (1h) or an RFC 3339 time")
+	cursor := fs.String("cursor", "", "the page after the one that printed this cursor")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	rest, err := parse(fs, "ls [--status S,...] [--name N] [--meta K=V] [--since D] [--limit N] [--cursor C] [--json]", args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: ls takes no argument, got %q", errUsage, strings.Join(fs.Args(), " "))
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: ls takes no argument, got %q", errUsage, strings.Join(rest, " "))
 	}
-	opt := inspect.ListOptions{Limit: *limit}
+	opt := inspect.ListOptions{Limit: *limit, Name: *name, Metadata: meta.m, Cursor: *cursor}
+	if *since != "" {
+		t, err := sinceOf(*since, time.Now())
+		if err != nil {
+			return err
+		}
+		opt.Since = t
+	}
 	if *status != "" {
 		for _, st := range strings.Split(*status, ",") {
 			v := sig.Status(strings.TrimSpace(st))
@@ -54,22 +53,21 @@ func list(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 			opt.Status = append(opt.Status, v)
 		}
 	}
-	flows, err := inspect.List(ctx, s, opt)
+	page, err := inspect.ListPage(ctx, s, opt)
 	if err != nil {
 		return err
 	}
+	flows := page.Flows
 	if *asJSON {
-		rows := make([]listed, len(flows))
-		for i, f := range flows {
-			rows[i] = listed{ID: f.ID, Name: f.Name, Kind: string(f.Kind), Status: string(f.Status), Done: f.Done, Failed: f.Failed,
-				Total: f.Total, Finished: f.Finished, Created: f.Created, Updated: f.Updated, Error: f.Error, Metadata: f.Metadata}
-		}
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		if flows == nil {
+			flows = []inspect.Summary{}
+		}
+		return enc.Encode(flows)
 	}
 	if len(flows) == 0 {
-		fmt.Fprintln(out, "no flows")
+		fmt.Fprintln(out, noFlows(ctx, s, opt))
 		return nil
 	}
 	now := time.Now()
@@ -82,5 +80,58 @@ func list(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.Name, f.Kind, f.Status, progress, age(now, f.Created))
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if page.Next != "" {
+		fmt.Fprintf(out, "more: --cursor %s\n", page.Next)
+	}
+	return nil
+}
+
+// metaFlags are repeated --meta key=value flags.
+type metaFlags struct{ m map[string]string }
+
+func (f *metaFlags) String() string { return "" }
+
+func (f *metaFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, got %q", v)
+	}
+	if f.m == nil {
+		f.m = map[string]string{}
+	}
+	f.m[k] = val
+	return nil
+}
+
+// sinceOf reads --since: a duration back from now, or an RFC 3339 time.
+func sinceOf(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%w: --since %q: want a duration (1h) or an RFC 3339 time", errUsage, v)
+}
+
+// noFlows says that no flow matched, where the command looked, and, with
+// no filter, the prefixes the server holds flows under.
+func noFlows(ctx context.Context, s storage.Store, opt inspect.ListOptions) string {
+	where := "no flows"
+	rs, ok := s.(*redisstore.Store)
+	if !ok {
+		return where
+	}
+	where += " under prefix " + strconv.Quote(rs.Prefix())
+	if len(opt.Status) > 0 || opt.Name != "" || len(opt.Metadata) > 0 || !opt.Since.IsZero() || opt.Cursor != "" {
+		return where + " match"
+	}
+	prefixes, err := rs.Prefixes(ctx, 20)
+	if err != nil || len(prefixes) == 0 {
+		return where + " (and no flows under another prefix either)"
+	}
+	return where + "; flows are under " + strings.Join(prefixes, ", ") + " (--prefix P)"
 }

@@ -25,7 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
+	"runtime/debug"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -50,10 +50,21 @@ commands:
   watch ID  live progress of a flow until it ends; exit status 1 if it failed
   suspend ID
             pause a flow: nothing new starts until it is resumed
-  resume ID, interrupt ID, cancel ID, retry ID
+  resume ID, interrupt ID, cancel ID
             queued for a worker of the application, which applies them;
             the command waits until the flow shows it (--wait, default 10s)
+  retry ID  run a failed flow again from where it failed (through a worker)
   serve     the web viewer (--addr, default 127.0.0.1:8080)
+  version   the command's version
+
+An ID may be a prefix of a flow's id (at least 4 characters) that only
+one flow has. Flags go anywhere after the command; mageflow <command> -h
+lists them.
+
+global flags:
+  --redis URL   the store's Redis (default $MAGEFLOW_REDIS_URL, else redis://127.0.0.1:6379/0)
+  --prefix P    the store's key prefix (default mageflow)
+  --verbose     print the Redis client's own logs
 `
 
 // run runs the command args and returns the process's exit status.
@@ -63,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	global.Usage = func() { fmt.Fprint(stderr, usage) }
 	url := global.String("redis", envOr("MAGEFLOW_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	prefix := global.String("prefix", redisstore.DefaultPrefix, "key prefix of the store")
+	verbose := global.Bool("verbose", false, "print the Redis client's own logs")
 	if err := global.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -74,6 +86,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, rest := global.Arg(0), global.Args()[1:]
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "mageflow", version())
+		return 0
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if !*verbose {
+		// go-redis logs its pool's failures itself: the command says
+		// what failed, once
+		goredis.SetLogger(quiet{})
+	}
 	commands := map[string]func(context.Context, storage.Store, []string, io.Writer) error{
 		"ls":        list,
 		"show":      show,
@@ -110,8 +135,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err = fn(ctx, s, rest, stdout)
 	var exit exitError
+	var help helpError
 	switch {
 	case err == nil:
+		return 0
+	case errors.As(err, &help):
+		help.print(stdout)
 		return 0
 	case errors.As(err, &exit):
 		return int(exit)
@@ -142,18 +171,6 @@ func envOr(key, def string) string {
 	return def
 }
 
-// oneID parses fs's flags from args and returns the one id they leave.
-func oneID(fs *flag.FlagSet, args []string) (string, error) {
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		return "", fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() != 1 {
-		return "", fmt.Errorf("%w: want one flow id, got %q", errUsage, strings.Join(fs.Args(), " "))
-	}
-	return fs.Arg(0), nil
-}
-
 // age formats how long ago t was.
 func age(now, t time.Time) string {
 	if t.IsZero() {
@@ -170,3 +187,17 @@ func age(now, t time.Time) string {
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
+
+// version returns the module version the command was built from, or
+// "(devel)" for a build from a checkout.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// quiet is a go-redis logger that drops what it is given.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}

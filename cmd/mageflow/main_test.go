@@ -17,6 +17,7 @@ import (
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/internal/redistest"
+	"github.com/mageflow-go/mageflow/sig"
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -149,7 +150,11 @@ IDA chain chain done 3/3 AGE
 	if got := stable(e.mageflow(t, 0, "ls", "--status", "failed"), a, b, c); !strings.Contains(got, "IDC") || strings.Count(got, "\n") != 2 {
 		t.Errorf("ls --status failed:\n%s", got)
 	}
-	var rows []listed
+	var rows []struct {
+		ID    string         `json:"id"`
+		Done  int            `json:"done"`
+		Error *sig.ErrorInfo `json:"error"`
+	}
 	if err := json.Unmarshal([]byte(e.mageflow(t, 0, "ls", "--json", "--limit", "2")), &rows); err != nil {
 		t.Fatal(err)
 	}

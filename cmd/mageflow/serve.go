@@ -27,8 +27,12 @@ func serve(ctx context.Context, s storage.Store, args []string, out io.Writer) e
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	rest, err := parse(fs, "serve [--addr HOST:PORT]", args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: serve takes no argument, got %q", errUsage, strings.Join(rest, " "))
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

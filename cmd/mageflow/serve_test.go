@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mageflow-go/mageflow/flow"
-	"github.com/mageflow-go/mageflow/inspect"
 	"github.com/mageflow-go/mageflow/internal/redistest"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/task"
@@ -72,15 +71,23 @@ func TestViewerAPI(t *testing.T) {
 	}
 	res.Body.Close()
 
-	var flows []inspect.Summary
+	var flows []struct {
+		ID string `json:"id"`
+	}
 	get(t, srv.URL+"/api/flows", http.StatusOK, &flows)
 	if len(flows) != 2 || flows[0].ID != running || flows[1].ID != done {
 		t.Fatalf("GET /api/flows = %+v; want the running flow, then the done one", flows)
 	}
-	var tree inspect.Node
+	type node struct {
+		ID       string     `json:"id"`
+		Status   sig.Status `json:"status"`
+		Input    any        `json:"input"`
+		Children []node     `json:"children"`
+	}
+	var tree node
 	get(t, srv.URL+"/api/flows/"+done, http.StatusOK, &tree)
-	if tree.Record.ID != done || len(tree.Children) != 2 || tree.Children[1].Record.Status != sig.Done {
-		t.Errorf("GET /api/flows/%s = %+v", done, tree.Record)
+	if tree.ID != done || len(tree.Children) != 2 || tree.Children[1].Status != sig.Done || tree.Input != float64(1) {
+		t.Errorf("GET /api/flows/%s = %+v", done, tree)
 	}
 	get(t, srv.URL+"/api/flows/01M8AVWP3GWCX7WKK9VQXSBDYQ", http.StatusNotFound, nil)
 
@@ -97,7 +104,7 @@ func TestViewerAPI(t *testing.T) {
 		}
 	}
 	res.Body.Close()
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], `data: {"Record":`) || lines[1] != "event: end" {
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], `data: {"id":"`+done+`"`) || lines[1] != "event: end" {
 		t.Errorf("events of a finished flow: %q", lines)
 	}
 
@@ -121,8 +128,8 @@ func TestViewerAPI(t *testing.T) {
 		t.Errorf("suspend: %q", msg)
 	}
 	get(t, srv.URL+"/api/flows/"+running, http.StatusOK, &tree)
-	if tree.Record.Status != sig.Suspended {
-		t.Errorf("after suspend the flow is %s", tree.Record.Status)
+	if tree.Status != sig.Suspended {
+		t.Errorf("after suspend the flow is %s", tree.Status)
 	}
 	if msg := post(done, http.StatusConflict); !strings.Contains(msg, "already ended") {
 		t.Errorf("suspend of an ended flow: %q", msg)

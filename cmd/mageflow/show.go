@@ -21,7 +21,7 @@ func show(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 	fs := flag.NewFlagSet("show", flag.ContinueOnError)
 	items := fs.Int("items", 50, "most steps or items shown per chain or swarm")
 	asJSON := fs.Bool("json", false, "print the tree as JSON")
-	id, err := oneID(fs, args)
+	id, err := oneID(ctx, s, fs, "show [--items N] [--json] ID", args)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func flowRecord(ctx context.Context, s storage.Store, id string, op sig.Op) (*si
 // suspend is `mageflow suspend ID`. Suspending needs no worker: nothing
 // is sent, and what is running finishes its attempt.
 func suspend(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
-	id, err := oneID(flag.NewFlagSet("suspend", flag.ContinueOnError), args)
+	id, err := oneID(ctx, s, flag.NewFlagSet("suspend", flag.ContinueOnError), "suspend ID", args)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func lifecycle(op sig.Op) func(context.Context, storage.Store, []string, io.Writ
 	return func(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
 		fs := flag.NewFlagSet(string(op), flag.ContinueOnError)
 		wait := fs.Duration("wait", 10*time.Second, "how long to wait for a worker to apply it")
-		id, err := oneID(fs, args)
+		id, err := oneID(ctx, s, fs, string(op)+" [--wait D] ID", args)
 		if err != nil {
 			return err
 		}

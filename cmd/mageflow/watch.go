@@ -23,7 +23,7 @@ const barWidth = 30
 func watch(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	interval := fs.Duration("interval", 250*time.Millisecond, "time between two reads of the flow")
-	id, err := oneID(fs, args)
+	id, err := oneID(ctx, s, fs, "watch [--interval D] ID", args)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,4 +86,43 @@ func (s *Store) rootOf(key string) (string, bool) {
 		return "", false
 	}
 	return root, true
+}
+
+// Prefixes returns up to n key prefixes under which the server holds
+// flows of a store (the prefixes of the indexes of flows it finds), for a
+// tool that found none under its own. It scans the server's keys.
+func (s *Store) Prefixes(ctx context.Context, n int) ([]string, error) {
+	const suffix = "}!flows"
+	seen := map[string]bool{}
+	var mu sync.Mutex
+	scan := func(ctx context.Context, c goredis.Cmdable) error {
+		iter := c.Scan(ctx, 0, "*:{*"+suffix, 1000).Iterator()
+		for iter.Next(ctx) {
+			k := iter.Val()
+			if i := strings.LastIndex(k, ":{"); i > 0 && strings.HasSuffix(k, suffix) {
+				mu.Lock()
+				seen[k[:i]] = true
+				mu.Unlock()
+			}
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := s.c.(*goredis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error { return scan(ctx, c) })
+	} else {
+		err = scan(ctx, s.c)
+	}
+	if err != nil {
+		return nil, translate("prefixes", "*"+suffix, err)
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
 }

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mageflow-go/mageflow/flow"
+)
+
+// Every command answers -h with its usage and flags, on standard output,
+// with exit status 0.
+func TestEveryCommandHasHelp(t *testing.T) {
+	e := newEnv(t)
+	for cmd, flags := range map[string][]string{
+		"ls":        {"-status", "-name", "-meta", "-since", "-limit", "-cursor", "-json"},
+		"show":      {"-items", "-json"},
+		"watch":     {"-interval"},
+		"suspend":   nil,
+		"resume":    {"-wait"},
+		"interrupt": {"-wait"},
+		"cancel":    {"-wait"},
+		"retry":     {"-wait"},
+		"serve":     {"-addr"},
+	} {
+		for _, h := range []string{"-h", "--help"} {
+			out := e.mageflow(t, 0, cmd, h)
+			if !strings.HasPrefix(out, "usage: mageflow [--redis URL] [--prefix P] "+cmd) {
+				t.Errorf("mageflow %s %s: %q", cmd, h, out)
+			}
+			for _, f := range flags {
+				if !strings.Contains(out, f) {
+					t.Errorf("mageflow %s %s does not list %s:\n%s", cmd, h, f, out)
+				}
+			}
+		}
+	}
+	if out := e.mageflow(t, 0, "version"); !strings.HasPrefix(out, "mageflow ") {
+		t.Errorf("version: %q", out)
+	}
+}
+
+// Flags go anywhere after the command, and an id may be a prefix of one.
+func TestFlagsAnywhereAndIDPrefixes(t *testing.T) {
+	e := newEnv(t)
+	id := finished(t, e, flow.Named("checkout", flow.Chain[int](inc, inc)))
+	if out := e.mageflow(t, 0, "show", id, "--json"); !strings.Contains(out, `"id": "`+id+`"`) {
+		t.Errorf("show ID --json:\n%s", out)
+	}
+	if out := e.mageflow(t, 0, "show", id[:len(id)-3]); !strings.Contains(out, "checkout: chain "+id) {
+		t.Errorf("show of an id prefix:\n%s", out)
+	}
+	if out := e.mageflow(t, 2, "show", id, "--nonsense"); !strings.Contains(out, "mageflow show -h lists the flags") {
+		t.Errorf("show with an unknown flag:\n%s", out)
+	}
+}
+
+// ls filters by name, metadata and creation time, pages with a cursor,
+// and says where it looked when nothing matched.
+func TestLsFiltersAndPages(t *testing.T) {
+	e := newEnv(t)
+	var ids []string
+	for i := range 3 {
+		r, err := flow.Start(t.Context(), e.c, flow.Named("nightly", flow.Chain[int](inc, inc)), i,
+			flow.WithMetadata(map[string]string{"customer": []string{"a", "b", "a"}[i]}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID())
+		e.mageflow(t, -1, "watch", "--interval", "5ms", r.ID())
+	}
+	finished(t, e, flow.Chain[int](inc))
+	out := e.mageflow(t, 0, "ls", "--name", "nightly", "--meta", "customer=a", "--limit", "1")
+	if strings.Count(out, "nightly") != 1 || !strings.Contains(out, "more: --cursor ") {
+		t.Fatalf("ls --name nightly --meta customer=a --limit 1:\n%s", out)
+	}
+	cursor := strings.TrimSpace(out[strings.Index(out, "--cursor ")+len("--cursor "):])
+	next := e.mageflow(t, 0, "ls", "--name", "nightly", "--meta", "customer=a", "--limit", "1", "--cursor", cursor)
+	if strings.Contains(next, "more:") || strings.Count(next, "nightly") != 1 {
+		t.Errorf("the next page:\n%s", next)
+	}
+	if !strings.Contains(out+next, ids[0]) || !strings.Contains(out+next, ids[2]) || strings.Contains(out+next, ids[1]) {
+		t.Errorf("customer=a pages hold %s and %s, not %s:\n%s%s", ids[0], ids[2], ids[1], out, next)
+	}
+	if out := e.mageflow(t, 0, "ls", "--since", "1h", "--name", "nightly"); strings.Count(out, "nightly") != 3 {
+		t.Errorf("ls --since 1h --name nightly:\n%s", out)
+	}
+	if out := e.mageflow(t, 0, "ls", "--name", "nothing"); !strings.Contains(out, `no flows under prefix "`+e.prefix+`" match`) {
+		t.Errorf("ls of no match:\n%s", out)
+	}
+	empty := e
+	empty.prefix = e.prefix + "-empty"
+	if out := empty.mageflow(t, 0, "ls"); !strings.Contains(out, "flows are under") || !strings.Contains(out, e.prefix) {
+		t.Errorf("ls under a prefix without flows:\n%s", out)
+	}
+}
