@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -27,18 +28,30 @@ func serve(ctx context.Context, s storage.Store, args []string, out io.Writer) e
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	rest, err := parse(fs, "serve [--addr HOST:PORT]", args)
+	token := fs.String("token", os.Getenv("MAGEFLOW_VIEWER_TOKEN"), "token every request must carry (default $MAGEFLOW_VIEWER_TOKEN); required to listen beyond loopback")
+	readOnly := fs.Bool("read-only", false, "refuse every change (no lifecycle buttons)")
+	hostNames := fs.String("host", "", "more host names (comma-separated) the viewer answers to, besides its address")
+	rest, err := parse(fs, "serve [--addr HOST:PORT] [--token T] [--read-only] [--host NAMES]", args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: serve takes no argument, got %q", errUsage, strings.Join(rest, " "))
 	}
+	if !loopback(*addr) && *token == "" {
+		return fmt.Errorf("%w: --addr %s listens beyond loopback: give --token (or $MAGEFLOW_VIEWER_TOKEN)", errUsage, *addr)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: viewer(s, 500*time.Millisecond), ReadHeaderTimeout: 10 * time.Second}
+	g := guard{hosts: hostsFor(ln.Addr().String(), strings.Split(*hostNames, ",")), token: *token, readOnly: *readOnly}
+	if h, _, err := net.SplitHostPort(*addr); err == nil && h != "" {
+		// the name it was given (localhost:8080) as well as the address
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		g.hosts[net.JoinHostPort(h, port)] = true
+	}
+	srv := &http.Server{Handler: g.wrap(viewer(s, 500*time.Millisecond)), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(out, "mageflow viewer on http://%s/\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

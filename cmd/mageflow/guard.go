@@ -1,0 +1,108 @@
+package main
+
+import (
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// guard is what protects the viewer: the hosts it answers to, its token
+// and whether it only reads.
+type guard struct {
+	// hosts are the Host headers accepted (a page of another origin that
+	// rebinds its name to this address sends its own name): empty
+	// accepts any.
+	hosts map[string]bool
+	// token, when set, is required: as a bearer token, or as the
+	// mageflow_token cookie that /?token=T sets.
+	token string
+	// readOnly refuses every change.
+	readOnly bool
+}
+
+// tokenCookie is the cookie that carries the viewer's token.
+const tokenCookie = "mageflow_token"
+
+// hostsFor returns the Host headers a viewer listening on addr (its
+// actual address) accepts: the address itself and, on loopback, the
+// names of loopback; plus the extra names given.
+func hostsFor(addr string, extra []string) map[string]bool {
+	hosts := map[string]bool{addr: true}
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			for _, h := range []string{"localhost", "127.0.0.1", "[::1]"} {
+				hosts[h+":"+port] = true
+			}
+		}
+	}
+	for _, h := range extra {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts[h] = true
+			if port != "" && !strings.Contains(h, ":") {
+				hosts[h+":"+port] = true
+			}
+		}
+	}
+	return hosts
+}
+
+// wrap returns h behind g: /healthz answers without it; a foreign Host is
+// refused (421), a missing or wrong token too (401), a change in
+// read-only mode (403), and a cross-origin change (403, by
+// http.CrossOriginProtection).
+func (g guard) wrap(h http.Handler) http.Handler {
+	csrf := http.NewCrossOriginProtection()
+	inner := csrf.Handler(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(g.hosts) > 0 && !g.hosts[r.Host] {
+			http.Error(w, "mageflow viewer: unknown host "+r.Host, http.StatusMisdirectedRequest)
+			return
+		}
+		if r.URL.Path == "/healthz" {
+			_, _ = w.Write([]byte("ok\n"))
+			return
+		}
+		if g.token != "" && !g.authorized(w, r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mageflow"`)
+			http.Error(w, "mageflow viewer: a token is required (open /?token=T, or send Authorization: Bearer T)", http.StatusUnauthorized)
+			return
+		}
+		if g.readOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "mageflow viewer: read-only", http.StatusForbidden)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// authorized reports whether r carries the token; /?token=T sets it as a
+// cookie for the page's later requests.
+func (g guard) authorized(w http.ResponseWriter, r *http.Request) bool {
+	same := func(t string) bool { return subtle.ConstantTimeCompare([]byte(t), []byte(g.token)) == 1 }
+	if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && same(t) {
+		return true
+	}
+	if c, err := r.Cookie(tokenCookie); err == nil && same(c.Value) {
+		return true
+	}
+	if t := r.URL.Query().Get("token"); t != "" && same(t) && r.Method == http.MethodGet {
+		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: t, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		return true
+	}
+	return false
+}
+
+// loopback reports whether addr (host:port) binds only loopback.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
