@@ -217,3 +217,25 @@ func TestListFiltersAndPages(t *testing.T) {
 		t.Errorf("Resolve of a prefix shared by the flows: %v", err)
 	}
 }
+
+// A callback that will not fire says so: an error callback of a node that
+// is done, a success callback of one that failed.
+func TestTreeMarksCallbacksThatWillNotFire(t *testing.T) {
+	e := flowtest.New(t)
+	e.Register(inc, boom, alert)
+	ok := start(t, e, flow.OnError[int, int](flow.OnSuccess[int, int, int](inc, inc), alert))
+	bad := start(t, e, flow.OnError[int, int](flow.OnSuccess[int, int, int](boom, inc), alert))
+	for _, c := range []struct {
+		id          string
+		success, er bool // will not fire
+	}{{ok, false, true}, {bad, true, false}} {
+		tree, err := inspect.Tree(context.Background(), e.Store, c.id, inspect.TreeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tree.OnSuccess[0].WillNotFire != c.success || tree.OnError[0].WillNotFire != c.er {
+			t.Errorf("%s (%s): success callback will not fire %v, error callback %v; want %v, %v",
+				c.id, tree.Record.Status, tree.OnSuccess[0].WillNotFire, tree.OnError[0].WillNotFire, c.success, c.er)
+		}
+	}
+}

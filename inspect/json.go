@@ -73,6 +73,8 @@ type nodeJSON struct {
 	FailedMore []*Node `json:"failed_more,omitempty"`
 	OnSuccess  []*Node `json:"on_success,omitempty"`
 	OnError    []*Node `json:"on_error,omitempty"`
+	// WillNotFire marks a callback that will not fire.
+	WillNotFire bool `json:"will_not_fire,omitempty"`
 }
 
 // MarshalJSON encodes n with snake_case names, its payloads as JSON,
@@ -87,6 +89,7 @@ func (n *Node) MarshalJSON() ([]byte, error) {
 		Created: when(r.CreatedAt), Updated: when(r.UpdatedAt), Ended: when(r.EndedAt), Duration: duration(r.CreatedAt, r.EndedAt),
 		Args: raw(r.Args), Input: raw(r.Input), Result: raw(r.Result), Error: r.Error, Metadata: r.Metadata,
 		Children: n.Children, More: n.More, FailedMore: n.FailedMore, OnSuccess: n.OnSuccess, OnError: n.OnError,
+		WillNotFire: n.WillNotFire,
 	}
 	if r.Kind == sig.KindTask {
 		j.Task = r.Name

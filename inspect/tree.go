@@ -20,6 +20,11 @@ type Node struct {
 	FailedMore []*Node
 	OnSuccess  []*Node
 	OnError    []*Node
+	// WillNotFire is set on a callback that will not fire: a success
+	// callback of a node that failed or was canceled, an error callback of
+	// one that is done or was canceled (its record stays unentered,
+	// pending or paused, and says nothing itself).
+	WillNotFire bool
 }
 
 // TreeOptions bound what Tree reads.
@@ -76,6 +81,7 @@ func Tree(ctx context.Context, s storage.Store, id string, opt TreeOptions) (*No
 			if err != nil {
 				return nil, err
 			}
+			c.WillNotFire = !c.Record.Entered && (r.Status == sig.Failed || r.Status == sig.Canceled)
 			n.OnSuccess = append(n.OnSuccess, c)
 		}
 		for i := 0; i < r.OnError; i++ {
@@ -83,6 +89,7 @@ func Tree(ctx context.Context, s storage.Store, id string, opt TreeOptions) (*No
 			if err != nil {
 				return nil, err
 			}
+			c.WillNotFire = !c.Record.Entered && (r.Status == sig.Done || r.Status == sig.Canceled)
 			n.OnError = append(n.OnError, c)
 		}
 		return n, nil

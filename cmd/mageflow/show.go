@@ -131,6 +131,10 @@ func line(n *inspect.Node, start time.Time) string {
 	if r.Role == sig.RoleRoot {
 		fmt.Fprintf(&b, " %s", r.ID)
 	}
+	if n.WillNotFire {
+		b.WriteString("  will not fire")
+		return b.String()
+	}
 	fmt.Fprintf(&b, "  %s", r.Status)
 	if r.Kind != sig.KindTask {
 		done, failed, total := inspect.Progress(r)
