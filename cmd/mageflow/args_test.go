@@ -93,3 +93,23 @@ func TestLsFiltersAndPages(t *testing.T) {
 		t.Errorf("ls under a prefix without flows:\n%s", out)
 	}
 }
+
+// A filter steers every flow it selects: listed first, touched only with
+// --yes.
+func TestBulkByFilter(t *testing.T) {
+	e := newEnv(t)
+	a := finished(t, e, flow.Named("bulk", flow.Chain[int](inc, boom)))
+	b := finished(t, e, flow.Named("bulk", flow.Chain[int](inc, boom)))
+	finished(t, e, flow.Named("bulk", flow.Chain[int](inc)))
+	out := e.mageflow(t, 1, "retry", "--name", "bulk", "--status", "failed")
+	if !strings.Contains(out, "retry 2 flows:") || !strings.Contains(out, a) || !strings.Contains(out, b) || !strings.Contains(out, "add --yes to retry these 2 flows") {
+		t.Fatalf("retry by filter without --yes:\n%s", out)
+	}
+	out = e.mageflow(t, 0, "retry", "--name", "bulk", "--status", "failed", "--yes")
+	if !strings.Contains(out, "retry "+a+": ") || !strings.Contains(out, "retry "+b+": ") {
+		t.Errorf("retry by filter with --yes:\n%s", out)
+	}
+	if out := e.mageflow(t, 2, "cancel", a, "--name", "bulk"); !strings.Contains(out, "want one flow id, or a filter") {
+		t.Errorf("an id and a filter:\n%s", out)
+	}
+}

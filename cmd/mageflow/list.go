@@ -44,14 +44,8 @@ func list(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 		}
 		opt.Since = t
 	}
-	if *status != "" {
-		for _, st := range strings.Split(*status, ",") {
-			v := sig.Status(strings.TrimSpace(st))
-			if !v.Valid() {
-				return fmt.Errorf("%w: unknown status %q", errUsage, st)
-			}
-			opt.Status = append(opt.Status, v)
-		}
+	if opt.Status, err = statusesOf(*status); err != nil {
+		return err
 	}
 	page, err := inspect.ListPage(ctx, s, opt)
 	if err != nil {
@@ -134,4 +128,20 @@ func noFlows(ctx context.Context, s storage.Store, opt inspect.ListOptions) stri
 		return where + " (and no flows under another prefix either)"
 	}
 	return where + "; flows are under " + strings.Join(prefixes, ", ") + " (--prefix P)"
+}
+
+// statusesOf reads a comma-separated list of statuses ("" for none).
+func statusesOf(v string) ([]sig.Status, error) {
+	if v == "" {
+		return nil, nil
+	}
+	var out []sig.Status
+	for _, st := range strings.Split(v, ",") {
+		s := sig.Status(strings.TrimSpace(st))
+		if !s.Valid() {
+			return nil, fmt.Errorf("%w: unknown status %q", errUsage, st)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

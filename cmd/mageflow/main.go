@@ -5,6 +5,7 @@
 //	mageflow [--redis URL] [--prefix P] watch [--interval D] ID
 //	mageflow [--redis URL] [--prefix P] suspend ID
 //	mageflow [--redis URL] [--prefix P] resume|interrupt|cancel|retry [--wait D] ID
+//	mageflow [--redis URL] [--prefix P] suspend|resume|interrupt|cancel|retry --status S [--name N] [--meta K=V] [--since D] [--yes]
 //	mageflow [--redis URL] [--prefix P] serve [--addr 127.0.0.1:8080]
 //
 // The store is the Redis at --redis (default $MAGEFLOW_REDIS_URL, else
@@ -54,6 +55,8 @@ commands:
             queued for a worker of the application, which applies them;
             the command waits until the flow shows it (--wait, default 10s)
   retry ID  run a failed flow again from where it failed (through a worker)
+  suspend|resume|interrupt|cancel|retry --status S [--name N] [--since D]
+            every flow the filter selects: listed, touched only with --yes
   serve     the web viewer (--addr, default 127.0.0.1:8080)
   version   the command's version
 
@@ -103,11 +106,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"ls":        list,
 		"show":      show,
 		"watch":     watch,
-		"suspend":   suspend,
-		"resume":    lifecycle(sig.OpResume),
-		"interrupt": lifecycle(sig.OpInterrupt),
-		"cancel":    lifecycle(sig.OpCancel),
-		"retry":     lifecycle(sig.OpRetry),
+		"suspend":   steer(sig.OpSuspend),
+		"resume":    steer(sig.OpResume),
+		"interrupt": steer(sig.OpInterrupt),
+		"cancel":    steer(sig.OpCancel),
+		"retry":     steer(sig.OpRetry),
 		"serve":     serve,
 	}
 	fn, ok := commands[cmd]

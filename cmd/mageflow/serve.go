@@ -101,11 +101,11 @@ func viewer(s storage.Store, every time.Duration) http.Handler {
 		events(w, r, s, every)
 	})
 	ops := map[string]func(context.Context, storage.Store, []string, io.Writer) error{
-		"suspend":   suspend,
-		"resume":    lifecycle(sig.OpResume),
-		"interrupt": lifecycle(sig.OpInterrupt),
-		"cancel":    lifecycle(sig.OpCancel),
-		"retry":     lifecycle(sig.OpRetry),
+		"suspend":   steer(sig.OpSuspend),
+		"resume":    steer(sig.OpResume),
+		"interrupt": steer(sig.OpInterrupt),
+		"cancel":    steer(sig.OpCancel),
+		"retry":     steer(sig.OpRetry),
 	}
 	mux.HandleFunc("POST /api/flows/{id}/{op}", func(w http.ResponseWriter, r *http.Request) {
 		op, ok := ops[r.PathValue("op")]
