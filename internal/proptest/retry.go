@@ -184,10 +184,12 @@ func CheckRetried(p *Plan, e *Expect, r *Retried) []string {
 	for label, x := range e.Calls {
 		calls, before := r.Last.Seen.Calls[label], len(r.First.Seen.Calls[label])
 		most := 1
-		if rec := r.First.Records[x.Path]; rec != nil && rec.Status == sig.Canceled && before == 1 {
-			// it ran, and was stopped with its swarm before it
-			// completed: its transition did not happen, and it runs
-			// again (at least once per attempt, as after an interrupt)
+		if rec := r.First.Records[x.Path]; rec != nil && rec.Status == sig.Canceled {
+			// it may have run, and been stopped with its swarm before
+			// it completed (its body may even run on after the graph
+			// ended: its run was canceled, not awaited): its transition
+			// did not happen, and it runs again (at least once per
+			// attempt, as after an interrupt)
 			most = 2
 		}
 		switch {
