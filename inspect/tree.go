@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mageflow-go/mageflow/sig"
@@ -32,69 +33,119 @@ type TreeOptions struct {
 	// MaxChildren is the most steps or items read per container (default
 	// 50). A swarm's progress comes from its counts, not from its items.
 	MaxChildren int
+	// SkipFailures leaves FailedMore empty: a view that shows progress
+	// only (the counts) does not search a swarm's items for its failures,
+	// which costs a read per page of items.
+	SkipFailures bool
 }
 
-// Tree reads the flow (or the part of one) whose record is id.
+// Tree reads the flow (or the part of one) whose record is id. On a store
+// that reads several records at once (storage.Batch: both of mageflow's)
+// it reads a container's page of children in one call, and its callbacks
+// in another.
 func Tree(ctx context.Context, s storage.Store, id string, opt TreeOptions) (*Node, error) {
 	maxc := opt.MaxChildren
 	if maxc <= 0 {
 		maxc = 50
 	}
-	var read func(id string) (*Node, error)
-	read = func(id string) (*Node, error) {
-		r, err := s.Get(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("inspect: read %s: %w", id, err)
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("inspect: read %s: %w", id, err)
+	}
+	root := sig.RootOf(id)
+	many := func(ids []string) ([]*sig.Record, error) {
+		if len(ids) == 0 {
+			return nil, nil
 		}
-		n := &Node{Record: r}
-		failed := 0 // failed items loaded
-		for i := 0; i < r.Children; i++ {
-			if i == maxc {
-				n.More = r.Children - maxc
-				break
+		var recs []*sig.Record
+		if b, ok := s.(storage.Batch); ok {
+			var err error
+			if recs, err = b.GetMany(ctx, root, ids); err != nil {
+				return nil, fmt.Errorf("inspect: read %s…: %w", ids[0], err)
 			}
-			c, err := read(sig.ChildID(id, i))
+		} else {
+			recs = make([]*sig.Record, len(ids))
+			for i, id := range ids {
+				r, err := s.Get(ctx, id)
+				if err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return nil, fmt.Errorf("inspect: read %s: %w", id, err)
+				}
+				recs[i] = r
+			}
+		}
+		for i, r := range recs {
+			if r == nil {
+				return nil, fmt.Errorf("inspect: read %s: %w", ids[i], storage.ErrNotFound)
+			}
+		}
+		return recs, nil
+	}
+	ids := func(n int, id func(int) string, from, to int) []string {
+		out := make([]string, 0, max(0, min(to, n)-from))
+		for i := from; i < min(to, n); i++ {
+			out = append(out, id(i))
+		}
+		return out
+	}
+	var build func(r *sig.Record) (*Node, error)
+	build = func(r *sig.Record) (*Node, error) {
+		n := &Node{Record: r}
+		child := func(i int) string { return sig.ChildID(r.ID, i) }
+		kids, err := many(ids(r.Children, child, 0, maxc))
+		if err != nil {
+			return nil, err
+		}
+		failed := 0 // failed items loaded
+		for _, k := range kids {
+			c, err := build(k)
 			if err != nil {
 				return nil, err
 			}
-			if c.Record.Status == sig.Failed {
+			if k.Status == sig.Failed {
 				failed++
 			}
 			n.Children = append(n.Children, c)
 		}
-		if r.Kind == sig.KindSwarm && r.Swarm != nil && n.More > 0 {
+		n.More = r.Children - len(kids)
+		if r.Kind == sig.KindSwarm && r.Swarm != nil && n.More > 0 && !opt.SkipFailures {
 			// the failures the counts report and the first items do not
-			// hold: read on (records only) until they are found
-			for i := maxc; i < r.Children && failed < r.Swarm.Failed && len(n.FailedMore) < maxc; i++ {
-				c, err := s.Get(ctx, sig.ChildID(id, i))
+			// hold: read on (records only, a page at a time) until they
+			// are found
+			for from := maxc; from < r.Children && failed < r.Swarm.Failed && len(n.FailedMore) < maxc; from += maxc {
+				page, err := many(ids(r.Children, child, from, from+maxc))
 				if err != nil {
-					return nil, fmt.Errorf("inspect: read %s: %w", sig.ChildID(id, i), err)
+					return nil, err
 				}
-				if c.Status == sig.Failed {
-					failed++
-					n.FailedMore = append(n.FailedMore, &Node{Record: c})
+				for _, c := range page {
+					if c.Status == sig.Failed && len(n.FailedMore) < maxc {
+						failed++
+						n.FailedMore = append(n.FailedMore, &Node{Record: c})
+					}
 				}
 			}
 		}
-		for i := 0; i < r.OnSuccess; i++ {
-			c, err := read(sig.SuccessID(id, i))
-			if err != nil {
-				return nil, err
-			}
-			c.WillNotFire = !c.Record.Entered && (r.Status == sig.Failed || r.Status == sig.Canceled)
-			n.OnSuccess = append(n.OnSuccess, c)
+		cbIDs := append(ids(r.OnSuccess, func(i int) string { return sig.SuccessID(r.ID, i) }, 0, r.OnSuccess),
+			ids(r.OnError, func(i int) string { return sig.ErrorID(r.ID, i) }, 0, r.OnError)...)
+		cbs, err := many(cbIDs)
+		if err != nil {
+			return nil, err
 		}
-		for i := 0; i < r.OnError; i++ {
-			c, err := read(sig.ErrorID(id, i))
+		for i, cr := range cbs {
+			c, err := build(cr)
 			if err != nil {
 				return nil, err
 			}
-			c.WillNotFire = !c.Record.Entered && (r.Status == sig.Done || r.Status == sig.Canceled)
-			n.OnError = append(n.OnError, c)
+			if i < r.OnSuccess {
+				c.WillNotFire = !cr.Entered && (r.Status == sig.Failed || r.Status == sig.Canceled)
+				n.OnSuccess = append(n.OnSuccess, c)
+			} else {
+				c.WillNotFire = !cr.Entered && (r.Status == sig.Done || r.Status == sig.Canceled)
+				n.OnError = append(n.OnError, c)
+			}
 		}
 		return n, nil
 	}
-	return read(id)
+	return build(r)
 }
 
 // Walk calls fn for n and every node under it, parents first, with its

@@ -220,6 +220,14 @@ type Lister interface {
 	Roots(ctx context.Context, cursor string, n int) (roots []string, next string, err error)
 }
 
+// Batch is implemented by stores that read several records of one graph
+// in one call (tools read a page of a swarm's items this way).
+type Batch interface {
+	// GetMany returns the records ids name, all of the graph rooted at
+	// root, in their order; a missing one is nil.
+	GetMany(ctx context.Context, root string, ids []string) ([]*sig.Record, error)
+}
+
 // Index is implemented by stores that keep an index of their flows in
 // order of creation, updated in the operation that creates a graph and
 // expiring with the graphs: tools list a page of flows at the cost of the

@@ -201,8 +201,13 @@ func TestWatchUntilTheEnd(t *testing.T) {
 	go func() { done <- e.mageflow(t, 0, "watch", "--interval", "5ms", id) }()
 	close(release)
 	out := <-done
-	if !strings.Contains(out, "chain") || !strings.Contains(out, "[##############################] 3/3 done") || !strings.HasSuffix(out, "done: 3\n") {
+	if !strings.Contains(out, "chain") || !regexp.MustCompile(`\[#+\] 3/3 done  [0-9.]+m?s  [0-9.]+/s\n`).MatchString(out) || !strings.HasSuffix(out, "done: 3\n") {
 		t.Errorf("watch of a flow that ends well:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("watch drew a line of %d columns, more than 80: %q", n, l)
+		}
 	}
 	failed := finished(t, e, flow.Swarm[int, int](boom).WithConfig(flow.SwarmConfig{StopAfterNFailures: 1}))
 	if out := e.mageflow(t, 1, "watch", failed); !strings.Contains(out, "failed: boom: swarm stopped") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,8 +15,19 @@ import (
 	"github.com/mageflow-go/mageflow/storage"
 )
 
-// barWidth is the width of a progress bar, in characters.
-const barWidth = 30
+// width returns the columns watch draws in: the terminal's, else
+// $COLUMNS, else 80.
+func width(out io.Writer) int {
+	if f, ok := out.(*os.File); ok {
+		if w := termWidth(f); w > 0 {
+			return w
+		}
+	}
+	if w, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && w > 0 {
+		return w
+	}
+	return 80
+}
 
 // watch is `mageflow watch ID`: a progress bar per chain and swarm of the
 // flow, redrawn while it runs (printed anew when it changed, when the
@@ -30,11 +42,11 @@ func watch(ctx context.Context, s storage.Store, args []string, out io.Writer) e
 	tty := isTerminal(out)
 	last, lines := "", 0
 	for {
-		tree, err := inspect.Tree(ctx, s, id, inspect.TreeOptions{MaxChildren: 20})
+		tree, err := inspect.Tree(ctx, s, id, inspect.TreeOptions{MaxChildren: 20, SkipFailures: true})
 		if err != nil {
 			return err
 		}
-		frame := bars(tree)
+		frame := bars(tree, width(out), time.Now())
 		if frame != last {
 			if tty && lines > 0 {
 				fmt.Fprintf(out, "\x1b[%dA\x1b[J", lines) // back over the last frame
@@ -56,8 +68,11 @@ func watch(ctx context.Context, s storage.Store, args []string, out io.Writer) e
 	}
 }
 
-// bars draws a line per chain and swarm of the tree (and the root).
-func bars(tree *inspect.Node) string {
+// bars draws a line per chain and swarm of the tree (and the root), each
+// fitted to cols columns: a label, a bar, the counts, the status, and
+// for the root how long it has run, its rate and, while it runs, when it
+// should end at that rate.
+func bars(tree *inspect.Node, cols int, now time.Time) string {
 	var b strings.Builder
 	tree.Walk(func(n *inspect.Node, depth int) {
 		r := n.Record
@@ -65,22 +80,68 @@ func bars(tree *inspect.Node) string {
 			return
 		}
 		done, failed, total := inspect.Progress(r)
+		label := inspect.NameOf(r)
+		if r.Kind != sig.KindTask && label != string(r.Kind) {
+			label = string(r.Kind) + " " + label
+		} else if r.Kind == sig.KindTask {
+			label = "task " + label
+		}
+		tail := fmt.Sprintf(" %d/%d", done, total)
+		if failed > 0 {
+			tail += fmt.Sprintf(" (%d failed)", failed)
+		}
+		tail += " " + string(r.Status)
+		indent := strings.Repeat("  ", min(depth, 8))
+		labelW := min(24, max(8, cols/4))
+		if len(label) > labelW-len(indent) {
+			label = label[:max(0, labelW-len(indent)-1)] + "…"
+		}
+		head := fmt.Sprintf("%s%-*s ", indent, labelW-len(indent), label)
+		if depth == 0 {
+			if t := timing(r, done, total, now); len([]rune(head))+len(tail)+len(t) <= cols {
+				tail += t
+			}
+		}
+		barW := cols - len([]rune(head)) - len(tail) - 3
+		if barW < 5 {
+			line := head + strings.TrimSpace(tail)
+			if r := []rune(line); len(r) > cols {
+				line = string(r[:cols])
+			}
+			fmt.Fprintln(&b, line)
+			return
+		}
 		filled := 0
 		if total > 0 {
-			filled = done * barWidth / total
+			filled = min(barW, done*barW/total)
 		}
-		label := string(r.Kind)
-		if r.Kind == sig.KindTask || r.Name != string(r.Kind) {
-			label += " " + r.Name
-		}
-		fmt.Fprintf(&b, "%s%-*s [%s%s] %d/%d", strings.Repeat("  ", depth), 24-2*min(depth, 8), label,
-			strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), done, total)
-		if failed > 0 {
-			fmt.Fprintf(&b, " (%d failed)", failed)
-		}
-		fmt.Fprintf(&b, " %s\n", r.Status)
+		fmt.Fprintf(&b, "%s[%s%s]%s\n", head, strings.Repeat("#", filled), strings.Repeat(".", barW-filled), tail)
 	})
 	return b.String()
+}
+
+// timing says how long root r has run (until its end), its rate of steps
+// or items, and, while it runs, when it should end at that rate.
+func timing(r *sig.Record, done, total int, now time.Time) string {
+	if r.CreatedAt.IsZero() {
+		return ""
+	}
+	end := now
+	if !r.EndedAt.IsZero() {
+		end = r.EndedAt
+	}
+	elapsed := end.Sub(r.CreatedAt)
+	s := "  " + elapsed.Round(time.Second/10).String()
+	if elapsed <= 0 || done == 0 {
+		return s
+	}
+	rate := float64(done) / elapsed.Seconds()
+	s += fmt.Sprintf("  %.1f/s", rate)
+	if r.EndedAt.IsZero() && done < total {
+		eta := time.Duration(float64(total-done) / rate * float64(time.Second))
+		s += "  ETA " + eta.Round(time.Second).String()
+	}
+	return s
 }
 
 // outcome prints how root ended and returns exit status 1 unless it is

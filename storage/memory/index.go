@@ -63,3 +63,27 @@ func (s *Store) Flows(ctx context.Context, q storage.FlowQuery) (storage.FlowPag
 	page.Roots = roots
 	return page, nil
 }
+
+var _ storage.Batch = (*Store)(nil)
+
+// GetMany implements storage.Batch.
+func (s *Store) GetMany(ctx context.Context, root string, ids []string) ([]*sig.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("storage/memory: get many of %s: %w", root, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	out := make([]*sig.Record, len(ids))
+	for i, id := range ids {
+		if sig.RootOf(id) != root {
+			return nil, fmt.Errorf("storage/memory: get many of %s: %s is not of that graph: %w", root, id, storage.ErrState)
+		}
+		if r := s.live(id, now); r != nil {
+			c := r.Clone()
+			c.ExpiresAt = s.graphs[root].expires
+			out[i] = c
+		}
+	}
+	return out, nil
+}

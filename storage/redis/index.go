@@ -213,3 +213,55 @@ func (s *Store) roots(ctx context.Context, es []entry) ([]*sig.Record, error) {
 	}
 	return out, nil
 }
+
+var _ storage.Batch = (*Store)(nil)
+
+// GetMany implements storage.Batch with one HMGET (and a PTTL) on the
+// graph's key: one round trip of plain reads.
+func (s *Store) GetMany(ctx context.Context, root string, ids []string) ([]*sig.Record, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	for _, id := range ids {
+		if !sig.ValidID(id) || sig.RootOf(id) != root {
+			return nil, fmt.Errorf("storage/redis: get many of %s: %q is not of that graph: %w", root, id, storage.ErrState)
+		}
+	}
+	key := s.Key(root)
+	var hm *goredis.SliceCmd
+	var pttl *goredis.DurationCmd
+	werr := s.send(ctx, key, func(p goredis.Pipeliner) {
+		hm = p.HMGet(ctx, key, ids...)
+		pttl = p.PTTL(ctx, key)
+	})
+	if hm == nil {
+		return nil, translate("get many of "+root, key, werr)
+	}
+	vals, err := hm.Result()
+	if err != nil {
+		return nil, translate("get many of "+root, key, err)
+	}
+	if werr != nil {
+		return nil, translate("get many of "+root, key, werr)
+	}
+	out := make([]*sig.Record, len(ids))
+	for i, v := range vals {
+		raw, ok := v.(string)
+		if !ok {
+			continue // missing
+		}
+		var w wireRecord
+		if err := unmarshal(raw, &w); err != nil || w.Kind == "" {
+			return nil, fmt.Errorf("storage/redis: get many of %s: key %s field %s does not decode (%v): %w", root, key, ids[i], err, storage.ErrCorrupt)
+		}
+		r, err := fromWire(ids[i], &w)
+		if err != nil {
+			return nil, fmt.Errorf("storage/redis: get many of %s: key %s field %s does not decode (%v): %w", root, key, ids[i], err, storage.ErrCorrupt)
+		}
+		if ttl := pttl.Val(); ttl > 0 {
+			r.ExpiresAt = time.Now().Add(ttl)
+		}
+		out[i] = r
+	}
+	return out, nil
+}

@@ -58,3 +58,44 @@ func TestListingCostsThePage(t *testing.T) {
 		t.Errorf("listing 20 of 3,000 flows took %d commands (%d round trips), of 10 flows %d (%d)", cmds3000, trips3000, cmds10, trips10)
 	}
 }
+
+// A tree of a swarm reads a page of its items in one call: the same
+// commands for a swarm of 30 items and one of 3,000, as watch reads it
+// each tick.
+func TestTreeReadsAPageOfItems(t *testing.T) {
+	t.Parallel()
+	c := redistest.Client(t)
+	hook := &counter{}
+	c.AddHook(hook)
+	s, err := redisstore.New(c, redisstore.WithPrefix(redistest.Prefix(t, c)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tree := func(items int) (cmds int) {
+		root := sig.NewRootID(time.Now())
+		recs := []*sig.Record{{ID: root, Root: root, Kind: sig.KindSwarm, Name: "swarm", Role: sig.RoleRoot, Children: items,
+			Swarm: &sig.SwarmState{Closed: true}}}
+		for i := range items {
+			recs = append(recs, &sig.Record{ID: sig.ChildID(root, i), Root: root, Kind: sig.KindTask, Name: "t", Parent: root, Role: sig.RoleChild, Index: i})
+		}
+		if _, err := s.CreateGraph(ctx, storage.Graph{Records: recs, ActiveTTL: time.Hour, DoneTTL: time.Hour, Start: true, Input: []byte(`1`)}); err != nil {
+			t.Fatal(err)
+		}
+		var n *inspect.Node
+		_, cmds, _ = hook.measure(func() {
+			if n, err = inspect.Tree(ctx, s, root, inspect.TreeOptions{MaxChildren: 20, SkipFailures: true}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if len(n.Children) != 20 || n.More != items-20 {
+			t.Fatalf("tree of %d items: %d children, %d more", items, len(n.Children), n.More)
+		}
+		return cmds
+	}
+	small, large := tree(30), tree(3000)
+	t.Logf("a tree of a swarm (a page of 20 items): %d commands for 30 items, %d for 3,000", small, large)
+	if large > small {
+		t.Errorf("a tree of 3,000 items took %d commands, of 30 items %d", large, small)
+	}
+}
