@@ -34,6 +34,7 @@ import (
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
+	"github.com/mageflow-go/mageflow/viewer"
 )
 
 func main() {
@@ -147,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.As(err, &exit):
 		return int(exit)
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), errors.Is(err, viewer.ErrNotAFlow):
 		fmt.Fprintf(stderr, "mageflow %s: %v\n", cmd, err)
 		return 2
 	}

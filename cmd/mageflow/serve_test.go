@@ -14,6 +14,7 @@ import (
 	"github.com/mageflow-go/mageflow/internal/redistest"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/task"
+	"github.com/mageflow-go/mageflow/viewer"
 
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
@@ -31,7 +32,7 @@ func (e env) storeOf(t *testing.T) *redisstore.Store {
 // viewerOf serves the viewer over e's store.
 func viewerOf(t *testing.T, e env) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(viewer(e.storeOf(t), 5*time.Millisecond))
+	srv := httptest.NewServer(viewer.New(e.storeOf(t), viewer.WithInterval(5*time.Millisecond)))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -24,10 +24,10 @@ type Store struct {
 	c      goredis.UniversalClient
 	prefix string
 	shards int
-	// bases, owed and flows are, per shard, the start of its graphs'
-	// keys, the key of its owed index and that of its index of flows,
-	// built once.
-	bases, owed, flows []string
+	// bases, owed, flows and expiries are, per shard, the start of its
+	// graphs' keys, the key of its owed index, that of its index of
+	// flows and that of its graphs' expiries, built once.
+	bases, owed, flows, expiries []string
 	now                func() time.Time
 	lua                *scripts
 	// calls says how operations run: as functions of the store's library
@@ -80,10 +80,11 @@ func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 	}
-	s.bases, s.owed, s.flows = make([]string, s.shards), make([]string, s.shards), make([]string, s.shards)
+	s.bases, s.owed = make([]string, s.shards), make([]string, s.shards)
+	s.flows, s.expiries = make([]string, s.shards), make([]string, s.shards)
 	for n := range s.shards {
 		tag := s.prefix + ":{" + strconv.Itoa(n) + "}"
-		s.bases[n], s.owed[n], s.flows[n] = tag+":", tag+"!owed", tag+"!flows"
+		s.bases[n], s.owed[n], s.flows[n], s.expiries[n] = tag+":", tag+"!owed", tag+"!flows", tag+"!expiries"
 	}
 	if err := s.checkReplicas(); err != nil {
 		return nil, err
@@ -122,8 +123,11 @@ func (s *Store) shardBase(n int) string { return s.bases[n] }
 func (s *Store) owedKey(n int) string { return s.owed[n] }
 
 // flowsKey is the key of shard n's index of flows: a sorted set of root
-// ids by creation time (milliseconds), in the slot of the shard's graphs,
-// living as long as the longest-lived of them.
+// ids by creation time (milliseconds), in the slot of the shard's graphs.
+// Beside it, shard n's expiries (a sorted set of root ids by when their
+// graph expires, which every write of a graph's expiry updates) let it
+// drop the entries of expired graphs and live exactly as long as the
+// longest-lived of them.
 func (s *Store) flowsKey(n int) string { return s.flows[n] }
 
 // eval runs operation sc for the graph of id and returns its reply: a call
@@ -136,7 +140,7 @@ func (s *Store) eval(ctx context.Context, sc *script, op, id string, args ...any
 	root := sig.RootOf(id)
 	n := s.shard(root)
 	key := s.shardBase(n) + root
-	return s.call(ctx, sc, op, id, key, []string{key, s.owedKey(n), s.flowsKey(n)}, args...)
+	return s.call(ctx, sc, op, id, key, []string{key, s.owedKey(n), s.flowsKey(n), s.expiries[n]}, args...)
 }
 
 // call runs operation sc on keys and returns its reply; op, id and key

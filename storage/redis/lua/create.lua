@@ -11,14 +11,7 @@ for i = 9, #ARGV, 2 do
 end
 stage(args)
 local r = keep(ROOT, decode(ROOT, ARGV[8]))
--- the index of flows: this one, newest by creation time; a stale entry
--- or two (their graph expired) leave it on each create
-local base = string.sub(G, 1, #G - #ROOT)
-for _, id in ipairs(redis.call('ZRANGE', FLOWS, 0, 1)) do
-  if redis.call('EXISTS', base .. id) == 0 then
-    redis.call('ZREM', FLOWS, id)
-  end
-end
+-- the index of flows, by creation time (commit notes its expiry)
 redis.call('ZADD', FLOWS, r.ca or NOW, ROOT)
 r.ta = tonumber(ARGV[5])
 r.td = tonumber(ARGV[6])

@@ -7,10 +7,10 @@
 -- ARGV[1] is the caller's clock in milliseconds. Writes are buffered and
 -- made at the end, so a script that raises an error writes nothing.
 
-local G, IDX, FLOWS, NOW, ROOT
+local G, IDX, FLOWS, EXPS, NOW, ROOT
 local cache, order, idof, had, staged, stagedPairs
 local out, cancels, stops, ended
-local expireAt, endsPaused
+local expireAt, expireExact, endsPaused
 
 -- begin readies the per-call state for an operation on the graph in
 -- keys[1], whose shard's index of owed records is keys[2], at the
@@ -20,11 +20,12 @@ local function begin(keys, argv)
   G = keys[1]
   IDX = keys[2]
   FLOWS = keys[3]
+  EXPS = keys[4]
   NOW = tonumber(argv[1])
   ROOT = nil
   cache, order, idof, had, staged, stagedPairs = {}, {}, {}, {}, nil, nil
   out, cancels, stops, ended = {}, {}, {}, {}
-  expireAt, endsPaused = nil, false
+  expireAt, expireExact, endsPaused = nil, false, false
 end
 
 local function raise(code, msg)
@@ -586,6 +587,36 @@ local function stage(kv)
   end
 end
 
+-- indexExpiry notes that the graph expires ttl (ms) from now, drops from
+-- the shard's index of flows a few graphs that expired, and makes both
+-- indexes live as long as the longest-lived graph of the shard. The
+-- expiry noted is up to a slack (a sixteenth of the TTL, at most a
+-- minute) later than the graph's while it runs, so that the transitions
+-- within a slack of the last note (a running graph's expiry slides with
+-- each) cost one read; a graph that ended (exact) is noted as it is.
+local function indexExpiry(ttl, exact)
+  local at = NOW + ttl
+  local slack = math.min(math.floor(ttl / 16), 60000)
+  if exact then
+    slack = 0
+  end
+  local cur = tonumber(redis.call('ZSCORE', EXPS, ROOT))
+  if cur and cur >= at and cur - at <= slack then
+    return
+  end
+  redis.call('ZADD', EXPS, at + slack, ROOT)
+  local gone = redis.call('ZRANGEBYSCORE', EXPS, '-inf', NOW, 'LIMIT', 0, 8)
+  for _, id in ipairs(gone) do
+    redis.call('ZREM', EXPS, id)
+    redis.call('ZREM', FLOWS, id)
+  end
+  local last = redis.call('ZRANGE', EXPS, -1, -1, 'WITHSCORES')
+  if last[2] then
+    redis.call('PEXPIREAT', EXPS, last[2])
+    redis.call('PEXPIREAT', FLOWS, last[2])
+  end
+end
+
 -- commit writes every loaded record back and the staged ones, sets the
 -- expiry, and keeps the shard's index of owed records in step with the
 -- outboxes. A record that ended is announced on the graph's channel:
@@ -619,9 +650,8 @@ local function commit()
   hset(args)
   if expireAt then
     redis.call('PEXPIRE', G, expireAt)
-    -- the index of flows lives as long as its longest-lived graph
-    if FLOWS and redis.call('PTTL', FLOWS) < expireAt then
-      redis.call('PEXPIRE', FLOWS, expireAt)
+    if EXPS then
+      indexExpiry(expireAt, expireExact)
     end
   end
   if added then
@@ -694,7 +724,7 @@ local function finish(source)
     if endsPaused then
       unpauseUnentered()
     end
-    expireAt = r.td
+    expireAt, expireExact = r.td, true
   else
     expireAt = r.ta
   end

@@ -1,4 +1,4 @@
-package main
+package viewer
 
 import (
 	"crypto/subtle"
@@ -24,9 +24,19 @@ type guard struct {
 // tokenCookie is the cookie that carries the viewer's token.
 const tokenCookie = "mageflow_token"
 
-// hostsFor returns the Host headers a viewer listening on addr (its
-// actual address) accepts: the address itself and, on loopback, the
-// names of loopback; plus the extra names given.
+// HostsFor returns the Host headers a viewer listening on addr (its
+// actual address) answers to, for WithHosts: the address itself and, on
+// loopback, the names of loopback; plus the extra names given (with the
+// address's port when they have none).
+func HostsFor(addr string, extra ...string) []string {
+	m := hostsFor(addr, extra)
+	out := make([]string, 0, len(m))
+	for h := range m {
+		out = append(out, h)
+	}
+	return out
+}
+
 func hostsFor(addr string, extra []string) map[string]bool {
 	hosts := map[string]bool{addr: true}
 	host, port, err := net.SplitHostPort(addr)
@@ -94,8 +104,9 @@ func (g guard) authorized(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// loopback reports whether addr (host:port) binds only loopback.
-func loopback(addr string) bool {
+// Loopback reports whether addr (host:port) binds only loopback: a
+// viewer beyond it should require a token.
+func Loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false

@@ -1,0 +1,170 @@
+package viewer_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/flowtest"
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/task"
+	"github.com/mageflow-go/mageflow/viewer"
+)
+
+var (
+	inc  = task.New("inc", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
+	boom = task.New("boom", func(ctx context.Context, n int) (int, error) {
+		return 0, task.NonRetryable(errors.New("card declined"))
+	})
+)
+
+// env is a flowtest client whose flows the viewer shows.
+func env(t *testing.T) *flowtest.Env {
+	e := flowtest.New(t)
+	e.Register(inc, boom)
+	return e
+}
+
+// do sends a request to srv and returns its status and body.
+func do(t *testing.T, srv *httptest.Server, method, path string, hdr map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// serve serves the viewer of e's store with opts, answering to its own
+// address only.
+func serve(t *testing.T, e *flowtest.Env, opts ...viewer.Option) *httptest.Server {
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	opts = append([]viewer.Option{viewer.WithHosts(viewer.HostsFor(srv.Listener.Addr().String())...)}, opts...)
+	srv.Config.Handler = viewer.New(e.Store, opts...)
+	return srv
+}
+
+// The viewer refuses a change from another origin, a foreign Host (DNS
+// rebinding), a request without its token, and changes in read-only mode;
+// /healthz answers.
+func TestGuards(t *testing.T) {
+	e := env(t)
+	id := flowtest.Start(t, e, flow.Chain[int](inc), 1).ID()
+
+	open := serve(t, e)
+	if code, _ := do(t, open, "GET", "/api/flows/"+id, nil); code != http.StatusOK {
+		t.Errorf("GET of a flow: %d", code)
+	}
+	if code, body := do(t, open, "POST", "/api/flows/"+id+"/cancel", map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}); code != http.StatusForbidden {
+		t.Errorf("a cross-origin POST: %d %s, want 403", code, body)
+	}
+	if code, _ := do(t, open, "GET", "/api/flows", map[string]string{"Host": "evil.example:80"}); code != http.StatusMisdirectedRequest {
+		t.Errorf("a foreign Host: %d, want 421", code)
+	}
+	if code, body := do(t, open, "GET", "/healthz", nil); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+
+	locked := serve(t, e, viewer.WithToken("s3cret"))
+	for _, path := range []string{"/", "/api/flows", "/api/flows/" + id} {
+		if code, _ := do(t, locked, "GET", path, nil); code != http.StatusUnauthorized {
+			t.Errorf("GET %s without the token: %d, want 401", path, code)
+		}
+	}
+	if code, _ := do(t, locked, "GET", "/api/flows", map[string]string{"Authorization": "Bearer wrong"}); code != http.StatusUnauthorized {
+		t.Errorf("a wrong token: %d, want 401", code)
+	}
+	if code, _ := do(t, locked, "GET", "/api/flows", map[string]string{"Authorization": "Bearer s3cret"}); code != http.StatusOK {
+		t.Errorf("the token: %d, want 200", code)
+	}
+	res, err := http.Get(locked.URL + "/?token=s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var cookie string
+	for _, c := range res.Cookies() {
+		cookie = c.Name + "=" + c.Value
+	}
+	if res.StatusCode != http.StatusOK || cookie == "" {
+		t.Fatalf("/?token=: %d, cookie %q", res.StatusCode, cookie)
+	}
+	if code, _ := do(t, locked, "GET", "/api/flows", map[string]string{"Cookie": cookie}); code != http.StatusOK {
+		t.Errorf("the token's cookie: %d, want 200", code)
+	}
+
+	ro := serve(t, e, viewer.ReadOnly())
+	if code, body := do(t, ro, "POST", "/api/flows/"+id+"/retry", nil); code != http.StatusForbidden || !strings.Contains(body, "read-only") {
+		t.Errorf("a change in read-only mode: %d %s, want 403", code, body)
+	}
+	if code, body := do(t, ro, "GET", "/api/config", nil); code != http.StatusOK || !strings.Contains(body, `"read_only":true`) {
+		t.Errorf("config in read-only mode: %d %s", code, body)
+	}
+}
+
+// Mounted under a path, the viewer serves its page and API there, and
+// finds a flow by an id prefix; Retry through it makes a failed flow
+// run again.
+func TestMountedAndRetry(t *testing.T) {
+	e := env(t)
+	var down = true
+	flowtest.Stub(e, boom, func(ctx context.Context, n int) (int, error) {
+		if down {
+			return 0, task.NonRetryable(errors.New("card declined"))
+		}
+		return n * 10, nil
+	})
+	run := flowtest.Start(t, e, flow.Named("checkout", flow.Then(inc, boom)), 1)
+	mux := http.NewServeMux()
+	mux.Handle("/mageflow/", http.StripPrefix("/mageflow", viewer.New(e.Store)))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	if code, body := do(t, srv, "GET", "/mageflow/", nil); code != http.StatusOK || !strings.Contains(body, "<html") {
+		t.Fatalf("the page: %d", code)
+	}
+	code, body := do(t, srv, "GET", "/mageflow/api/flows?name=checkout&status=failed", nil)
+	var flows []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal([]byte(body), &flows); code != http.StatusOK || err != nil || len(flows) != 1 || flows[0].ID != run.ID() {
+		t.Fatalf("the failed checkouts: %d %s", code, body)
+	}
+	var node struct {
+		ID     string     `json:"id"`
+		Status sig.Status `json:"status"`
+	}
+	_, body = do(t, srv, "GET", "/mageflow/api/flows/"+run.ID()[:len(run.ID())-2], nil)
+	if err := json.Unmarshal([]byte(body), &node); err != nil || node.ID != run.ID() || node.Status != sig.Failed {
+		t.Fatalf("a flow by an id prefix: %s", body)
+	}
+	down = false
+	if code, body := do(t, srv, "POST", "/mageflow/api/flows/"+run.ID()+"/retry", nil); code != http.StatusOK {
+		t.Fatalf("retry: %d %s", code, body)
+	}
+	e.Quiesce()
+	if out, err := run.Wait(context.Background()); err != nil || out != 20 {
+		t.Errorf("after a retry through the viewer: %d, %v", out, err)
+	}
+}

@@ -1,0 +1,227 @@
+// Package viewer is mageflow's web viewer as an http.Handler, to mount in
+// an application (as River UI and asynqmon are) or to serve with the
+// mageflow command (mageflow serve): the flows a store holds, newest
+// first and filtered; a flow drawn as nested chains and swarms, updated
+// live (server-sent events); a node's details; and the lifecycle actions
+// (Steer), which a worker of the application applies.
+//
+// Every change is a POST, refused from another origin
+// (http.CrossOriginProtection). WithToken requires a token on every
+// request; ReadOnly refuses every change; WithHosts answers only to the
+// given Host headers, against DNS rebinding (the command passes the
+// address it listens on). /healthz answers ok.
+//
+//	mux.Handle("/mageflow/", http.StripPrefix("/mageflow", viewer.New(store, viewer.WithToken(token))))
+package viewer
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mageflow-go/mageflow/inspect"
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+)
+
+//go:embed web/index.html
+var web embed.FS
+
+// Option configures the viewer.
+type Option func(*config)
+
+type config struct {
+	guard
+	every time.Duration
+	wait  time.Duration
+}
+
+// WithToken requires token on every request but /healthz: as a bearer
+// token (Authorization: Bearer T), or as the cookie /?token=T sets.
+func WithToken(token string) Option { return func(c *config) { c.token = token } }
+
+// ReadOnly refuses every change (the page shows no action).
+func ReadOnly() Option { return func(c *config) { c.readOnly = true } }
+
+// WithHosts answers only to requests whose Host is one of hosts
+// (host:port, as the browser sends it); others get 421.
+func WithHosts(hosts ...string) Option {
+	return func(c *config) {
+		if c.hosts == nil {
+			c.hosts = map[string]bool{}
+		}
+		for _, h := range hosts {
+			c.hosts[h] = true
+		}
+	}
+}
+
+// WithInterval sets how often a live view reads its flow (default 500ms).
+func WithInterval(d time.Duration) Option { return func(c *config) { c.every = d } }
+
+// WithWait sets how long an action waits for a worker to apply it
+// (default 10s).
+func WithWait(d time.Duration) Option { return func(c *config) { c.wait = d } }
+
+// New returns the viewer of store s.
+func New(s storage.Store, opts ...Option) http.Handler {
+	c := config{every: 500 * time.Millisecond, wait: 10 * time.Second}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c.guard.wrap(c.mux(s))
+}
+
+// mux is the page and its API over s.
+func (c config) mux(s storage.Store) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		page, _ := web.ReadFile("web/index.html")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
+		_, _ = w.Write(page)
+	})
+	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]bool{"read_only": c.readOnly})
+	})
+	mux.HandleFunc("GET /api/flows", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		opt := inspect.ListOptions{Limit: 100, Name: q.Get("name"), Prefix: q.Get("id"), Cursor: q.Get("cursor")}
+		if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
+			opt.Limit = min(n, 1000)
+		}
+		if st := q.Get("status"); st != "" {
+			for _, v := range strings.Split(st, ",") {
+				opt.Status = append(opt.Status, sig.Status(v))
+			}
+		}
+		for _, kv := range q["meta"] {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				if opt.Metadata == nil {
+					opt.Metadata = map[string]string{}
+				}
+				opt.Metadata[k] = v
+			}
+		}
+		page, err := inspect.ListPage(r.Context(), s, opt)
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		if page.Flows == nil {
+			page.Flows = []inspect.Summary{}
+		}
+		if page.Next != "" {
+			w.Header().Set("X-Next-Cursor", page.Next)
+		}
+		writeJSON(w, page.Flows)
+	})
+	tree := func(r *http.Request) (*inspect.Node, error) {
+		id, err := inspect.Resolve(r.Context(), s, r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		return inspect.Tree(r.Context(), s, id, inspect.TreeOptions{MaxChildren: 100})
+	}
+	mux.HandleFunc("GET /api/flows/{id}", func(w http.ResponseWriter, r *http.Request) {
+		t, err := tree(r)
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		writeJSON(w, t)
+	})
+	mux.HandleFunc("GET /api/flows/{id}/events", func(w http.ResponseWriter, r *http.Request) {
+		events(w, r, func() (*inspect.Node, error) { return tree(r) }, c.every)
+	})
+	mux.HandleFunc("POST /api/flows/{id}/{op}", func(w http.ResponseWriter, r *http.Request) {
+		op := sig.Op(r.PathValue("op"))
+		switch op {
+		case sig.OpSuspend, sig.OpResume, sig.OpInterrupt, sig.OpCancel, sig.OpRetry:
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		rec, err := Steer(r.Context(), s, op, r.PathValue("id"), c.wait)
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		msg := fmt.Sprintf("%s %s: %s", op, rec.ID, rec.Status)
+		if op == sig.OpSuspend {
+			msg = "suspended " + rec.ID + ": nothing new starts until it is resumed"
+		}
+		writeJSON(w, map[string]string{"message": msg})
+	})
+	return mux
+}
+
+// events streams the flow's tree as server-sent events, one each time it
+// changed, until the flow ended or the client left.
+func events(w http.ResponseWriter, r *http.Request, read func() (*inspect.Node, error), every time.Duration) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	var last []byte
+	for {
+		tree, err := read()
+		if err != nil {
+			fmt.Fprintf(w, "event: error\ndata: %q\n\n", err.Error())
+			flusher.Flush()
+			return
+		}
+		b, _ := json.Marshal(tree)
+		if !bytes.Equal(b, last) {
+			fmt.Fprintf(w, "data: %s\n\n", b)
+			flusher.Flush()
+			last = b
+		}
+		if tree.Record.Finished {
+			fmt.Fprint(w, "event: end\ndata: {}\n\n")
+			flusher.Flush()
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// httpError answers err with its status: 404 for a missing flow, 400 for
+// a bad request, 409 for an operation that does not apply, 504 when no
+// worker applied a request in time, 500 otherwise.
+func httpError(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, ErrNotAFlow), errors.Is(err, inspect.ErrAmbiguous):
+		code = http.StatusBadRequest
+	case errors.Is(err, storage.ErrState), errors.Is(err, ErrEnded), errors.Is(err, ErrNotApplicable):
+		code = http.StatusConflict
+	case errors.Is(err, ErrNoWorker):
+		code = http.StatusGatewayTimeout
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
