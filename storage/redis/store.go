@@ -28,8 +28,8 @@ type Store struct {
 	// graphs' keys, the key of its owed index, that of its index of
 	// flows and that of its graphs' expiries, built once.
 	bases, owed, flows, expiries []string
-	now                func() time.Time
-	lua                *scripts
+	now                          func() time.Time
+	lua                          *scripts
 	// calls says how operations run: as functions of the store's library
 	// until the server turns out to have none, then as scripts.
 	calls atomic.Int32
