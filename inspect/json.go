@@ -67,8 +67,11 @@ type nodeJSON struct {
 	Result   json.RawMessage   `json:"result,omitempty"`
 	Error    *sig.ErrorInfo    `json:"error,omitempty"`
 	Metadata map[string]string `json:"metadata,omitempty"`
-	Children []*Node           `json:"children,omitempty"`
-	More     int               `json:"more,omitempty"`
+	// StartedFlows are the ids of the flows a task started inside it (in
+	// its latest epoch), which may have expired since.
+	StartedFlows []string `json:"started_flows,omitempty"`
+	Children     []*Node  `json:"children,omitempty"`
+	More         int      `json:"more,omitempty"`
 	// FailedMore are failed items among those More counts.
 	FailedMore []*Node `json:"failed_more,omitempty"`
 	OnSuccess  []*Node `json:"on_success,omitempty"`
@@ -93,6 +96,9 @@ func (n *Node) MarshalJSON() ([]byte, error) {
 	}
 	if r.Kind == sig.KindTask {
 		j.Task = r.Name
+		for i := 1; i <= r.Spawned; i++ {
+			j.StartedFlows = append(j.StartedFlows, sig.DerivedRootID(sig.SpawnBase(r.ID, r.Epoch), i))
+		}
 	}
 	if st := r.Swarm; st != nil {
 		running, closed := st.Running, st.Closed

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,39 +62,9 @@ func TestViewerInChromium(t *testing.T) {
 		flow.Then(flow.Swarm(items...).WithConfig(flow.SwarmConfig{MaxConcurrency: 2}), flow.Bind(sum, 1))), inc))
 	srv := viewerOf(t, e)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 700),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-
+	bctx := browser(t, path)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	// click clicks sel in the page's own script: the page redraws as
-	// events arrive, so a node found by the protocol may be gone a moment
-	// later, while the page always finds the current one.
-	click := func(sel string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			var v chromedp.Void
-			ok, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+strconv.Quote(sel)+`); if (!e) return false; e.click(); return true; })()`)(ctx, tg)
-			if err == nil && !ok {
-				err = fmt.Errorf("no %s on the page", sel)
-			}
-			return v, err
-		}
-	}
+	click := clickIn
 	node := func(id string) string { return `#main .node[data-id="` + id + `"]` }
 	err := chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/"),
@@ -128,5 +100,104 @@ func TestViewerInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("screenshot written to %s", out)
+	}
+}
+
+// browser starts headless Chromium at path for t and returns its context.
+func browser(t *testing.T, path string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 700),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	return bctx
+}
+
+// clickIn clicks sel in the page's own script: the page redraws as
+// events arrive, so a node found by the protocol may be gone a moment
+// later, while the page always finds the current one.
+func clickIn(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		var v chromedp.Void
+		ok, err := chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+strconv.Quote(sel)+`); if (!e) return false; e.click(); return true; })()`)(ctx, tg)
+		if err == nil && !ok {
+			err = fmt.Errorf("no %s on the page", sel)
+		}
+		return v, err
+	}
+}
+
+// TestViewerFiltersAndRetriesInChromium opens a failed flow by its URL,
+// sees only the actions that apply (Retry, not Suspend), retries it and
+// sees it end done; and filters the list by name.
+func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
+	path := chromium(t)
+	var down atomic.Bool
+	down.Store(true)
+	pay := task.New("pay", func(ctx context.Context, n int) (int, error) {
+		if down.Load() {
+			return 0, task.NonRetryable(errors.New("provider down"))
+		}
+		return n * 10, nil
+	})
+	e := newEnv(t, pay)
+	failed := finished(t, e, flow.Named("payment", flow.Then(inc, pay)))
+	finished(t, e, flow.Named("other", flow.Chain[int](inc)))
+	srv := viewerOf(t, e)
+	bctx := browser(t, path)
+	count := func(want int) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			var v chromedp.Void
+			for {
+				n, err := chromedp.Evaluate[int](`document.querySelectorAll("#flows .flow").length`)(ctx, tg)
+				if err != nil || n == want {
+					return v, err
+				}
+				select {
+				case <-ctx.Done():
+					return v, fmt.Errorf("%d flows listed, want %d: %w", n, want, ctx.Err())
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}
+	}
+	err := chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/#"+failed),
+		chromedp.WaitVisible(chromedp.CSS(`#main .node[data-id="`+failed+`"][data-status="failed"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#retry`)),
+		count(2),
+	)
+	if err != nil {
+		t.Fatalf("a failed flow by its URL: %v", err)
+	}
+	if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#suspend, #resume").length`)); err != nil || n != 0 {
+		t.Errorf("actions that do not apply to a failed flow: %d shown (%v)", n, err)
+	}
+	down.Store(false)
+	err = chromedp.Do(bctx,
+		clickIn(`#retry`),
+		chromedp.WaitVisible(chromedp.CSS(`#main .node[data-id="`+failed+`"][data-status="done"]`)),
+		chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById("f-name"); f.value = "payment"; f.dispatchEvent(new Event("input")); })()`),
+		count(1),
+		chromedp.WaitVisible(chromedp.CSS(`#flows .flow[data-id="`+failed+`"]`)),
+	)
+	if err != nil {
+		t.Fatalf("retry and filter in the viewer: %v", err)
+	}
+	if r, err := e.storeOf(t).Get(context.Background(), failed); err != nil || r.Status != sig.Done {
+		t.Fatalf("flow after Retry on the page: %v %v; want done", r, err)
 	}
 }
