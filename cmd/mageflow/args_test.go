@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -111,5 +113,38 @@ func TestBulkByFilter(t *testing.T) {
 	}
 	if out := e.mageflow(t, 2, "cancel", a, "--name", "bulk"); !strings.Contains(out, "want one flow id, or a filter") {
 		t.Errorf("an id and a filter:\n%s", out)
+	}
+}
+
+// The help of every command is what testdata/help/<command>.txt holds
+// (MAGEFLOW_UPDATE_GOLDEN=1 writes them).
+func TestHelpGolden(t *testing.T) {
+	e := newEnv(t)
+	for _, cmd := range []string{"ls", "show", "watch", "suspend", "resume", "interrupt", "cancel", "retry", "serve"} {
+		got := e.mageflow(t, 0, cmd, "-h")
+		golden(t, filepath.Join("testdata", "help", cmd+".txt"), got)
+	}
+	golden(t, filepath.Join("testdata", "help", "mageflow.txt"), e.mageflow(t, 0, "help"))
+}
+
+// golden compares got with the file at path, or writes it there with
+// MAGEFLOW_UPDATE_GOLDEN=1.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if os.Getenv("MAGEFLOW_UPDATE_GOLDEN") == "1" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (MAGEFLOW_UPDATE_GOLDEN=1 writes it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
