@@ -53,33 +53,7 @@ func Tree(ctx context.Context, s storage.Store, id string, opt TreeOptions) (*No
 		return nil, fmt.Errorf("inspect: read %s: %w", id, err)
 	}
 	root := sig.RootOf(id)
-	many := func(ids []string) ([]*sig.Record, error) {
-		if len(ids) == 0 {
-			return nil, nil
-		}
-		var recs []*sig.Record
-		if b, ok := s.(storage.Batch); ok {
-			var err error
-			if recs, err = b.GetMany(ctx, root, ids); err != nil {
-				return nil, fmt.Errorf("inspect: read %s…: %w", ids[0], err)
-			}
-		} else {
-			recs = make([]*sig.Record, len(ids))
-			for i, id := range ids {
-				r, err := s.Get(ctx, id)
-				if err != nil && !errors.Is(err, storage.ErrNotFound) {
-					return nil, fmt.Errorf("inspect: read %s: %w", id, err)
-				}
-				recs[i] = r
-			}
-		}
-		for i, r := range recs {
-			if r == nil {
-				return nil, fmt.Errorf("inspect: read %s: %w", ids[i], storage.ErrNotFound)
-			}
-		}
-		return recs, nil
-	}
+	many := func(ids []string) ([]*sig.Record, error) { return getMany(ctx, s, root, ids) }
 	ids := func(n int, id func(int) string, from, to int) []string {
 		out := make([]string, 0, max(0, min(to, n)-from))
 		for i := from; i < min(to, n); i++ {
@@ -161,4 +135,35 @@ func (n *Node) Walk(fn func(n *Node, depth int)) {
 		}
 	}
 	walk(n, 0)
+}
+
+// getMany reads records ids of the graph rooted at root: in one call on a
+// storage.Batch, else one by one. A missing one is an error wrapping
+// storage.ErrNotFound.
+func getMany(ctx context.Context, s storage.Store, root string, ids []string) ([]*sig.Record, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var recs []*sig.Record
+	if b, ok := s.(storage.Batch); ok {
+		var err error
+		if recs, err = b.GetMany(ctx, root, ids); err != nil {
+			return nil, fmt.Errorf("inspect: read %s…: %w", ids[0], err)
+		}
+	} else {
+		recs = make([]*sig.Record, len(ids))
+		for i, id := range ids {
+			r, err := s.Get(ctx, id)
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return nil, fmt.Errorf("inspect: read %s: %w", id, err)
+			}
+			recs[i] = r
+		}
+	}
+	for i, r := range recs {
+		if r == nil {
+			return nil, fmt.Errorf("inspect: read %s: %w", ids[i], storage.ErrNotFound)
+		}
+	}
+	return recs, nil
 }

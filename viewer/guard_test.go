@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,5 +168,50 @@ func TestMountedAndRetry(t *testing.T) {
 	e.Quiesce()
 	if out, err := run.Wait(context.Background()); err != nil || out != 20 {
 		t.Errorf("after a retry through the viewer: %d, %v", out, err)
+	}
+}
+
+// A swarm's items come a page at a time, filtered by status.
+func TestItemsPaged(t *testing.T) {
+	e := env(t)
+	items := make([]flow.Flow[int, int], 0, 120)
+	for i := range 120 {
+		if i%10 == 3 {
+			items = append(items, boom)
+		} else {
+			items = append(items, inc)
+		}
+	}
+	run := flowtest.Start(t, e, flow.Swarm(items...), 1)
+	srv := serve(t, e)
+	type page struct {
+		Items []struct {
+			Index  int        `json:"index"`
+			Status sig.Status `json:"status"`
+		} `json:"items"`
+		Next int `json:"next"`
+	}
+	var got []int
+	from := 0
+	for range 10 {
+		_, body := do(t, srv, "GET", "/api/flows/"+run.ID()+"/items?status=failed&limit=5&from="+strconv.Itoa(from), nil)
+		var p page
+		if err := json.Unmarshal([]byte(body), &p); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		for _, it := range p.Items {
+			if it.Status != sig.Failed {
+				t.Errorf("item %d is %s in a page of failed items", it.Index, it.Status)
+			}
+			got = append(got, it.Index)
+		}
+		if p.Next < 0 {
+			break
+		}
+		from = p.Next
+	}
+	want := []int{3, 13, 23, 33, 43, 53, 63, 73, 83, 93, 103, 113}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("failed items, 5 a page: %v, want %v", got, want)
 	}
 }

@@ -139,6 +139,30 @@ func (c config) mux(s storage.Store) http.Handler {
 		}
 		writeJSON(w, t)
 	})
+	mux.HandleFunc("GET /api/flows/{id}/items", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		opt := inspect.ItemsOptions{Limit: 50}
+		if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
+			opt.Limit = min(n, 500)
+		}
+		if n, err := strconv.Atoi(q.Get("from")); err == nil && n > 0 {
+			opt.From = n
+		}
+		if st := q.Get("status"); st != "" {
+			for _, v := range strings.Split(st, ",") {
+				opt.Status = append(opt.Status, sig.Status(v))
+			}
+		}
+		page, err := inspect.Items(r.Context(), s, r.PathValue("id"), opt)
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		if page.Items == nil {
+			page.Items = []*inspect.Node{}
+		}
+		writeJSON(w, map[string]any{"items": page.Items, "next": page.Next})
+	})
 	mux.HandleFunc("GET /api/flows/{id}/events", func(w http.ResponseWriter, r *http.Request) {
 		events(w, r, func() (*inspect.Node, error) { return tree(r) }, c.every)
 	})

@@ -83,6 +83,10 @@ func TestViewerInChromium(t *testing.T) {
 		chromedp.WaitVisible(css(node(running)+`[data-status="suspended"]`)),
 		click(node(sig.ChildID(running, 2))),
 		chromedp.WaitVisible(css(`#info h3`)),
+		// the swarm's summary and its items' table, filtered by status
+		chromedp.WaitVisible(css(`#items tr[data-id="`+sig.ChildID(sig.ChildID(running, 2), 5)+`"]`)),
+		chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById("items-status"); f.value = "done"; f.dispatchEvent(new Event("change")); })()`),
+		chromedp.WaitNotPresent(css(`#items tr[data-status="pending"], #items tr[data-status="active"], #items tr[data-status="suspended"]`)),
 	)
 	if err != nil {
 		t.Fatalf("viewer in Chromium: %v", err)
