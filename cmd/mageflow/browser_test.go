@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"strconv"
 	"sync/atomic"
@@ -43,7 +44,9 @@ func chromium(t *testing.T) string {
 // running flow, sees its nodes, presses Suspend, Resume and Suspend again
 // and sees the flow's status change on the page each time (by the
 // server-sent events). With
-// MAGEFLOW_SCREENSHOT=path it saves a screenshot there (the README's).
+// MAGEFLOW_SCREENSHOTS=dir it saves screenshots there (the README's:
+// docs/viewer.png, the flow; docs/viewer-retry.png, a failed flow
+// retried).
 func TestViewerInChromium(t *testing.T) {
 	path := chromium(t)
 	release := make(chan struct{})
@@ -91,20 +94,28 @@ func TestViewerInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("viewer in Chromium: %v", err)
 	}
-	png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
+	screenshot(t, bctx, "viewer.png")
 	r, err := e.storeOf(t).Get(context.Background(), running)
 	if err != nil || r.Status != sig.Suspended {
 		t.Fatalf("flow after Suspend on the page: %v %v; want suspended", r, err)
 	}
-	if out := os.Getenv("MAGEFLOW_SCREENSHOT"); out != "" {
-		if err := os.WriteFile(out, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot written to %s", out)
+}
+
+// screenshot saves the page as name in $MAGEFLOW_SCREENSHOTS, if set.
+func screenshot(t *testing.T, bctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("MAGEFLOW_SCREENSHOTS")
+	if dir == "" {
+		return
 	}
+	png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot written to %s", filepath.Join(dir, name))
 }
 
 // browser starts headless Chromium at path for t and returns its context.
@@ -201,6 +212,7 @@ func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("retry and filter in the viewer: %v", err)
 	}
+	screenshot(t, bctx, "viewer-retry.png")
 	if r, err := e.storeOf(t).Get(context.Background(), failed); err != nil || r.Status != sig.Done {
 		t.Fatalf("flow after Retry on the page: %v %v; want done", r, err)
 	}
