@@ -66,6 +66,8 @@ func (g guard) wrap(h http.Handler) http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	inner := csrf.Handler(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// no page of another site frames the viewer (clickjacking)
+		w.Header().Set("X-Frame-Options", "DENY")
 		if len(g.hosts) > 0 && !g.hosts[r.Host] {
 			http.Error(w, "mageflow viewer: unknown host "+r.Host, http.StatusMisdirectedRequest)
 			return
@@ -75,6 +77,9 @@ func (g guard) wrap(h http.Handler) http.Handler {
 			return
 		}
 		if g.token != "" && !g.authorized(w, r) {
+			if w.Header().Get("Location") != "" {
+				return // redirected after setting the cookie
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mageflow"`)
 			http.Error(w, "mageflow viewer: a token is required (open /?token=T, or send Authorization: Bearer T)", http.StatusUnauthorized)
 			return
@@ -98,8 +103,17 @@ func (g guard) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	if t := r.URL.Query().Get("token"); t != "" && same(t) && r.Method == http.MethodGet {
-		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: t, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-		return true
+		// no Path: the browser scopes the cookie to where the viewer is
+		// mounted
+		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: t, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		// and the token leaves the address bar and the history
+		q := r.URL.Query()
+		q.Del("token")
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		u.Path = ""
+		http.Redirect(w, r, "./"+strings.TrimPrefix(u.String(), "/"), http.StatusSeeOther)
+		return false
 	}
 	return false
 }

@@ -100,7 +100,8 @@ func TestGuards(t *testing.T) {
 	if code, _ := do(t, locked, "GET", "/api/flows", map[string]string{"Authorization": "Bearer s3cret"}); code != http.StatusOK {
 		t.Errorf("the token: %d, want 200", code)
 	}
-	res, err := http.Get(locked.URL + "/?token=s3cret")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(locked.URL + "/?token=s3cret")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,9 +109,15 @@ func TestGuards(t *testing.T) {
 	var cookie string
 	for _, c := range res.Cookies() {
 		cookie = c.Name + "=" + c.Value
+		if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "" {
+			t.Errorf("the token's cookie: %+v, want HttpOnly, SameSite strict, no path", c)
+		}
 	}
-	if res.StatusCode != http.StatusOK || cookie == "" {
-		t.Fatalf("/?token=: %d, cookie %q", res.StatusCode, cookie)
+	if res.StatusCode != http.StatusSeeOther || cookie == "" || strings.Contains(res.Header.Get("Location"), "token") {
+		t.Fatalf("/?token=: %d, cookie %q, to %q; want a redirect away from the token, with the cookie", res.StatusCode, cookie, res.Header.Get("Location"))
+	}
+	if got := res.Header.Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("X-Frame-Options %q, want DENY", got)
 	}
 	if code, _ := do(t, locked, "GET", "/api/flows", map[string]string{"Cookie": cookie}); code != http.StatusOK {
 		t.Errorf("the token's cookie: %d, want 200", code)

@@ -6,10 +6,15 @@
 // (Steer), which a worker of the application applies.
 //
 // Every change is a POST, refused from another origin
-// (http.CrossOriginProtection). WithToken requires a token on every
-// request; ReadOnly refuses every change; WithHosts answers only to the
-// given Host headers, against DNS rebinding (the command passes the
-// address it listens on). /healthz answers ok.
+// (http.CrossOriginProtection), and no other site may frame the page.
+// WithToken requires a token on every request; ReadOnly refuses every
+// change; WithHosts answers only to the given Host headers, against DNS
+// rebinding (the command passes the address it listens on). /healthz
+// answers ok. Mounted in an application, the viewer is as open as the
+// route it is mounted on: put it behind the application's own
+// authentication, or give it WithToken, and WithHosts when the
+// application is reachable on loopback (a page that rebinds its DNS name
+// to 127.0.0.1 is same-origin to the browser).
 //
 //	mux.Handle("/mageflow/", http.StripPrefix("/mageflow", viewer.New(store, viewer.WithToken(token))))
 package viewer
@@ -86,31 +91,14 @@ func (c config) mux(s storage.Store) http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		page, _ := web.ReadFile("web/index.html")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 		_, _ = w.Write(page)
 	})
 	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]bool{"read_only": c.readOnly})
 	})
 	mux.HandleFunc("GET /api/flows", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		opt := inspect.ListOptions{Limit: 100, Name: q.Get("name"), Prefix: q.Get("id"), Cursor: q.Get("cursor")}
-		if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
-			opt.Limit = min(n, 1000)
-		}
-		if st := q.Get("status"); st != "" {
-			for _, v := range strings.Split(st, ",") {
-				opt.Status = append(opt.Status, sig.Status(v))
-			}
-		}
-		for _, kv := range q["meta"] {
-			if k, v, ok := strings.Cut(kv, "="); ok {
-				if opt.Metadata == nil {
-					opt.Metadata = map[string]string{}
-				}
-				opt.Metadata[k] = v
-			}
-		}
+		opt := listOptions(r)
 		page, err := inspect.ListPage(r.Context(), s, opt)
 		if err != nil {
 			httpError(w, err)
@@ -165,6 +153,40 @@ func (c config) mux(s storage.Store) http.Handler {
 	})
 	mux.HandleFunc("GET /api/flows/{id}/events", func(w http.ResponseWriter, r *http.Request) {
 		events(w, r, func() (*inspect.Node, error) { return tree(r) }, c.every)
+	})
+	mux.HandleFunc("POST /api/bulk/{op}", func(w http.ResponseWriter, r *http.Request) {
+		op := sig.Op(r.PathValue("op"))
+		switch op {
+		case sig.OpSuspend, sig.OpResume, sig.OpInterrupt, sig.OpCancel, sig.OpRetry:
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		opt := listOptions(r)
+		if len(opt.Status) == 0 && opt.Name == "" && opt.Prefix == "" && len(opt.Metadata) == 0 {
+			httpError(w, fmt.Errorf("%w: a bulk %s needs a filter (status, name, id or meta)", ErrNotApplicable, op))
+			return
+		}
+		opt.Limit, opt.Cursor = maxBulk, ""
+		page, err := inspect.ListPage(r.Context(), s, opt)
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		if r.URL.Query().Get("dry") == "1" {
+			// how many it would touch: what the page asks before it does
+			writeJSON(w, map[string]any{"count": len(page.Flows), "more": page.Next != ""})
+			return
+		}
+		done, failed := 0, map[string]string{}
+		for _, f := range page.Flows {
+			if _, err := Steer(r.Context(), s, op, f.ID, c.wait); err != nil {
+				failed[f.ID] = err.Error()
+				continue
+			}
+			done++
+		}
+		writeJSON(w, map[string]any{"message": fmt.Sprintf("%s: %d of %d flows", op, done, len(page.Flows)), "failed": failed})
 	})
 	mux.HandleFunc("POST /api/flows/{id}/{op}", func(w http.ResponseWriter, r *http.Request) {
 		op := sig.Op(r.PathValue("op"))
@@ -248,4 +270,32 @@ func httpError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
+
+// maxBulk bounds the flows one bulk action touches.
+const maxBulk = 1000
+
+// listOptions reads a listing's filters from r's query: status (comma-
+// separated), name, id (a prefix), meta (key=value, repeatable), cursor
+// and limit.
+func listOptions(r *http.Request) inspect.ListOptions {
+	q := r.URL.Query()
+	opt := inspect.ListOptions{Limit: 100, Name: q.Get("name"), Prefix: q.Get("id"), Cursor: q.Get("cursor")}
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
+		opt.Limit = min(n, 1000)
+	}
+	if st := q.Get("status"); st != "" {
+		for _, v := range strings.Split(st, ",") {
+			opt.Status = append(opt.Status, sig.Status(v))
+		}
+	}
+	for _, kv := range q["meta"] {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			if opt.Metadata == nil {
+				opt.Metadata = map[string]string{}
+			}
+			opt.Metadata[k] = v
+		}
+	}
+	return opt
 }

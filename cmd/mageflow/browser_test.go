@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/flowsuite"
 	"github.com/mageflow-go/mageflow/internal/redistest"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/task"
@@ -168,7 +169,16 @@ func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
 		}
 		return n * 10, nil
 	})
-	e := newEnv(t, pay)
+	release := make(chan struct{})
+	defer close(release)
+	hold := task.New("hold", func(ctx context.Context, n int) (int, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return n, ctx.Err()
+	})
+	e := newEnv(t, pay, hold)
 	failed := finished(t, e, flow.Named("payment", flow.Then(inc, pay)))
 	finished(t, e, flow.Named("other", flow.Chain[int](inc)))
 	srv := viewerOf(t, e)
@@ -215,5 +225,31 @@ func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
 	screenshot(t, bctx, "viewer-retry.png")
 	if r, err := e.storeOf(t).Get(context.Background(), failed); err != nil || r.Status != sig.Done {
 		t.Fatalf("flow after Retry on the page: %v %v; want done", r, err)
+	}
+
+	// a node by its URL, then a bulk cancel of a filtered list
+	step := sig.ChildID(failed, 1)
+	stuck := func() string { return started(t, e, flow.Named("bulkme", flow.Then(inc, hold))) }
+	a, b := stuck(), stuck()
+	err = chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/#"+step),
+		chromedp.WaitVisible(chromedp.CSS(`#info h3`)),
+		chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById("f-name"); f.value = "bulkme"; f.dispatchEvent(new Event("input")); })()`),
+		count(2),
+		clickIn(`#bulk-cancel`),
+		chromedp.WaitVisible(chromedp.CSS(`#bulk-cancel-yes`)),
+		clickIn(`#bulk-cancel-yes`),
+	)
+	if err != nil {
+		t.Fatalf("a node by its URL, and a bulk cancel: %v", err)
+	}
+	if id, err := chromedp.Run(bctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#info div")].map((d) => d.textContent).find((t) => t.startsWith("id: ")) || ""`)); err != nil || id != "id: "+step {
+		t.Errorf("the details the URL of node %s shows: %q (%v)", step, id, err)
+	}
+	for _, id := range []string{a, b} {
+		flowsuite.Eventually(t, "flow "+id+" canceled by the bulk action", func() bool {
+			r, err := e.storeOf(t).Get(context.Background(), id)
+			return err == nil && r.Status == sig.Canceled
+		})
 	}
 }

@@ -90,7 +90,11 @@ func steer(op sig.Op) func(context.Context, storage.Store, []string, io.Writer) 
 			fmt.Fprintln(out, noFlows(ctx, s, opt))
 			return nil
 		}
-		fmt.Fprintf(out, "%s %d flows:\n", op, len(flows))
+		more := ""
+		if len(flows) >= maxBulk {
+			more = fmt.Sprintf(" (the newest %d; more may match: narrow the filter)", maxBulk)
+		}
+		fmt.Fprintf(out, "%s %d flows%s:\n", op, len(flows), more)
 		for _, f := range flows {
 			fmt.Fprintf(out, "  %s  %s  %s\n", f.ID, f.Name, f.Status)
 		}

@@ -11,8 +11,9 @@ for i = 9, #ARGV, 2 do
 end
 stage(args)
 local r = keep(ROOT, decode(ROOT, ARGV[8]))
--- the index of flows, by creation time (commit notes its expiry)
-redis.call('ZADD', FLOWS, r.ca or NOW, ROOT)
+-- commit adds it to the index of flows, by creation time, and notes its
+-- expiry
+indexed = r.ca or NOW
 r.ta = tonumber(ARGV[5])
 r.td = tonumber(ARGV[6])
 if ARGV[3] == '1' then

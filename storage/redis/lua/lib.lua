@@ -10,7 +10,7 @@
 local G, IDX, FLOWS, EXPS, NOW, ROOT
 local cache, order, idof, had, staged, stagedPairs
 local out, cancels, stops, ended
-local expireAt, expireExact, endsPaused
+local expireAt, expireExact, endsPaused, indexed
 
 -- begin readies the per-call state for an operation on the graph in
 -- keys[1], whose shard's index of owed records is keys[2], at the
@@ -25,7 +25,7 @@ local function begin(keys, argv)
   ROOT = nil
   cache, order, idof, had, staged, stagedPairs = {}, {}, {}, {}, nil, nil
   out, cancels, stops, ended = {}, {}, {}, {}
-  expireAt, expireExact, endsPaused = nil, false, false
+  expireAt, expireExact, endsPaused, indexed = nil, false, false, nil
 end
 
 local function raise(code, msg)
@@ -595,7 +595,10 @@ end
 -- within a slack of the last note (a running graph's expiry slides with
 -- each) cost one read; a graph that ended (exact) is noted as it is.
 local function indexExpiry(ttl, exact)
-  local at = NOW + ttl
+  -- the caller's clock (as every time the store keeps): a worker's skew
+  -- moves a graph's index entry by as much
+  local now = NOW
+  local at = now + ttl
   local slack = math.min(math.floor(ttl / 16), 60000)
   if exact then
     slack = 0
@@ -605,7 +608,7 @@ local function indexExpiry(ttl, exact)
     return
   end
   redis.call('ZADD', EXPS, at + slack, ROOT)
-  local gone = redis.call('ZRANGEBYSCORE', EXPS, '-inf', NOW, 'LIMIT', 0, 8)
+  local gone = redis.call('ZRANGEBYSCORE', EXPS, '-inf', now, 'LIMIT', 0, 8)
   for _, id in ipairs(gone) do
     redis.call('ZREM', EXPS, id)
     redis.call('ZREM', FLOWS, id)
@@ -648,6 +651,10 @@ local function commit()
     args[#args + 1] = cmsgpack.pack(r)
   end
   hset(args)
+  if indexed then
+    -- a new graph joins the index of flows, by creation time
+    redis.call('ZADD', FLOWS, indexed, ROOT)
+  end
   if expireAt then
     redis.call('PEXPIRE', G, expireAt)
     if EXPS then
