@@ -14,13 +14,9 @@ import (
 	"github.com/mageflow-go/mageflow/viewer"
 )
 
-// The errors of steering are package viewer's: a flow that ended, an
-// operation that does not apply, a request no worker applied in time.
-var (
-	errEnded         = viewer.ErrEnded
-	errNotApplicable = viewer.ErrNotApplicable
-	errNoWorker      = viewer.ErrNoWorker
-)
+// errNotApplicable wraps the error of an operation that does not apply
+// to a flow (package viewer's).
+var errNotApplicable = viewer.ErrNotApplicable
 
 // steer returns the command of op, on one flow (ID) or on every flow a
 // filter selects (--status, --name, --meta, --since), which it lists and

@@ -254,23 +254,22 @@ func testRetryRefused(t *testing.T, e *env) {
 
 func testRetryTwiceAndLateRuns(t *testing.T, e *env) {
 	g := e.graph(task(taskFail))
-	ds := e.start(g, `1`)
+	e.start(g, `1`)
 	first := e.claim(g.root)
 	e.fail(g.root, first, boom(taskFail))
-	_ = ds
-	d := only(t, "retry", e.retry(g.root), g.root, 2)
+	only(t, "retry", e.retry(g.root), g.root, 2)
 	// the failed attempt's run, delivered late, takes the new dispatch
 	e.claimOutcome(g.root, first, storage.Claimed)
 	e.claimOutcome(g.root, e.newRun(), storage.Duplicate)
 	e.fail(g.root, first, boom(taskFail))
 	e.status(g.root, sig.Failed)
-	d = only(t, "second retry", e.retry(g.root), g.root, 3)
+	d := only(t, "second retry", e.retry(g.root), g.root, 3)
 	none(t, "completing after the second retry", e.succeed(d, `2`))
 	expectJSON(t, "result", e.status(g.root, sig.Done).Result, `2`)
 
 	// a stopped item's run does not complete the item a retry revived
 	s := e.graph(swarm(sig.SwarmConfig{StopAfterNFailures: 1}, task(taskFail), task(taskInc)))
-	ds = e.start(s, `1`)
+	e.start(s, `1`)
 	slow := sig.ChildID(s.root, 1)
 	run := e.claim(slow)
 	e.exec(e.once(sig.ChildID(s.root, 0)))
