@@ -589,11 +589,12 @@ end
 
 -- indexExpiry notes that the graph expires ttl (ms) from now, drops from
 -- the shard's index of flows a few graphs that expired, and makes both
--- indexes live as long as the longest-lived graph of the shard. The
--- expiry noted is up to a slack (a sixteenth of the TTL, at most a
--- minute) later than the graph's while it runs, so that the transitions
--- within a slack of the last note (a running graph's expiry slides with
--- each) cost one read; a graph that ended (exact) is noted as it is.
+-- indexes live as long as the longest-lived graph of the shard. While a
+-- graph runs its expiry slides with each transition: the note is renewed
+-- only when it lags more than a slack (a sixteenth of the TTL, at most a
+-- minute) behind, so that the transitions in between cost one read (and
+-- the indexes may expire up to that slack before a shard's last graph,
+-- never after it); a graph that ended (exact) is noted as it is.
 local function indexExpiry(ttl, exact)
   -- the caller's clock (as every time the store keeps): a worker's skew
   -- moves a graph's index entry by as much
@@ -604,10 +605,18 @@ local function indexExpiry(ttl, exact)
     slack = 0
   end
   local cur = tonumber(redis.call('ZSCORE', EXPS, ROOT))
-  if cur and cur >= at and cur - at <= slack then
+  if cur and cur <= at and at - cur <= slack then
     return
   end
-  redis.call('ZADD', EXPS, at + slack, ROOT)
+  if not cur and not indexed then
+    -- noted nowhere: the shard's indexes expired in the slack before
+    -- this graph (it was idle that long): it joins the index again
+    local r = cache[ROOT] or peek(ROOT)
+    if r and r.ca then
+      redis.call('ZADD', FLOWS, 'NX', r.ca, ROOT)
+    end
+  end
+  redis.call('ZADD', EXPS, at, ROOT)
   local gone = redis.call('ZRANGEBYSCORE', EXPS, '-inf', now, 'LIMIT', 0, 8)
   for _, id in ipairs(gone) do
     redis.call('ZREM', EXPS, id)
