@@ -137,26 +137,7 @@ func ended(ctx context.Context, target Target, plan *Plan, obs *Observer, run *f
 		return res, fmt.Errorf("stuck: graph %s did not finish within %v: %w\n%s", run.ID(), Wait, err, dump(ctx, target.Store, run.ID(), plan))
 	}
 	res.Seen = obs.Seen()
-	res.Records = map[string]*sig.Record{}
-	var readErr error
-	plan.Walk(func(p *Plan) {
-		r, err := target.Store.Get(ctx, run.ID()+p.Path)
-		if err != nil {
-			readErr = errors.Join(readErr, err)
-			return
-		}
-		res.Records[p.Path] = r
-	})
-	if readErr != nil {
-		return res, fmt.Errorf("read records: %w", readErr)
-	}
-	if target.KeyTTLs != nil {
-		var err error
-		if res.TTLs, err = target.KeyTTLs(ctx, run.ID()); err != nil {
-			return res, fmt.Errorf("read TTLs: %w", err)
-		}
-	}
-	return res, nil
+	return res, readEnd(ctx, target, plan, res)
 }
 
 // CheckRetried checks a retried run r of plan p against e, the reference

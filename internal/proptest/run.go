@@ -163,10 +163,16 @@ func Execute(ctx context.Context, target Target, c Case) (*Result, error) {
 	res.Seen = obs.Seen()
 	res.Frozen = w.Frozen()
 	res.Stats = b.Stats()
+	return res, readEnd(ctx, target, plan, res)
+}
+
+// readEnd reads into res the records of the graph of res.Root, which
+// ended, and its keys' times to live.
+func readEnd(ctx context.Context, target Target, plan *Plan, res *Result) error {
 	res.Records = map[string]*sig.Record{}
 	var readErr error
 	plan.Walk(func(p *Plan) {
-		r, err := target.Store.Get(ctx, run.ID()+p.Path)
+		r, err := target.Store.Get(ctx, res.Root+p.Path)
 		if err != nil {
 			readErr = errors.Join(readErr, err)
 			return
@@ -174,14 +180,15 @@ func Execute(ctx context.Context, target Target, c Case) (*Result, error) {
 		res.Records[p.Path] = r
 	})
 	if readErr != nil {
-		return res, fmt.Errorf("read records: %w", readErr)
+		return fmt.Errorf("read records: %w", readErr)
 	}
 	if target.KeyTTLs != nil {
-		if res.TTLs, err = target.KeyTTLs(ctx, run.ID()); err != nil {
-			return res, fmt.Errorf("read TTLs: %w", err)
+		var err error
+		if res.TTLs, err = target.KeyTTLs(ctx, res.Root); err != nil {
+			return fmt.Errorf("read TTLs: %w", err)
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // backendFault returns the memory backend's fault of kind k, if it is one.
