@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -149,11 +150,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &exit):
 		return int(exit)
 	case errors.Is(err, errUsage), errors.Is(err, viewer.ErrNotAFlow):
-		fmt.Fprintf(stderr, "mageflow %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "mageflow %s: %s\n", cmd, message(err))
 		return 2
 	}
-	fmt.Fprintf(stderr, "mageflow %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "mageflow %s: %s\n", cmd, message(err))
 	return 1
+}
+
+// message is err's text for the operator: without the "viewer: " the
+// errors of package viewer (which the command steers flows with) start
+// with.
+func message(err error) string {
+	for _, e := range []error{viewer.ErrEnded, viewer.ErrNotApplicable, viewer.ErrNoWorker, viewer.ErrNotAFlow} {
+		if errors.Is(err, e) {
+			return strings.TrimPrefix(err.Error(), "viewer: ")
+		}
+	}
+	return err.Error()
 }
 
 // readOnly are the commands that only read the store (serve writes only

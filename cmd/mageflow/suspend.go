@@ -14,10 +14,6 @@ import (
 	"github.com/mageflow-go/mageflow/viewer"
 )
 
-// errNotApplicable wraps the error of an operation that does not apply
-// to a flow (package viewer's).
-var errNotApplicable = viewer.ErrNotApplicable
-
 // steer returns the command of op, on one flow (ID) or on every flow a
 // filter selects (--status, --name, --meta, --since), which it lists and
 // touches only with --yes. Suspend applies at once; resume, interrupt,
@@ -90,12 +86,16 @@ func steer(op sig.Op) func(context.Context, storage.Store, []string, io.Writer) 
 		if len(flows) >= maxBulk {
 			more = fmt.Sprintf(" (the newest %d; more may match: narrow the filter)", maxBulk)
 		}
-		fmt.Fprintf(out, "%s %d flows%s:\n", op, len(flows), more)
+		fmt.Fprintf(out, "%s %s%s:\n", op, nFlows(len(flows)), more)
 		for _, f := range flows {
 			fmt.Fprintf(out, "  %s  %s  %s\n", f.ID, f.Name, f.Status)
 		}
 		if !*yes {
-			return fmt.Errorf("%w: nothing done: add --yes to %s these %d flows", errNotApplicable, op, len(flows))
+			these := fmt.Sprintf("these %d flows", len(flows))
+			if len(flows) == 1 {
+				these = "this flow"
+			}
+			return fmt.Errorf("nothing done: add --yes to %s %s", op, these)
 		}
 		var failed []string
 		for _, f := range flows {
@@ -105,10 +105,18 @@ func steer(op sig.Op) func(context.Context, storage.Store, []string, io.Writer) 
 			}
 		}
 		if len(failed) > 0 {
-			return fmt.Errorf("%s %d of %d flows failed: %s", op, len(failed), len(flows), strings.Join(failed, ", "))
+			return fmt.Errorf("%s failed on %d of %s: %s", op, len(failed), nFlows(len(flows)), strings.Join(failed, ", "))
 		}
 		return nil
 	}
+}
+
+// nFlows is "1 flow" or "n flows".
+func nFlows(n int) string {
+	if n == 1 {
+		return "1 flow"
+	}
+	return fmt.Sprintf("%d flows", n)
 }
 
 // maxBulk bounds the flows one filtered command touches.

@@ -71,9 +71,15 @@ func watch(ctx context.Context, s storage.Store, args []string, out io.Writer) e
 // bars draws a line per chain and swarm of the tree (and the root), each
 // fitted to cols columns: a label, a bar, the counts, the status, and
 // for the root how long it has run, its rate and, while it runs, when it
-// should end at that rate.
+// should end at that rate (where that fits). The bars are one width, so
+// that they line up.
 func bars(tree *inspect.Node, cols int, now time.Time) string {
-	var b strings.Builder
+	type row struct {
+		head, tail  string
+		done, total int
+	}
+	var rows []row
+	labelW := min(24, max(8, cols/4))
 	tree.Walk(func(n *inspect.Node, depth int) {
 		r := n.Record
 		if depth > 0 && r.Kind == sig.KindTask {
@@ -92,33 +98,55 @@ func bars(tree *inspect.Node, cols int, now time.Time) string {
 		}
 		tail += " " + string(r.Status)
 		indent := strings.Repeat("  ", min(depth, 8))
-		labelW := min(24, max(8, cols/4))
-		if len(label) > labelW-len(indent) {
-			label = label[:max(0, labelW-len(indent)-1)] + "…"
+		if w := max(0, labelW-len(indent)); len([]rune(label)) > w {
+			label = string([]rune(label)[:max(0, w-1)]) + "…"
 		}
-		head := fmt.Sprintf("%s%-*s ", indent, labelW-len(indent), label)
+		head := fmt.Sprintf("%s%-*s ", indent, max(0, labelW-len(indent)), label)
 		if depth == 0 {
-			if t := timing(r, done, total, now); len([]rune(head))+len(tail)+len(t) <= cols {
-				tail += t
-			}
+			tail += timing(r, done, total, now)
 		}
-		barW := cols - len([]rune(head)) - len(tail) - 3
-		if barW < 5 {
-			line := head + strings.TrimSpace(tail)
-			if r := []rune(line); len(r) > cols {
-				line = string(r[:cols])
+		rows = append(rows, row{head, tail, done, total})
+	})
+	// the timing's width is kept (timingW) where there is room, so that
+	// the bars keep their width from one frame to the next as it grows
+	tailW := func(keep bool) int {
+		w := 0
+		for i, r := range rows {
+			n := len([]rune(r.tail))
+			if _, t, ok := strings.Cut(r.tail, "  "); i == 0 && ok && keep {
+				n += max(0, timingW-len([]rune(t))-2)
 			}
-			fmt.Fprintln(&b, line)
-			return
+			w = max(w, n)
+		}
+		return w
+	}
+	barW := cols - labelW - 1 - 2 - tailW(true)
+	if barW < 5 {
+		barW = cols - labelW - 1 - 2 - tailW(false)
+	}
+	if barW < 5 && len(rows) > 0 {
+		// without the timing, the bars have room
+		rows[0].tail, _, _ = strings.Cut(rows[0].tail, "  ")
+		barW = cols - labelW - 1 - 2 - tailW(false)
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		if barW < 5 {
+			line := []rune(r.head + strings.TrimSpace(r.tail))
+			fmt.Fprintln(&b, string(line[:min(len(line), cols)]))
+			continue
 		}
 		filled := 0
-		if total > 0 {
-			filled = min(barW, done*barW/total)
+		if r.total > 0 {
+			filled = min(barW, r.done*barW/r.total)
 		}
-		fmt.Fprintf(&b, "%s[%s%s]%s\n", head, strings.Repeat("#", filled), strings.Repeat(".", barW-filled), tail)
-	})
+		fmt.Fprintf(&b, "%s[%s%s]%s\n", r.head, strings.Repeat("#", filled), strings.Repeat(".", barW-filled), r.tail)
+	}
 	return b.String()
 }
+
+// timingW is the width watch keeps for the root's timing.
+const timingW = 32
 
 // timing says how long root r has run (until its end), its rate of steps
 // or items, and, while it runs, when it should end at that rate.

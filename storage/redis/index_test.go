@@ -18,7 +18,7 @@ import (
 func TestListingCostsThePage(t *testing.T) {
 	t.Parallel()
 	c := redistest.Client(t)
-	hook := &counter{}
+	hook := &redistest.Counter{}
 	c.AddHook(hook)
 	s, err := redisstore.New(c, redisstore.WithPrefix(redistest.Prefix(t, c)))
 	if err != nil {
@@ -39,7 +39,7 @@ func TestListingCostsThePage(t *testing.T) {
 	}
 	list := func() (trips, cmds int) {
 		var got []inspect.Summary
-		trips, cmds, _ = hook.measure(func() {
+		trips, cmds, _ = hook.Measure(func() {
 			if got, err = inspect.List(ctx, s, inspect.ListOptions{Limit: 20}); err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +65,7 @@ func TestListingCostsThePage(t *testing.T) {
 func TestTreeReadsAPageOfItems(t *testing.T) {
 	t.Parallel()
 	c := redistest.Client(t)
-	hook := &counter{}
+	hook := &redistest.Counter{}
 	c.AddHook(hook)
 	s, err := redisstore.New(c, redisstore.WithPrefix(redistest.Prefix(t, c)))
 	if err != nil {
@@ -83,7 +83,7 @@ func TestTreeReadsAPageOfItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		var n *inspect.Node
-		_, cmds, _ = hook.measure(func() {
+		_, cmds, _ = hook.Measure(func() {
 			if n, err = inspect.Tree(ctx, s, root, inspect.TreeOptions{MaxChildren: 20, SkipFailures: true}); err != nil {
 				t.Fatal(err)
 			}

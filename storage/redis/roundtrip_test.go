@@ -2,11 +2,8 @@ package redis_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/mageflow-go/mageflow/internal/redistest"
 	"github.com/mageflow-go/mageflow/sig"
@@ -14,56 +11,12 @@ import (
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
 
-// counter is a go-redis hook that counts round trips and commands.
-type counter struct {
-	mu          sync.Mutex
-	trips, cmds int
-	names       []string
-}
-
-func (c *counter) DialHook(next goredis.DialHook) goredis.DialHook { return next }
-
-func (c *counter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
-	return func(ctx context.Context, cmd goredis.Cmder) error {
-		c.mu.Lock()
-		c.trips++
-		c.cmds++
-		c.names = append(c.names, cmd.Name())
-		c.mu.Unlock()
-		return next(ctx, cmd)
-	}
-}
-
-func (c *counter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []goredis.Cmder) error {
-		c.mu.Lock()
-		c.trips++
-		c.cmds += len(cmds)
-		for _, cmd := range cmds {
-			c.names = append(c.names, cmd.Name())
-		}
-		c.mu.Unlock()
-		return next(ctx, cmds)
-	}
-}
-
-// measure returns the round trips and commands fn made.
-func (c *counter) measure(fn func()) (trips, cmds int, names []string) {
-	c.mu.Lock()
-	c.trips, c.cmds, c.names = 0, 0, nil
-	c.mu.Unlock()
-	fn()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.trips, c.cmds, c.names
-}
-
 // TestOneRoundTripPerOperation checks that every operation of the protocol
 // is one round trip of one command once the scripts are loaded.
 func TestOneRoundTripPerOperation(t *testing.T) {
 	t.Parallel()
 	c := redistest.Client(t)
-	hook := &counter{}
+	hook := &redistest.Counter{}
 	c.AddHook(hook)
 	s, err := redisstore.New(c, redisstore.WithPrefix(redistest.Prefix(t, c)))
 	if err != nil {
@@ -88,7 +41,7 @@ func TestOneRoundTripPerOperation(t *testing.T) {
 		if op == "Get" {
 			want = 2 // HGET and PTTL
 		}
-		trips, cmds, names := hook.measure(fn)
+		trips, cmds, names := hook.Measure(fn)
 		if trips != 1 || cmds != want {
 			t.Errorf("%s: %d round trips, %d commands %v; want 1 and %d", op, trips, cmds, names, want)
 		}
