@@ -222,3 +222,40 @@ func TestItemsPaged(t *testing.T) {
 		t.Errorf("failed items, 5 a page: %v, want %v", got, want)
 	}
 }
+
+// The list filters by creation time (since, until: a duration back from
+// now or an RFC 3339 time) and refuses a time it cannot read.
+func TestListByTime(t *testing.T) {
+	e := env(t)
+	run := flowtest.Start(t, e, flow.Then(inc, inc), 1)
+	srv := serve(t, e)
+	list := func(q string) []string {
+		code, body := do(t, srv, "GET", "/api/flows?"+q, nil)
+		if code != http.StatusOK {
+			t.Fatalf("GET /api/flows?%s: %d %s", q, code, body)
+		}
+		var flows []struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal([]byte(body), &flows); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		ids := make([]string, len(flows))
+		for i, f := range flows {
+			ids[i] = f.ID
+		}
+		return ids
+	}
+	if got := list("since=2000-01-01T00:00:00Z&until=2200-01-01T00:00:00Z"); len(got) != 1 || got[0] != run.ID() {
+		t.Errorf("since 2000, until 2200: %v, want [%s]", got, run.ID())
+	}
+	if got := list("since=2200-01-01T00:00:00Z"); len(got) != 0 {
+		t.Errorf("since 2200: %v, want none", got)
+	}
+	if got := list("until=2000-01-01T00:00:00Z"); len(got) != 0 {
+		t.Errorf("until 2000: %v, want none", got)
+	}
+	if code, body := do(t, srv, "GET", "/api/flows?since=yesterday", nil); code != http.StatusBadRequest || !strings.Contains(body, `since`) {
+		t.Errorf("since=yesterday: %d %s, want 400 naming the parameter", code, body)
+	}
+}

@@ -98,7 +98,11 @@ func (c config) mux(s storage.Store) http.Handler {
 		writeJSON(w, map[string]bool{"read_only": c.readOnly})
 	})
 	mux.HandleFunc("GET /api/flows", func(w http.ResponseWriter, r *http.Request) {
-		opt := listOptions(r)
+		opt, err := listOptions(r)
+		if err != nil {
+			httpError(w, err)
+			return
+		}
 		page, err := inspect.ListPage(r.Context(), s, opt)
 		if err != nil {
 			httpError(w, err)
@@ -162,9 +166,13 @@ func (c config) mux(s storage.Store) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		opt := listOptions(r)
-		if len(opt.Status) == 0 && opt.Name == "" && opt.Prefix == "" && len(opt.Metadata) == 0 {
-			httpError(w, fmt.Errorf("%w: a bulk %s needs a filter (status, name, id or meta)", ErrNotApplicable, op))
+		opt, err := listOptions(r)
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		if len(opt.Status) == 0 && opt.Name == "" && opt.Prefix == "" && len(opt.Metadata) == 0 && opt.Since.IsZero() && opt.Until.IsZero() {
+			httpError(w, fmt.Errorf("%w: a bulk %s needs a filter (status, name, id, meta, since or until)", ErrNotApplicable, op))
 			return
 		}
 		opt.Limit, opt.Cursor = maxBulk, ""
@@ -260,7 +268,7 @@ func httpError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		code = http.StatusNotFound
-	case errors.Is(err, ErrNotAFlow), errors.Is(err, inspect.ErrAmbiguous):
+	case errors.Is(err, ErrNotAFlow), errors.Is(err, inspect.ErrAmbiguous), errors.Is(err, errBadQuery):
 		code = http.StatusBadRequest
 	case errors.Is(err, storage.ErrState), errors.Is(err, ErrEnded), errors.Is(err, ErrNotApplicable):
 		code = http.StatusConflict
@@ -276,9 +284,10 @@ func httpError(w http.ResponseWriter, err error) {
 const maxBulk = 1000
 
 // listOptions reads a listing's filters from r's query: status (comma-
-// separated), name, id (a prefix), meta (key=value, repeatable), cursor
-// and limit.
-func listOptions(r *http.Request) inspect.ListOptions {
+// separated), name, id (a prefix), meta (key=value, repeatable), since
+// and until (a duration back from now, or an RFC 3339 time), cursor and
+// limit.
+func listOptions(r *http.Request) (inspect.ListOptions, error) {
 	q := r.URL.Query()
 	opt := inspect.ListOptions{Limit: 100, Name: q.Get("name"), Prefix: q.Get("id"), Cursor: q.Get("cursor")}
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
@@ -297,5 +306,23 @@ func listOptions(r *http.Request) inspect.ListOptions {
 			opt.Metadata[k] = v
 		}
 	}
-	return opt
+	now := time.Now()
+	for _, b := range []struct {
+		name string
+		to   *time.Time
+	}{{"since", &opt.Since}, {"until", &opt.Until}} {
+		v := q.Get(b.name)
+		if v == "" {
+			continue
+		}
+		t, err := inspect.ParseWhen(v, now)
+		if err != nil {
+			return opt, fmt.Errorf("%w: %s: %w", errBadQuery, b.name, err)
+		}
+		*b.to = t
+	}
+	return opt, nil
 }
+
+// errBadQuery wraps the error of a request's bad query (400).
+var errBadQuery = errors.New("viewer: bad query")

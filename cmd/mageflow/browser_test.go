@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,10 +45,11 @@ func chromium(t *testing.T) string {
 // TestViewerInChromium loads the viewer in headless Chromium, opens a
 // running flow, sees its nodes, presses Suspend, Resume and Suspend again
 // and sees the flow's status change on the page each time (by the
-// server-sent events). With
-// MAGEFLOW_SCREENSHOTS=dir it saves screenshots there (the README's:
-// docs/viewer.png, the flow; docs/viewer-retry.png, a failed flow
-// retried).
+// server-sent events). With MAGEFLOW_SCREENSHOTS=dir (an absolute path:
+// a test runs in its package's directory) the browser tests save the
+// README's screenshots there: docs/viewer.png (this flow),
+// viewer-retry.png, viewer-bulk.png, viewer-list.png, viewer-swarm.png
+// and viewer-node.png.
 func TestViewerInChromium(t *testing.T) {
 	path := chromium(t)
 	release := make(chan struct{})
@@ -131,7 +133,7 @@ func browser(t *testing.T, path string) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 700),
+		chromedp.WindowSize(1400, 900),
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -238,10 +240,19 @@ func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
 		count(2),
 		clickIn(`#bulk-cancel`),
 		chromedp.WaitVisible(chromedp.CSS(`#bulk-cancel-yes`)),
-		clickIn(`#bulk-cancel-yes`),
 	)
 	if err != nil {
 		t.Fatalf("a node by its URL, and a bulk cancel: %v", err)
+	}
+	if got, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("bulk-cancel-yes").textContent`)); err != nil || got != "Cancel 2 flows" {
+		t.Errorf("the bulk cancel's confirmation: %q (%v), want it to say how many flows it touches", got, err)
+	}
+	if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#bulk-retry, #bulk-resume").length`)); err != nil || n != 0 {
+		t.Errorf("bulk actions that apply to none of the running flows listed: %d shown (%v)", n, err)
+	}
+	screenshot(t, bctx, "viewer-bulk.png")
+	if err := chromedp.Do(bctx, clickIn(`#bulk-cancel-yes`)); err != nil {
+		t.Fatalf("a bulk cancel: %v", err)
 	}
 	if id, err := chromedp.Run(bctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#info div")].map((d) => d.textContent).find((t) => t.startsWith("id: ")) || ""`)); err != nil || id != "id: "+step {
 		t.Errorf("the details the URL of node %s shows: %q (%v)", step, id, err)
@@ -252,4 +263,111 @@ func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
 			return err == nil && r.Status == sig.Canceled
 		})
 	}
+}
+
+// TestViewerSwarmAndNodeInChromium lists the flows and filters them by
+// metadata; opens a swarm of 120 items by its URL, pages its item table
+// and filters it to the failed items; and opens a step by its URL, with
+// its bound args, input and error.
+func TestViewerSwarmAndNodeInChromium(t *testing.T) {
+	path := chromium(t)
+	charge := task.New("charge", func(ctx context.Context, a flow.Args[map[string]string, int]) (int, error) {
+		return 0, task.NonRetryable(errors.New("card declined for " + a.Args["account"]))
+	})
+	e := newEnv(t, charge)
+	items := make([]flow.Flow[int, int], 120)
+	for i := range items {
+		items[i] = inc
+		if i%50 == 7 {
+			items[i] = boom
+		}
+	}
+	nightly := startedWith(t, e, flow.Named("nightly-import", flow.Swarm(items...).WithConfig(flow.SwarmConfig{MaxConcurrency: 8})),
+		flow.WithMetadata(map[string]string{"batch": "2026-12-01"}))
+	e.mageflow(t, -1, "watch", "--interval", "5ms", nightly)
+	checkout := startedWith(t, e, flow.Named("checkout", flow.Then(inc, flow.Bind(charge, map[string]string{"account": "acct-42"}))),
+		flow.WithMetadata(map[string]string{"customer": "42"}))
+	e.mageflow(t, -1, "watch", "--interval", "5ms", checkout)
+	finished(t, e, flow.Chain[int](inc, inc, inc))
+	srv := viewerOf(t, e)
+	bctx := browser(t, path)
+	rows := func(sel string, want int) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			var v chromedp.Void
+			for {
+				n, err := chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`)(ctx, tg)
+				if err != nil || n == want {
+					return v, err
+				}
+				select {
+				case <-ctx.Done():
+					return v, fmt.Errorf("%d of %s, want %d: %w", n, sel, want, ctx.Err())
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}
+	}
+	set := func(id, value string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById(` + strconv.Quote(id) + `); f.value = ` + strconv.Quote(value) + `; f.dispatchEvent(new Event("input")); f.dispatchEvent(new Event("change")); })()`)
+	}
+	text := func(sel string) (string, error) {
+		return chromedp.Run(bctx, chromedp.Evaluate[string](`(document.querySelector(`+strconv.Quote(sel)+`) || {}).textContent || ""`))
+	}
+
+	// the list, then filtered by metadata
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/"), rows("#flows .flow", 3)); err != nil {
+		t.Fatalf("the list: %v", err)
+	}
+	screenshot(t, bctx, "viewer-list.png")
+	if got, err := text(`#flows .flow[data-id="` + nightly + `"]`); err != nil || !strings.Contains(got, "nightly-import") || !strings.Contains(got, "batch=2026-12-01") {
+		t.Errorf("the row of the swarm: %q (%v), want its name and metadata", got, err)
+	}
+	if err := chromedp.Do(bctx, set("f-meta", "customer=42"), rows("#flows .flow", 1), chromedp.WaitVisible(chromedp.CSS(`#flows .flow[data-id="`+checkout+`"]`))); err != nil {
+		t.Fatalf("the list filtered by metadata: %v", err)
+	}
+
+	// the swarm by its URL: its summary and its item table, paged and
+	// filtered by status
+	err := chromedp.Do(bctx,
+		set("f-meta", ""),
+		rows("#flows .flow", 3),
+		chromedp.Navigate(srv.URL+"/#"+nightly),
+		chromedp.WaitVisible(chromedp.CSS(`#main .node[data-id="`+nightly+`"][data-status="done"]`)),
+		rows("#items tr", 50),
+		clickIn("#items-more"),
+		rows("#items tr", 100),
+	)
+	if err != nil {
+		t.Fatalf("the swarm's item table: %v", err)
+	}
+	if got, err := text("#items-summary"); err != nil || !strings.Contains(got, "items: 120/120 ended, 3 failed") {
+		t.Errorf("the swarm's summary: %q (%v)", got, err)
+	}
+	// in the tree, a swarm this large is its counts and its failed items
+	if got, err := text(`#main .summary[data-summary="` + nightly + `"] .counts`); err != nil || got != "117 done3 failed0 running0 pending" {
+		t.Errorf("the swarm's counts in the tree: %q (%v)", got, err)
+	}
+	if err := chromedp.Do(bctx, rows(`#main .node[data-id="`+nightly+`"] .node`, 3), rows(`#main .node[data-id="`+nightly+`"] .node[data-status="failed"]`, 3)); err != nil {
+		t.Errorf("the swarm's items in the tree: %v", err)
+	}
+	if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#retry").length`)); err != nil || n != 0 {
+		t.Errorf("Retry shown on a swarm that tolerated its failures (it ended done): %d (%v)", n, err)
+	}
+	screenshot(t, bctx, "viewer-swarm.png")
+	if err := chromedp.Do(bctx, set("items-status", "failed"), rows(`#items tr[data-status="failed"]`, 3), rows("#items tr", 3)); err != nil {
+		t.Fatalf("the swarm's failed items: %v", err)
+	}
+
+	// a step by its URL: args, input, error
+	step := sig.ChildID(checkout, 1)
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/#"+step), chromedp.WaitVisible(chromedp.CSS(`#info h3`))); err != nil {
+		t.Fatalf("a step by its URL: %v", err)
+	}
+	info, err := text("#info")
+	for _, want := range []string{"id: " + step, "status: failed", "attempts: 1", "ended: ", "args", `"account": "acct-42"`, "input", "card declined for acct-42"} {
+		if err != nil || !strings.Contains(info, want) {
+			t.Errorf("the details of step %s: %q (%v), want %q", step, info, err, want)
+		}
+	}
+	screenshot(t, bctx, "viewer-node.png")
 }

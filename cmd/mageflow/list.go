@@ -102,13 +102,11 @@ func (f *metaFlags) Set(v string) error {
 
 // sinceOf reads --since: a duration back from now, or an RFC 3339 time.
 func sinceOf(v string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return now.Add(-d), nil
+	t, err := inspect.ParseWhen(v, now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: --since: %w", errUsage, err)
 	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%w: --since %q: want a duration (1h) or an RFC 3339 time", errUsage, v)
+	return t, nil
 }
 
 // noFlows says that no flow matched, where the command looked, and, with
