@@ -45,7 +45,7 @@ func main() {
 }
 
 // usage is printed for -h and for a wrong command.
-const usage = `usage: mageflow [--redis URL] [--prefix P] <command> [flags] [ID]
+const usage = `usage: mageflow [--redis URL] [--cluster] [--prefix P] <command> [flags] [ID]
 
 commands:
   ls        the flows the store holds, newest first
@@ -68,6 +68,8 @@ lists them.
 
 global flags:
   --redis URL   the store's Redis (default $MAGEFLOW_REDIS_URL, else redis://127.0.0.1:6379/0)
+  --cluster     the Redis is a Redis Cluster: URL names one node or more
+                (redis://host:port?addr=host2:port2), the client finds the rest
   --prefix P    the store's key prefix (default mageflow)
   --verbose     print the Redis client's own logs
 `
@@ -80,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	url := global.String("redis", envOr("MAGEFLOW_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL")
 	prefix := global.String("prefix", redisstore.DefaultPrefix, "key prefix of the store")
 	verbose := global.Bool("verbose", false, "print the Redis client's own logs")
+	clustered := global.Bool("cluster", envOr("MAGEFLOW_REDIS_CLUSTER", "") == "1", "the Redis is a Redis Cluster")
 	if err := global.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -120,12 +123,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mageflow: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
-	opt, err := goredis.ParseURL(*url)
+	c, err := client(*url, *clustered)
 	if err != nil {
 		fmt.Fprintf(stderr, "mageflow: --redis %q: %v\n", *url, err)
 		return 2
 	}
-	c := goredis.NewClient(opt)
 	defer c.Close()
 	opts := []redisstore.Option{redisstore.WithPrefix(*prefix)}
 	if readOnly[cmd] {
@@ -139,6 +141,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err = fn(ctx, s, rest, stdout)
+	if err != nil && !*clustered && strings.Contains(err.Error(), "MOVED ") {
+		err = fmt.Errorf("%w (the server is a node of a Redis Cluster: add --cluster)", err)
+	}
 	var exit exitError
 	var help helpError
 	switch {
@@ -167,6 +172,22 @@ func message(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// client is the Redis client of url: of a Redis Cluster with clustered.
+func client(url string, clustered bool) (goredis.UniversalClient, error) {
+	if clustered {
+		opt, err := goredis.ParseClusterURL(url)
+		if err != nil {
+			return nil, err
+		}
+		return goredis.NewClusterClient(opt), nil
+	}
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return goredis.NewClient(opt), nil
 }
 
 // readOnly are the commands that only read the store (serve writes only

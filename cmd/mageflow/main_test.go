@@ -38,7 +38,9 @@ var (
 type env struct {
 	c      *mageflow.Client
 	prefix string
-	url    string // of the Redis the command reads
+	url    string   // of the Redis the command reads
+	flags  []string // that the command needs to reach it (--cluster)
+	rc     goredis.UniversalClient
 }
 
 func newEnv(t *testing.T, tasks ...task.Registrable) env {
@@ -60,7 +62,7 @@ func newClient(t *testing.T, tasks ...task.Registrable) env {
 
 // newClientOn is newClient on the Redis of rc, which the command reaches
 // at url.
-func newClientOn(t *testing.T, rc *goredis.Client, url string, tasks ...task.Registrable) env {
+func newClientOn(t *testing.T, rc goredis.UniversalClient, url string, tasks ...task.Registrable) env {
 	t.Helper()
 	prefix := redistest.Prefix(t, rc)
 	s, err := redisstore.New(rc, redisstore.WithPrefix(prefix))
@@ -74,7 +76,11 @@ func newClientOn(t *testing.T, rc *goredis.Client, url string, tasks ...task.Reg
 	if err := c.Register(append(tasks, inc, boom, alert, sum)...); err != nil {
 		t.Fatal(err)
 	}
-	return env{c: c, prefix: prefix, url: url}
+	var flags []string
+	if _, ok := rc.(*goredis.ClusterClient); ok {
+		flags = []string{"--cluster"}
+	}
+	return env{c: c, prefix: prefix, url: url, flags: flags, rc: rc}
 }
 
 // finished runs f with input 1 and waits until it and its callbacks ended.
@@ -105,7 +111,7 @@ func (e env) mageflow(t *testing.T, want int, args ...string) string {
 	var out, errs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	code := run(ctx, append([]string{"--redis", e.url, "--prefix", e.prefix}, args...), &out, &errs)
+	code := run(ctx, append(append([]string{"--redis", e.url, "--prefix", e.prefix}, e.flags...), args...), &out, &errs)
 	if want >= 0 && code != want {
 		t.Fatalf("mageflow %s: exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out.String(), errs.String())
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mageflow-go/mageflow/flow"
-	"github.com/mageflow-go/mageflow/internal/redistest"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/task"
 	"github.com/mageflow-go/mageflow/viewer"
@@ -22,7 +21,7 @@ import (
 // storeOf returns a store over e's keys.
 func (e env) storeOf(t *testing.T) *redisstore.Store {
 	t.Helper()
-	s, err := redisstore.New(redistest.Client(t), redisstore.WithPrefix(e.prefix))
+	s, err := redisstore.New(e.rc, redisstore.WithPrefix(e.prefix))
 	if err != nil {
 		t.Fatal(err)
 	}

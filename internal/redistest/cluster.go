@@ -42,6 +42,21 @@ func Cluster(t testing.TB) *goredis.ClusterClient {
 	return c
 }
 
+// ClusterURL returns the URL of the cluster of [Cluster] as
+// goredis.ParseClusterURL reads it: one node and the others as addr
+// parameters. Call it after Cluster.
+func ClusterURL() string {
+	u := "redis://" + cluster.addrs[0]
+	for i, a := range cluster.addrs[1:] {
+		sep := "&"
+		if i == 0 {
+			sep = "?"
+		}
+		u += sep + "addr=" + a
+	}
+	return u
+}
+
 // Stop stops the cluster and the server of [Legacy] if they were
 // started. Packages whose tests use them call it from TestMain after
 // m.Run.
