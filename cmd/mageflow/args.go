@@ -48,16 +48,32 @@ func parse(fs *flag.FlagSet, usage string, args []string) ([]string, error) {
 			}
 			return nil, fmt.Errorf("%w: %v (mageflow %s -h lists the flags)", errUsage, err, fs.Name())
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return rest, nil
+		left := fs.Args()
+		if n := len(args) - len(left); n > 0 && args[n-1] == "--" && (n < 2 || !takesValue(fs, args[n-2])) {
+			// fs stopped at "--": what follows are arguments
+			return append(rest, left...), nil
 		}
-		if args[0] == "--" {
-			return append(rest, args[1:]...), nil
+		if args = left; len(args) == 0 {
+			return rest, nil
 		}
 		rest = append(rest, args[0])
 		args = args[1:]
 	}
+}
+
+// takesValue says whether arg is a flag of fs that takes the next
+// argument as its value (not a boolean flag, and not written -f=v).
+func takesValue(fs *flag.FlagSet, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	if name == arg || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
 }
 
 // oneID parses fs's flags from args and returns the one flow they name:

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,5 +148,32 @@ func golden(t *testing.T, path, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// parse takes flags anywhere; "--" ends them, unless it is a flag's value.
+func TestParseEndsFlagsAtDashDash(t *testing.T) {
+	cases := []struct {
+		args []string
+		rest []string
+		js   bool
+		name string
+	}{
+		{[]string{"ID", "--json"}, []string{"ID"}, true, ""},
+		{[]string{"--json", "ID"}, []string{"ID"}, true, ""},
+		{[]string{"ID", "--", "--json"}, []string{"ID", "--json"}, false, ""},
+		{[]string{"--", "--json", "-x"}, []string{"--json", "-x"}, false, ""},
+		{[]string{"--json", "--", "ID", "--name", "n"}, []string{"ID", "--name", "n"}, true, ""},
+		{[]string{"--name", "--", "ID", "--json"}, []string{"ID"}, true, "--"},
+		{[]string{"A", "--name=x", "B"}, []string{"A", "B"}, false, "x"},
+	}
+	for _, c := range cases {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		js := fs.Bool("json", false, "")
+		name := fs.String("name", "", "")
+		rest, err := parse(fs, "t", c.args)
+		if err != nil || fmt.Sprint(rest) != fmt.Sprint(c.rest) || *js != c.js || *name != c.name {
+			t.Errorf("parse %q: %q json=%v name=%q (%v), want %q json=%v name=%q", c.args, rest, *js, *name, err, c.rest, c.js, c.name)
+		}
 	}
 }
