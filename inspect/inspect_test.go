@@ -239,3 +239,54 @@ func TestTreeMarksCallbacksThatWillNotFire(t *testing.T) {
 		}
 	}
 }
+
+// A filter that few flows pass reads at most ScanBudget(Limit) flows of
+// the index a call: the page comes back short (empty here) with a Next
+// to read on from, and the pages after it find the flow.
+func TestAFilterFewFlowsPassReadsABudget(t *testing.T) {
+	e := flowtest.New(t)
+	e.Register(inc, boom)
+	ctx := context.Background()
+	failed := start(t, e, flow.Chain[int](inc, boom))
+	e.Clock.Advance(time.Second)
+	for range 1500 {
+		if _, err := flow.Start(ctx, e.Client, flow.Chain[int](inc), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Quiesce()
+	s := &reading{Store: e.Store}
+	opt := inspect.ListOptions{Status: []sig.Status{sig.Failed}, Limit: 5}
+	p, err := inspect.ListPage(ctx, s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if budget := inspect.ScanBudget(5); s.read > budget || len(p.Flows) != 0 || p.Next == "" {
+		t.Fatalf("the first page of failed flows: %d flows, next %q, %d flows read; want none, a next, at most %d read", len(p.Flows), p.Next, s.read, budget)
+	}
+	var found []string
+	for pages := 0; p.Next != "" && pages < 5; pages++ {
+		opt.Cursor = p.Next
+		if p, err = inspect.ListPage(ctx, s, opt); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range p.Flows {
+			found = append(found, f.ID)
+		}
+	}
+	if len(found) != 1 || found[0] != failed || p.Next != "" {
+		t.Errorf("the pages after it: %v (next %q), want [%s] and the end", found, p.Next, failed)
+	}
+}
+
+// reading is a store that counts the flows its index returns.
+type reading struct {
+	storage.Store
+	read int
+}
+
+func (s *reading) Flows(ctx context.Context, q storage.FlowQuery) (storage.FlowPage, error) {
+	p, err := s.Store.(storage.Index).Flows(ctx, q)
+	s.read += len(p.Roots)
+	return p, err
+}

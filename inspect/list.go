@@ -71,9 +71,13 @@ func List(ctx context.Context, s storage.Store, opt ListOptions) ([]Summary, err
 // ListPage returns a page of the flows opt selects, newest first. On a
 // store with an index (storage.Index: both of mageflow's stores) it
 // reads pages of the index until the page is full, so that a listing of
-// the newest flows costs the page, not what the store holds; a filter
-// that few flows pass reads more of the index. On a store with only a
-// storage.Lister it reads every flow, and pages by offset.
+// the newest flows costs the page, not what the store holds. The index
+// orders flows by creation and applies Since, Until and Prefix; the other
+// filters are applied to the flows it reads, and a call reads at most
+// ScanBudget(Limit) of them: a filter that few flows pass returns a page
+// with fewer than Limit flows (none, maybe) and a Next to read on from.
+// On a store with only a storage.Lister it reads every flow, and pages
+// by offset.
 func ListPage(ctx context.Context, s storage.Store, opt ListOptions) (Page, error) {
 	limit := opt.Limit
 	if limit <= 0 {
@@ -85,11 +89,14 @@ func ListPage(ctx context.Context, s storage.Store, opt ListOptions) (Page, erro
 	}
 	var out Page
 	q := storage.FlowQuery{Cursor: opt.Cursor, Since: opt.Since, Until: opt.Until, Prefix: opt.Prefix, Limit: limit}
+	budget := ScanBudget(limit)
 	for {
+		q.Limit = min(q.Limit, budget)
 		p, err := x.Flows(ctx, q)
 		if err != nil {
 			return Page{}, fmt.Errorf("inspect: list: %w", err)
 		}
+		budget -= len(p.Roots)
 		for i, r := range p.Roots {
 			if !opt.matches(r) {
 				continue
@@ -105,11 +112,39 @@ func ListPage(ctx context.Context, s storage.Store, opt ListOptions) (Page, erro
 		if p.Next == "" {
 			return out, nil
 		}
+		if budget <= 0 {
+			out.Next = p.Next // read on from there
+			return out, nil
+		}
 		q.Cursor = p.Next
 		// a filter few flows pass: read larger pages of the index
 		q.Limit = min(2*q.Limit, storage.MaxFlowPage)
 	}
 }
+
+// Collect returns every flow opt selects, newest first, reading page
+// after page (opt.Limit a page), up to most of them; more says that
+// others match.
+func Collect(ctx context.Context, s storage.Store, opt ListOptions, most int) (flows []Summary, more bool, err error) {
+	for {
+		p, err := ListPage(ctx, s, opt)
+		if err != nil {
+			return nil, false, err
+		}
+		flows = append(flows, p.Flows...)
+		if len(flows) >= most {
+			return flows[:most], len(flows) > most || p.Next != "", nil
+		}
+		if p.Next == "" {
+			return flows, false, nil
+		}
+		opt.Cursor = p.Next
+	}
+}
+
+// ScanBudget is the most flows of the index one ListPage of limit flows
+// reads: 20 times the page, and at least 1,000.
+func ScanBudget(limit int) int { return max(20*limit, 1000) }
 
 // listAll lists a store without an index: every root, read and sorted.
 func listAll(ctx context.Context, s storage.Store, opt ListOptions, limit int) (Page, error) {

@@ -175,26 +175,26 @@ func (c config) mux(s storage.Store) http.Handler {
 			httpError(w, fmt.Errorf("%w: a bulk %s needs a filter (status, name, id, meta, since or until)", ErrNotApplicable, op))
 			return
 		}
-		opt.Limit, opt.Cursor = maxBulk, ""
-		page, err := inspect.ListPage(r.Context(), s, opt)
+		opt.Limit, opt.Cursor = storage.MaxFlowPage, ""
+		flows, more, err := inspect.Collect(r.Context(), s, opt, maxBulk)
 		if err != nil {
 			httpError(w, err)
 			return
 		}
 		if r.URL.Query().Get("dry") == "1" {
 			// how many it would touch: what the page asks before it does
-			writeJSON(w, map[string]any{"count": len(page.Flows), "more": page.Next != ""})
+			writeJSON(w, map[string]any{"count": len(flows), "more": more})
 			return
 		}
 		done, failed := 0, map[string]string{}
-		for _, f := range page.Flows {
+		for _, f := range flows {
 			if _, err := Steer(r.Context(), s, op, f.ID, c.wait); err != nil {
 				failed[f.ID] = err.Error()
 				continue
 			}
 			done++
 		}
-		writeJSON(w, map[string]any{"message": fmt.Sprintf("%s: %d of %d flows", op, done, len(page.Flows)), "failed": failed})
+		writeJSON(w, map[string]any{"message": fmt.Sprintf("%s: %d of %d flows", op, done, len(flows)), "failed": failed})
 	})
 	mux.HandleFunc("POST /api/flows/{id}/{op}", func(w http.ResponseWriter, r *http.Request) {
 		op := sig.Op(r.PathValue("op"))

@@ -60,6 +60,11 @@ func list(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 		}
 		return enc.Encode(flows)
 	}
+	if len(flows) == 0 && page.Next != "" {
+		// a filter few flows pass: none among those this call read
+		fmt.Fprintf(out, "none of the %d flows read match; more: --cursor %s\n", inspect.ScanBudget(opt.Limit), page.Next)
+		return nil
+	}
 	if len(flows) == 0 {
 		fmt.Fprintln(out, noFlows(ctx, s, opt))
 		return nil

@@ -74,7 +74,7 @@ func steer(op sig.Op) func(context.Context, storage.Store, []string, io.Writer) 
 				return err
 			}
 		}
-		flows, err := listAll(ctx, s, opt)
+		flows, more, err := inspect.Collect(ctx, s, opt, maxBulk)
 		if err != nil {
 			return err
 		}
@@ -82,11 +82,11 @@ func steer(op sig.Op) func(context.Context, storage.Store, []string, io.Writer) 
 			fmt.Fprintln(out, noFlows(ctx, s, opt))
 			return nil
 		}
-		more := ""
-		if len(flows) >= maxBulk {
-			more = fmt.Sprintf(" (the newest %d; more may match: narrow the filter)", maxBulk)
+		others := ""
+		if more {
+			others = fmt.Sprintf(" (the newest %d; more match: narrow the filter)", maxBulk)
 		}
-		fmt.Fprintf(out, "%s %s%s:\n", op, nFlows(len(flows)), more)
+		fmt.Fprintf(out, "%s %s%s:\n", op, nFlows(len(flows)), others)
 		for _, f := range flows {
 			fmt.Fprintf(out, "  %s  %s  %s\n", f.ID, f.Name, f.Status)
 		}
@@ -121,19 +121,3 @@ func nFlows(n int) string {
 
 // maxBulk bounds the flows one filtered command touches.
 const maxBulk = 10000
-
-// listAll returns every flow opt selects, newest first, at most maxBulk.
-func listAll(ctx context.Context, s storage.Store, opt inspect.ListOptions) ([]inspect.Summary, error) {
-	var all []inspect.Summary
-	for {
-		p, err := inspect.ListPage(ctx, s, opt)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, p.Flows...)
-		if p.Next == "" || len(all) >= maxBulk {
-			return all, nil
-		}
-		opt.Cursor = p.Next
-	}
-}
