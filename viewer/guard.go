@@ -68,12 +68,14 @@ func (g guard) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// no page of another site frames the viewer (clickjacking)
 		w.Header().Set("X-Frame-Options", "DENY")
-		if len(g.hosts) > 0 && !g.hosts[r.Host] {
-			http.Error(w, "mageflow viewer: unknown host "+r.Host, http.StatusMisdirectedRequest)
+		if r.URL.Path == "/healthz" {
+			// a probe may reach it by any name or address: it tells
+			// nothing
+			_, _ = w.Write([]byte("ok\n"))
 			return
 		}
-		if r.URL.Path == "/healthz" {
-			_, _ = w.Write([]byte("ok\n"))
+		if len(g.hosts) > 0 && !g.hosts[r.Host] {
+			http.Error(w, "mageflow viewer: unknown host "+r.Host, http.StatusMisdirectedRequest)
 			return
 		}
 		if g.token != "" && !g.authorized(w, r) {
@@ -106,13 +108,21 @@ func (g guard) authorized(w http.ResponseWriter, r *http.Request) bool {
 		// no Path: the browser scopes the cookie to where the viewer is
 		// mounted
 		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: t, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
-		// and the token leaves the address bar and the history
+		// and the token leaves the address bar and the history: a
+		// reference relative to the request's own path, which holds
+		// wherever the viewer is mounted (http.StripPrefix shortens the
+		// path the handler sees, not the browser's)
 		q := r.URL.Query()
 		q.Del("token")
-		u := *r.URL
-		u.RawQuery = q.Encode()
-		u.Path = ""
-		http.Redirect(w, r, "./"+strings.TrimPrefix(u.String(), "/"), http.StatusSeeOther)
+		loc := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+		if loc == "" {
+			loc = "./"
+		}
+		if len(q) > 0 {
+			loc += "?" + q.Encode()
+		}
+		w.Header().Set("Location", loc)
+		w.WriteHeader(http.StatusSeeOther)
 		return false
 	}
 	return false

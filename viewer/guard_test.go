@@ -84,8 +84,10 @@ func TestGuards(t *testing.T) {
 	if code, _ := do(t, open, "GET", "/api/flows", map[string]string{"Host": "evil.example:80"}); code != http.StatusMisdirectedRequest {
 		t.Errorf("a foreign Host: %d, want 421", code)
 	}
-	if code, body := do(t, open, "GET", "/healthz", nil); code != http.StatusOK || body != "ok\n" {
-		t.Errorf("/healthz: %d %q", code, body)
+	for _, host := range []string{"", "10.0.0.7:8080"} { // a probe may use any address
+		if code, body := do(t, open, "GET", "/healthz", map[string]string{"Host": host}); code != http.StatusOK || body != "ok\n" {
+			t.Errorf("/healthz by host %q: %d %q", host, code, body)
+		}
 	}
 
 	locked := serve(t, e, viewer.WithToken("s3cret"))
@@ -169,12 +171,39 @@ func TestMountedAndRetry(t *testing.T) {
 		t.Fatalf("a flow by an id prefix: %s", body)
 	}
 	down = false
-	if code, body := do(t, srv, "POST", "/mageflow/api/flows/"+run.ID()+"/retry", nil); code != http.StatusOK {
-		t.Fatalf("retry: %d %s", code, body)
+	if code, body := do(t, srv, "POST", "/mageflow/api/flows/"+run.ID()[:len(run.ID())-2]+"/retry", nil); code != http.StatusOK {
+		t.Fatalf("retry by an id prefix: %d %s", code, body)
 	}
 	e.Quiesce()
 	if out, err := run.Wait(context.Background()); err != nil || out != 20 {
 		t.Errorf("after a retry through the viewer: %d, %v", out, err)
+	}
+}
+
+// Mounted under a path with a token, the link that carries the token
+// sets its cookie and sends the browser back to where it was, under the
+// viewer's path, without the token.
+func TestMountedTokenLink(t *testing.T) {
+	e := env(t)
+	mux := http.NewServeMux()
+	mux.Handle("/mageflow/", http.StripPrefix("/mageflow", viewer.New(e.Store, viewer.WithToken("s3cret"))))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for link, want := range map[string]string{
+		"/mageflow/?token=s3cret":                         "/mageflow/",
+		"/mageflow/api/flows?status=failed&token=s3cret":  "/mageflow/api/flows?status=failed",
+		"/mageflow/api/flows/ABCD/items?token=s3cret&x=1": "/mageflow/api/flows/ABCD/items?x=1",
+	} {
+		res, err := noFollow.Get(srv.URL + link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, err := res.Location()
+		if err != nil || res.StatusCode != http.StatusSeeOther || loc.RequestURI() != want {
+			t.Errorf("GET %s: %d to %v (%v), want a redirect to %s", link, res.StatusCode, loc, err, want)
+		}
 	}
 }
 
@@ -257,5 +286,28 @@ func TestListByTime(t *testing.T) {
 	}
 	if code, body := do(t, srv, "GET", "/api/flows?since=yesterday", nil); code != http.StatusBadRequest || !strings.Contains(body, `since`) {
 		t.Errorf("since=yesterday: %d %s, want 400 naming the parameter", code, body)
+	}
+}
+
+// A bad query is a 400, a missing flow a 404, also for its live view
+// (which the browser then does not reconnect to).
+func TestBadRequests(t *testing.T) {
+	e := env(t)
+	srv := serve(t, e)
+	for path, want := range map[string]int{
+		"/api/flows?status=sleepy":                       http.StatusBadRequest,
+		"/api/flows?cursor=nonsense":                     http.StatusBadRequest,
+		"/api/flows?until=soon":                          http.StatusBadRequest,
+		"/api/flows/01M8AY3ZQCFYNCEY35P1HEHTMQ":          http.StatusNotFound,
+		"/api/flows/01M8AY3ZQCFYNCEY35P1HEHTMQ/events":   http.StatusNotFound,
+		"/api/flows/01M8AY3ZQCFYNCEY35P1HEHTMQ/items":    http.StatusNotFound,
+		"/api/flows/01M8AY3ZQCFYNCEY35P1HEHTMQ.3/events": http.StatusNotFound,
+	} {
+		if code, body := do(t, srv, "GET", path, nil); code != want || !strings.Contains(body, `"error"`) {
+			t.Errorf("GET %s: %d %s, want %d with an error", path, code, body, want)
+		}
+	}
+	if code, body := do(t, srv, "POST", "/api/bulk/cancel", nil); code != http.StatusBadRequest {
+		t.Errorf("a bulk cancel without a filter: %d %s, want 400", code, body)
 	}
 }

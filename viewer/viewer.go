@@ -116,15 +116,13 @@ func (c config) mux(s storage.Store) http.Handler {
 		}
 		writeJSON(w, page.Flows)
 	})
-	tree := func(r *http.Request) (*inspect.Node, error) {
+	mux.HandleFunc("GET /api/flows/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, err := inspect.Resolve(r.Context(), s, r.PathValue("id"))
 		if err != nil {
-			return nil, err
+			httpError(w, err)
+			return
 		}
-		return inspect.Tree(r.Context(), s, id, inspect.TreeOptions{MaxChildren: 100})
-	}
-	mux.HandleFunc("GET /api/flows/{id}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := tree(r)
+		t, err := inspect.Tree(r.Context(), s, id, inspect.TreeOptions{MaxChildren: treePage})
 		if err != nil {
 			httpError(w, err)
 			return
@@ -156,7 +154,14 @@ func (c config) mux(s storage.Store) http.Handler {
 		writeJSON(w, map[string]any{"items": page.Items, "next": page.Next})
 	})
 	mux.HandleFunc("GET /api/flows/{id}/events", func(w http.ResponseWriter, r *http.Request) {
-		events(w, r, func() (*inspect.Node, error) { return tree(r) }, c.every)
+		// resolved once: a missing flow is a 404, which the browser does
+		// not retry, and each tick reads the flow, not the index
+		id, err := inspect.Resolve(r.Context(), s, r.PathValue("id"))
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		events(w, r, s, id, c.every)
 	})
 	mux.HandleFunc("POST /api/bulk/{op}", func(w http.ResponseWriter, r *http.Request) {
 		op := sig.Op(r.PathValue("op"))
@@ -172,7 +177,7 @@ func (c config) mux(s storage.Store) http.Handler {
 			return
 		}
 		if len(opt.Status) == 0 && opt.Name == "" && opt.Prefix == "" && len(opt.Metadata) == 0 && opt.Since.IsZero() && opt.Until.IsZero() {
-			httpError(w, fmt.Errorf("%w: a bulk %s needs a filter (status, name, id, meta, since or until)", ErrNotApplicable, op))
+			httpError(w, fmt.Errorf("%w: a bulk %s needs a filter (status, name, id, meta, since or until)", errBadQuery, op))
 			return
 		}
 		opt.Limit, opt.Cursor = storage.MaxFlowPage, ""
@@ -187,9 +192,14 @@ func (c config) mux(s storage.Store) http.Handler {
 			return
 		}
 		done, failed := 0, map[string]string{}
-		for _, f := range flows {
+		for i, f := range flows {
 			if _, err := Steer(r.Context(), s, op, f.ID, c.wait); err != nil {
 				failed[f.ID] = err.Error()
+				if errors.Is(err, ErrNoWorker) {
+					// no worker: the others would wait as long, for nothing
+					writeJSON(w, map[string]any{"message": fmt.Sprintf("%s: %d of %d flows, then stopped: %v", op, done, len(flows), err), "failed": failed, "not_tried": len(flows) - i - 1})
+					return
+				}
 				continue
 			}
 			done++
@@ -204,7 +214,12 @@ func (c config) mux(s storage.Store) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		rec, err := Steer(r.Context(), s, op, r.PathValue("id"), c.wait)
+		id, err := inspect.Resolve(r.Context(), s, r.PathValue("id"))
+		if err != nil {
+			httpError(w, err)
+			return
+		}
+		rec, err := Steer(r.Context(), s, op, id, c.wait)
 		if err != nil {
 			httpError(w, err)
 			return
@@ -218,9 +233,19 @@ func (c config) mux(s storage.Store) http.Handler {
 	return mux
 }
 
-// events streams the flow's tree as server-sent events, one each time it
-// changed, until the flow ended or the client left.
-func events(w http.ResponseWriter, r *http.Request, read func() (*inspect.Node, error), every time.Duration) {
+// treePage is the most steps or items a tree of the viewer holds per
+// container.
+const treePage = 100
+
+// failureSearch is how often a live view searches a large swarm's items
+// for its failures (inspect.TreeOptions.SkipFailures): the ticks in
+// between reuse the failures found last.
+const failureSearch = 10 * time.Second
+
+// events streams the tree of flow id as server-sent events, one each
+// time it changed (its expiry aside, which moves with every read), until
+// the flow ended or the client left.
+func events(w http.ResponseWriter, r *http.Request, s storage.Store, id string, every time.Duration) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
@@ -229,20 +254,40 @@ func events(w http.ResponseWriter, r *http.Request, read func() (*inspect.Node, 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	var last []byte
+	var searched time.Time
+	failures := map[string][]*inspect.Node{} // a swarm's failed items past the page, by its id
 	for {
-		tree, err := read()
+		search := time.Since(searched) >= failureSearch
+		tree, err := inspect.Tree(r.Context(), s, id, inspect.TreeOptions{MaxChildren: treePage, SkipFailures: !search})
 		if err != nil {
-			fmt.Fprintf(w, "event: error\ndata: %q\n\n", err.Error())
+			// "failure": an "error" event is the browser's own, for the
+			// connection
+			fmt.Fprintf(w, "event: failure\ndata: %q\n\n", err.Error())
 			flusher.Flush()
 			return
 		}
-		b, _ := json.Marshal(tree)
-		if !bytes.Equal(b, last) {
+		if search {
+			searched = time.Now()
+			clear(failures)
+		}
+		tree.Walk(func(n *inspect.Node, _ int) {
+			if search {
+				failures[n.Record.ID] = n.FailedMore
+			} else if n.FailedMore == nil {
+				n.FailedMore = failures[n.Record.ID]
+			}
+		})
+		expires := tree.Record.ExpiresAt
+		tree.Record.ExpiresAt = time.Time{}
+		key, _ := json.Marshal(tree)
+		tree.Record.ExpiresAt = expires
+		if !bytes.Equal(key, last) {
+			b, _ := json.Marshal(tree)
 			fmt.Fprintf(w, "data: %s\n\n", b)
 			flusher.Flush()
-			last = b
+			last = key
 		}
-		if tree.Record.Finished {
+		if tree.Record.Finished || tree.Record.Role != sig.RoleRoot && tree.Record.Status.Terminal() {
 			fmt.Fprint(w, "event: end\ndata: {}\n\n")
 			flusher.Flush()
 			return
@@ -295,7 +340,15 @@ func listOptions(r *http.Request) (inspect.ListOptions, error) {
 	}
 	if st := q.Get("status"); st != "" {
 		for _, v := range strings.Split(st, ",") {
+			if !sig.Status(v).Valid() {
+				return opt, fmt.Errorf("%w: unknown status %q", errBadQuery, v)
+			}
 			opt.Status = append(opt.Status, sig.Status(v))
+		}
+	}
+	if opt.Cursor != "" {
+		if _, _, err := storage.ParseFlowCursor(opt.Cursor); err != nil {
+			return opt, fmt.Errorf("%w: %w", errBadQuery, err)
 		}
 	}
 	for _, kv := range q["meta"] {

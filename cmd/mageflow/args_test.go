@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/sig"
 )
 
 // Every command answers -h with its usage and flags, on standard output,
@@ -175,5 +179,40 @@ func TestParseEndsFlagsAtDashDash(t *testing.T) {
 		if err != nil || fmt.Sprint(rest) != fmt.Sprint(c.rest) || *js != c.js || *name != c.name {
 			t.Errorf("parse %q: %q json=%v name=%q (%v), want %q json=%v name=%q", c.args, rest, *js, *name, err, c.rest, c.js, c.name)
 		}
+	}
+}
+
+// Global flags go after the command too; a command's help needs no
+// server; ls --json writes its next cursor aside, keeping its output one
+// JSON array; watch of a part of a flow ends with the part, and refuses
+// an interval that is not positive.
+func TestGlobalFlagsHelpAndWatchOfAPart(t *testing.T) {
+	e := newEnv(t)
+	a := finished(t, e, flow.Chain[int](inc, boom))
+	finished(t, e, flow.Chain[int](inc))
+
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"ls", "--prefix", e.prefix, "--redis=" + e.url, "--limit", "1", "--json"}, &out, &errs); code != 0 {
+		t.Fatalf("ls with the global flags after it: exit status %d\n%s%s", code, out.String(), errs.String())
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 1 {
+		t.Errorf("ls --json --limit 1: %v %s", err, out.String())
+	}
+	if !strings.HasPrefix(errs.String(), "more: --cursor ") {
+		t.Errorf("ls --json of a page with more after it: standard error %q, want its cursor", errs.String())
+	}
+	for _, cmd := range []string{"cancel", "ls", "serve"} {
+		out.Reset()
+		errs.Reset()
+		if code := run(context.Background(), []string{"--redis", "redis://127.0.0.1:1", cmd, "-h"}, &out, &errs); code != 0 || !strings.Contains(out.String(), "usage: mageflow") {
+			t.Errorf("%s -h with no server: exit status %d\n%s%s", cmd, code, out.String(), errs.String())
+		}
+	}
+	if out := e.mageflow(t, 1, "watch", "--interval", "5ms", sig.ChildID(a, 1)); !strings.Contains(out, "failed: boom: card declined") {
+		t.Errorf("watch of a failed step:\n%s", out)
+	}
+	if out := e.mageflow(t, 2, "watch", "--interval", "0", a); !strings.Contains(out, "want a positive interval") {
+		t.Errorf("watch --interval 0: %s", out)
 	}
 }

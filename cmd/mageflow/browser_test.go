@@ -202,7 +202,7 @@ func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
 		}
 	}
 	err := chromedp.Do(bctx,
-		chromedp.Navigate(srv.URL+"/#"+failed),
+		chromedp.Navigate(srv.URL+"/#"+failed[:20]), // a prefix of its id: the actions take it too
 		chromedp.WaitVisible(chromedp.CSS(`#main .node[data-id="`+failed+`"][data-status="failed"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#retry`)),
 		count(2),
@@ -370,4 +370,64 @@ func TestViewerSwarmAndNodeInChromium(t *testing.T) {
 		}
 	}
 	screenshot(t, bctx, "viewer-node.png")
+}
+
+// TestViewerListPagesInChromium pages the list of flows: 50 rows, then
+// More reads the page after by its cursor.
+func TestViewerListPagesInChromium(t *testing.T) {
+	path := chromium(t)
+	e := newEnv(t)
+	var ids []string
+	for range 57 {
+		ids = append(ids, started(t, e, flow.Named("filler", flow.Chain[int](inc))))
+	}
+	srv := viewerOf(t, e)
+	bctx := browser(t, path)
+	count := func(want int) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			var v chromedp.Void
+			for {
+				n, err := chromedp.Evaluate[int](`document.querySelectorAll("#flows .flow").length`)(ctx, tg)
+				if err != nil || n == want {
+					return v, err
+				}
+				select {
+				case <-ctx.Done():
+					return v, fmt.Errorf("%d flows listed, want %d: %w", n, want, ctx.Err())
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}
+	}
+	err := chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/"),
+		count(50),
+		chromedp.WaitVisible(chromedp.CSS(`#flows .flow[data-id="`+ids[56]+`"]`)),
+		clickIn("#flows-more"),
+		count(57),
+		chromedp.WaitVisible(chromedp.CSS(`#flows .flow[data-id="`+ids[0]+`"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#flows-more`)),
+	)
+	if err != nil {
+		t.Fatalf("the list, paged: %v", err)
+	}
+	// a flow that is not there, by its URL: the page says so
+	missing := "01M8AY3ZQCFYNCEY35P1HEHTMQ"
+	if err := chromedp.Do(bctx, chromedp.Navigate(srv.URL+"/#"+missing), chromedp.WaitVisible(chromedp.CSS(`#main p`))); err != nil {
+		t.Fatalf("a missing flow by its URL: %v", err)
+	}
+	for {
+		got, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector("#main p").textContent`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(got, "not found") {
+			break
+		}
+		select {
+		case <-bctx.Done():
+			t.Fatalf("a missing flow by its URL: the page says %q, want that it was not found", got)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

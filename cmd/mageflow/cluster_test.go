@@ -43,7 +43,8 @@ func TestTheConsoleOnACluster(t *testing.T) {
 		var rows []struct {
 			ID string `json:"id"`
 		}
-		if err := json.Unmarshal([]byte(e.mageflow(t, 0, args...)), &rows); err != nil {
+		js, _ := e.output(t, 0, args...)
+		if err := json.Unmarshal([]byte(js), &rows); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range rows {

@@ -58,6 +58,10 @@ func list(ctx context.Context, s storage.Store, args []string, out io.Writer) er
 		if flows == nil {
 			flows = []inspect.Summary{}
 		}
+		if page.Next != "" {
+			// the output stays one JSON array; the cursor goes aside
+			fmt.Fprintf(stderrOf(ctx), "more: --cursor %s\n", page.Next)
+		}
 		return enc.Encode(flows)
 	}
 	if len(flows) == 0 && page.Next != "" {

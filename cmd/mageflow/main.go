@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	prefix := global.String("prefix", redisstore.DefaultPrefix, "key prefix of the store")
 	verbose := global.Bool("verbose", false, "print the Redis client's own logs")
 	clustered := global.Bool("cluster", envOr("MAGEFLOW_REDIS_CLUSTER", "") == "1", "the Redis is a Redis Cluster")
-	if err := global.Parse(args); err != nil {
+	if err := global.Parse(hoist(args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -123,6 +123,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mageflow: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
+	ctx = context.WithValue(ctx, stderrKey{}, stderr)
+	if wantsHelp(rest) {
+		// a command's help reads no store: it needs no server
+		return finish(cmd, fn(ctx, nil, rest, stdout), *clustered, stdout, stderr)
+	}
 	c, err := client(*url, *clustered)
 	if err != nil {
 		fmt.Fprintf(stderr, "mageflow: --redis %q: %v\n", *url, err)
@@ -130,6 +135,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer c.Close()
 	opts := []redisstore.Option{redisstore.WithPrefix(*prefix)}
+	if !*verbose {
+		opts = append(opts, redisstore.WithLogger(nil)) // the command says what failed
+	}
 	if readOnly[cmd] {
 		// what only reads cannot suffer from eviction: a user that may
 		// only read (who may not run INFO) inspects flows
@@ -140,8 +148,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mageflow: %v\n", err)
 		return 2
 	}
-	err = fn(ctx, s, rest, stdout)
-	if err != nil && !*clustered && strings.Contains(err.Error(), "MOVED ") {
+	return finish(cmd, fn(ctx, s, rest, stdout), *clustered, stdout, stderr)
+}
+
+// finish prints what command cmd's err says and returns the exit status.
+func finish(cmd string, err error, clustered bool, stdout, stderr io.Writer) int {
+	if err != nil && !clustered && strings.Contains(err.Error(), "MOVED ") {
 		err = fmt.Errorf("%w (the server is a node of a Redis Cluster: add --cluster)", err)
 	}
 	var exit exitError
@@ -172,6 +184,59 @@ func message(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// globals are the global flags, and whether each takes a value.
+var globals = map[string]bool{"redis": true, "prefix": true, "cluster": false, "verbose": false}
+
+// hoist moves the global flags of args that follow the command before
+// it, so that they go anywhere too ("--" ends the flags).
+func hoist(args []string) []string {
+	var front, back []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			back = append(back, args[i:]...)
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		takes, ok := globals[name]
+		if !ok || !strings.HasPrefix(a, "-") {
+			back = append(back, a)
+			continue
+		}
+		front = append(front, a)
+		if takes && !hasValue && i+1 < len(args) {
+			i++
+			front = append(front, args[i])
+		}
+	}
+	return append(front, back...)
+}
+
+// wantsHelp says whether a command's args ask for its help.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// stderrKey is the context key of the command's standard error, where
+// a command writes what is not its output (ls --json's next cursor).
+type stderrKey struct{}
+
+// stderrOf returns ctx's standard error (io.Discard if none).
+func stderrOf(ctx context.Context) io.Writer {
+	if w, ok := ctx.Value(stderrKey{}).(io.Writer); ok {
+		return w
+	}
+	return io.Discard
 }
 
 // client is the Redis client of url: of a Redis Cluster with clustered.

@@ -108,6 +108,13 @@ func started[Out any](t *testing.T, e env, f flow.Flow[int, Out]) string {
 // t unless it exits with status want (-1: any).
 func (e env) mageflow(t *testing.T, want int, args ...string) string {
 	t.Helper()
+	out, errs := e.output(t, want, args...)
+	return out + errs
+}
+
+// output is mageflow with its standard output and standard error apart.
+func (e env) output(t *testing.T, want int, args ...string) (stdout, stderr string) {
+	t.Helper()
 	var out, errs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -115,7 +122,7 @@ func (e env) mageflow(t *testing.T, want int, args ...string) string {
 	if want >= 0 && code != want {
 		t.Fatalf("mageflow %s: exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out.String(), errs.String())
 	}
-	return out.String() + errs.String()
+	return out.String(), errs.String()
 }
 
 // stable replaces what changes from run to run: flow ids, ages, times.
@@ -161,7 +168,8 @@ IDA chain chain done 3/3 AGE
 		Done  int            `json:"done"`
 		Error *sig.ErrorInfo `json:"error"`
 	}
-	if err := json.Unmarshal([]byte(e.mageflow(t, 0, "ls", "--json", "--limit", "2")), &rows); err != nil {
+	js, _ := e.output(t, 0, "ls", "--json", "--limit", "2")
+	if err := json.Unmarshal([]byte(js), &rows); err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) != 2 || rows[0].ID != c || rows[0].Error == nil || rows[0].Error.Message != "card declined" || rows[1].Done != 3 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -98,10 +99,14 @@ func steer(op sig.Op) func(context.Context, storage.Store, []string, io.Writer) 
 			return fmt.Errorf("nothing done: add --yes to %s %s", op, these)
 		}
 		var failed []string
-		for _, f := range flows {
+		for i, f := range flows {
 			if err := one(f.ID); err != nil {
-				fmt.Fprintf(out, "%s %s: %v\n", op, f.ID, err)
+				fmt.Fprintf(out, "%s %s: %v\n", op, f.ID, message(err))
 				failed = append(failed, f.ID)
+				if errors.Is(err, viewer.ErrNoWorker) {
+					// the others would wait as long, for nothing
+					return fmt.Errorf("%s stopped after %d of %s: no worker applies requests: %s", op, i+1, nFlows(len(flows)), strings.Join(failed, ", "))
+				}
 			}
 		}
 		if len(failed) > 0 {

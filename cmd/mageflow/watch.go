@@ -39,6 +39,9 @@ func watch(ctx context.Context, s storage.Store, args []string, out io.Writer) e
 	if err != nil {
 		return err
 	}
+	if *interval <= 0 {
+		return fmt.Errorf("%w: --interval %v: want a positive interval", errUsage, *interval)
+	}
 	tty := isTerminal(out)
 	last, lines := "", 0
 	for {
@@ -57,7 +60,8 @@ func watch(ctx context.Context, s storage.Store, args []string, out io.Writer) e
 			last, lines = frame, strings.Count(frame, "\n")
 		}
 		root := tree.Record
-		if root.Finished {
+		if root.Finished || root.Role != sig.RoleRoot && root.Status.Terminal() {
+			// a flow ends with its callbacks; a part of one, with itself
 			return outcome(out, root)
 		}
 		select {

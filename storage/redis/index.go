@@ -207,7 +207,7 @@ func (s *Store) roots(ctx context.Context, es []entry) ([]*sig.Record, error) {
 			return nil, fmt.Errorf("storage/redis: flows: key %s field %s does not decode (%v): %w", s.Key(e.id), e.id, err, storage.ErrCorrupt)
 		}
 		if ttl := pttls[i].Val(); ttl > 0 {
-			r.ExpiresAt = time.Now().Add(ttl)
+			r.ExpiresAt = time.Now().Add(ttl).Truncate(time.Millisecond) // the precision of PTTL
 		}
 		out = append(out, r)
 	}
@@ -259,7 +259,7 @@ func (s *Store) GetMany(ctx context.Context, root string, ids []string) ([]*sig.
 			return nil, fmt.Errorf("storage/redis: get many of %s: key %s field %s does not decode (%v): %w", root, key, ids[i], err, storage.ErrCorrupt)
 		}
 		if ttl := pttl.Val(); ttl > 0 {
-			r.ExpiresAt = time.Now().Add(ttl)
+			r.ExpiresAt = time.Now().Add(ttl).Truncate(time.Millisecond) // the precision of PTTL
 		}
 		out[i] = r
 	}

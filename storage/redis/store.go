@@ -458,7 +458,7 @@ func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
 		return nil, fmt.Errorf("storage/redis: get %s: key %s field %s does not decode (%v): %w", id, key, id, err, storage.ErrCorrupt)
 	}
 	if ttl := pttl.Val(); ttl > 0 {
-		r.ExpiresAt = time.Now().Add(ttl)
+		r.ExpiresAt = time.Now().Add(ttl).Truncate(time.Millisecond) // the precision of PTTL
 	}
 	return r, nil
 }
