@@ -64,6 +64,11 @@ type Effects struct {
 	// inside them, are to be canceled with them (cancel, a swarm stopping
 	// at its failure limit).
 	Flows []sig.Dispatch
+	// Ended is the graph's root as this operation left it when the
+	// operation ended the graph (its root and its callbacks: Finished),
+	// nil otherwise: the engine tells its middlewares (middleware.Ender).
+	// Its ExpiresAt is zero.
+	Ended *sig.Record
 }
 
 // EffectsOf returns the effects that outbox entries of record source

@@ -236,6 +236,14 @@ func (s *Store) effects(ctx context.Context, sc *script, op, id string, args ...
 	for _, d := range w.Flows {
 		eff.Flows = append(eff.Flows, fromWireDispatch(d))
 	}
+	if w.Ended != nil {
+		root := sig.RootOf(id)
+		r, err := fromWire(root, w.Ended)
+		if err != nil {
+			return storage.Effects{}, fmt.Errorf("storage/redis: %s %s: decode ended root: %v: %w", op, id, err, storage.ErrCorrupt)
+		}
+		eff.Ended = r
+	}
 	return eff, nil
 }
 

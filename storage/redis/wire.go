@@ -97,6 +97,7 @@ type wireEffects struct {
 	Dispatches []wireDispatch `msgpack:"d"`
 	Cancels    []string       `msgpack:"c"`
 	Flows      []wireDispatch `msgpack:"fw,omitempty"`
+	Ended      *wireRecord    `msgpack:"en,omitempty"`
 }
 
 // wireClaim is what the claim script returns.

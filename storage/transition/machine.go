@@ -465,6 +465,7 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 			}
 		}
 		m.tx.Expire(m.rootID, m.now.Add(root.DoneTTL))
+		eff.Ended = root.Clone()
 	default:
 		m.tx.Expire(m.rootID, m.now.Add(root.ActiveTTL))
 	}

@@ -730,6 +730,7 @@ local function finish(source)
   if not r then
     raise('NOTFOUND', ROOT)
   end
+  local endsNow = false
   if r.fi then
     -- ended before: the expiry stays
   elseif terminal(r.s) and (r.lv or 0) <= 0 then
@@ -741,6 +742,7 @@ local function finish(source)
       unpauseUnentered()
     end
     expireAt, expireExact = r.td, true
+    endsNow = true
   else
     expireAt = r.ta
   end
@@ -749,6 +751,10 @@ local function finish(source)
   end
   commit()
   local reply = {src = source, d = out, c = cancels}
+  if endsNow then
+    -- this transition ended the graph: its root, as it ended
+    reply.en = r
+  end
   for _, e in ipairs(stops) do
     if e.sp then
       reply.fw = reply.fw or {}
