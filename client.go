@@ -10,6 +10,7 @@ import (
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/internal/engine"
 	"github.com/mageflow-go/mageflow/internal/graph"
+	"github.com/mageflow-go/mageflow/middleware"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
@@ -87,7 +88,7 @@ func New(b backend.Backend, s storage.Store, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	return &Client{eng: engine.New(b, s, engine.Config{Logger: o.logger, TTL: o.ttl, Now: time.Now, Fresh: o.fresh, Sweep: o.sweep})}, nil
+	return &Client{eng: engine.New(b, s, engine.Config{Logger: o.logger, TTL: o.ttl, Now: time.Now, Fresh: o.fresh, Sweep: o.sweep, Middleware: o.mws})}, nil
 }
 
 // Register makes this process's worker execute tasks. Call it before
@@ -124,6 +125,7 @@ type options struct {
 	ttl    map[sig.Kind]engine.TTL
 	fresh  bool
 	sweep  engine.Sweep
+	mws    []middleware.Middleware
 }
 
 // Default TTLs of stored records.
@@ -154,6 +156,27 @@ func WithLogger(l *slog.Logger) Option {
 			l = slog.New(slog.DiscardHandler)
 		}
 		o.logger = l
+		return nil
+	}
+}
+
+// WithMiddleware runs every task execution of the client's worker
+// through ms, the first outermost (several WithMiddleware append, in
+// order): each sees the handler's context, the task, its record, root
+// and attempt, and the attempt's outcome once the task returned (package
+// middleware). Those that also implement middleware.Starter wrap every
+// flow the client starts, and those that implement middleware.Ender hear
+// of every flow's end that the client's store operations make. The
+// middlewares run on every backend; a panic in one fails the attempt as
+// a panic in the task does.
+func WithMiddleware(ms ...middleware.Middleware) Option {
+	return func(o *options) error {
+		for i, m := range ms {
+			if m == nil {
+				return fmt.Errorf("mageflow: WithMiddleware: middleware %d is nil", i)
+			}
+		}
+		o.mws = append(o.mws, ms...)
 		return nil
 	}
 }

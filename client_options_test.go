@@ -1,6 +1,7 @@
 package mageflow_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mageflow-go/mageflow"
@@ -12,5 +13,12 @@ import (
 func TestWithLoggerNilLogsNothing(t *testing.T) {
 	if _, err := mageflow.New(membackend.New(membackend.WithLogger(nil)), memstore.New(), mageflow.WithLogger(nil)); err != nil {
 		t.Fatalf("New with nil loggers: %v", err)
+	}
+}
+
+// WithMiddleware refuses a nil middleware.
+func TestWithMiddlewareRefusesNil(t *testing.T) {
+	if _, err := mageflow.New(membackend.New(), memstore.New(), mageflow.WithMiddleware(nil)); err == nil || !strings.Contains(err.Error(), "middleware 0 is nil") {
+		t.Errorf("WithMiddleware(nil): %v, want an error naming it", err)
 	}
 }

@@ -150,6 +150,9 @@ func cases() []testCase {
 		{"NamedFlowsCarryTheirMetadata", testNamedFlowsCarryTheirMetadata},
 		{"BadNamesAndMetadataAreRefused", testBadNamesAndMetadataAreRefused},
 		{"SettledSwarmListsEveryItem", testSettledSwarmListsEveryItem},
+		{"MiddlewareWrapsEveryExecutionInOrder", testMiddlewareWrapsEveryExecutionInOrder},
+		{"MiddlewarePanicsAndRefusals", testMiddlewarePanicsAndRefusals},
+		{"MiddlewareCarriesAndHearsEnds", testMiddlewareCarriesAndHearsEnds},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/internal/graph"
+	"github.com/mageflow-go/mageflow/middleware"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 )
@@ -46,6 +47,10 @@ type Config struct {
 	// Sweep tunes the worker's recovery of owed effects (see sweep.go); a
 	// zero Every takes both defaults.
 	Sweep Sweep
+	// Middleware wraps every task execution (the first is outermost);
+	// those that are middleware.Starter wrap every start, and those that
+	// are middleware.Ender hear of every end.
+	Middleware []middleware.Middleware
 }
 
 // Sweep is how often the worker recovers owed effects, and how long it
@@ -63,6 +68,10 @@ type Engine struct {
 	now     func() time.Time
 	derive  bool
 	sweep   Sweep
+
+	mws      []middleware.Middleware
+	starters []middleware.Starter
+	enders   []middleware.Ender
 
 	// invoke, when set, runs tasks instead of their own function.
 	invoke atomic.Pointer[Invoker]
@@ -87,7 +96,7 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 	for _, t := range cfg.TTL {
 		touchEvery = min(touchEvery, t.Active/3)
 	}
-	return &Engine{
+	e := &Engine{
 		touchEvery: touchEvery,
 		running:    make(map[*taskContext]struct{}),
 		backend:    b,
@@ -100,6 +109,16 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 		tasks:      make(map[string]*graph.TaskDef),
 		known:      make(map[string]bool),
 	}
+	for _, m := range cfg.Middleware {
+		e.mws = append(e.mws, m)
+		if s, ok := m.(middleware.Starter); ok {
+			e.starters = append(e.starters, s)
+		}
+		if en, ok := m.(middleware.Ender); ok {
+			e.enders = append(e.enders, en)
+		}
+	}
+	return e
 }
 
 // Store returns the engine's store.

@@ -73,3 +73,7 @@ func dispatchMeta(m map[string]string, attempts, epoch int) map[string]string {
 	}
 	return out
 }
+
+// isEngineKey says whether metadata key k is the engine's or a
+// backend's, not the flow's.
+func isEngineKey(k string) bool { return strings.HasPrefix(k, metaPrefix) }

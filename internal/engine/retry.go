@@ -48,7 +48,7 @@ func (e *Engine) retry(ctx context.Context, what string, op func() error) error 
 		} else if now.After(giveUp) {
 			return err
 		}
-		e.log.Warn("mageflow: store unreachable; retrying", slog.String("op", what), slog.String("error", err.Error()), slog.Duration("in", delay))
+		e.log.WarnContext(ctx, "mageflow: store unreachable; retrying", slog.String("op", what), slog.Any("error", err), slog.Duration("in", delay))
 		if !sleep(ctx, delay) {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/internal/graph"
+	"github.com/mageflow-go/mageflow/middleware"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 )
@@ -61,12 +62,31 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 	if err := l.lower(s, root, root, "", sig.RoleRoot, 0); err != nil {
 		return "", err
 	}
+	if len(e.starters) == 0 || !start {
+		return e.storeGraph(ctx, s, l.recs, start, input, o, root, derived, parent, n)
+	}
+	st := &middleware.Start{Root: root, Name: nameOf(l.recs[0]), Kind: l.recs[0].Kind, Parent: parent, Metadata: maps.Clone(o.Metadata)}
+	err := e.start(ctx, st, func(ctx context.Context) error {
+		o.Metadata = flowMeta(st.Metadata) // with what the starters carry
+		_, err := e.storeGraph(ctx, s, l.recs, start, input, o, root, derived, parent, n)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return root, nil
+}
+
+// storeGraph stores the graph of spec s lowered to recs, with root id root
+// (given or derived, or started by task parent as its n-th flow), and
+// with start sends its first dispatches: Create's second half.
+func (e *Engine) storeGraph(ctx context.Context, s *graph.Spec, recs []*sig.Record, start bool, input []byte, o CreateOptions, root string, derived bool, parent string, n int) (string, error) {
 	if len(o.Metadata) > 0 {
-		l.recs[0].Metadata = maps.Clone(o.Metadata)
+		recs[0].Metadata = maps.Clone(o.Metadata)
 		ctx = withMeta(ctx, o.Metadata)
 	}
 	ttl := e.graphTTL(s)
-	g := storage.Graph{Records: l.recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true}
+	g := storage.Graph{Records: recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true}
 	var eff storage.Effects
 	uncertain := false // an earlier try may have been applied
 	err := e.retry(ctx, "create", func() (err error) {
@@ -113,7 +133,7 @@ func (e *Engine) startedAndGone(ctx context.Context, parent, root string, n int)
 	if _, err := e.store.Get(ctx, root); !errors.Is(err, storage.ErrNotFound) {
 		return false
 	}
-	e.log.Info("mageflow: flow started by an earlier attempt ended and expired; not started again", slog.String("task", parent), slog.String("root", root))
+	e.log.InfoContext(ctx, "mageflow: flow started by an earlier attempt ended and expired; not started again", slog.String("task", parent), slog.String("root", root))
 	return true
 }
 
@@ -123,7 +143,7 @@ func (e *Engine) noteChild(ctx context.Context, parent, root string, n int) erro
 	err := e.retry(ctx, "spawn", func() error { return e.store.Spawn(ctx, parent, n) })
 	if errors.Is(err, storage.ErrCanceled) {
 		if aerr := e.Apply(ctx, root, sig.OpCancel); aerr != nil && !errors.Is(aerr, ErrFinished) {
-			e.log.Warn("mageflow: cancel a flow started by a canceled task", slog.String("root", root), slog.String("error", aerr.Error()))
+			e.log.WarnContext(ctx, "mageflow: cancel a flow started by a canceled task", slog.String("root", root), slog.Any("error", aerr))
 		}
 		return fail("start", root, "the task that starts it ("+parent+") was canceled", err, ErrCanceled)
 	}
@@ -135,6 +155,27 @@ func (e *Engine) noteChild(ctx context.Context, parent, root string, n int) erro
 
 // StartSigned enters the root of a signed graph with input.
 func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) error {
+	if len(e.starters) == 0 {
+		return e.startSigned(ctx, root, input)
+	}
+	r, err := e.store.Get(ctx, root)
+	if err != nil {
+		return e.explain(ctx, "start", root, err)
+	}
+	parent := ""
+	if c, ok := ctx.Value(scopeKey{}).(*spawnScope); ok {
+		parent = c.parent
+	}
+	st := &middleware.Start{Root: root, Name: nameOf(r), Kind: r.Kind, Parent: parent, Metadata: maps.Clone(r.Metadata)}
+	return e.start(ctx, st, func(ctx context.Context) error {
+		// the flow keeps what it was signed with; its first dispatches
+		// carry what the starters add
+		return e.startSigned(withMeta(ctx, flowMeta(st.Metadata)), root, input)
+	})
+}
+
+// startSigned is StartSigned without the starters.
+func (e *Engine) startSigned(ctx context.Context, root string, input []byte) error {
 	var eff storage.Effects
 	uncertain := false
 	err := e.retry(ctx, "start", func() (err error) {
@@ -169,7 +210,7 @@ func (e *Engine) abandon(root string, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := e.store.Apply(ctx, root, sig.OpCancel); err != nil {
-		e.log.Warn("mageflow: cancel unstarted flow", slog.String("root", root), slog.String("cause", cause.Error()), slog.String("error", err.Error()))
+		e.log.WarnContext(ctx, "mageflow: cancel unstarted flow", slog.String("root", root), slog.String("cause", cause.Error()), slog.Any("error", err))
 	}
 }
 

@@ -42,9 +42,9 @@ func (e *Engine) recoverLoop(ctx context.Context) {
 		}
 		e.keepAlive(ctx)
 		if n, err := e.RecoverOnce(ctx); err != nil && ctx.Err() == nil {
-			e.log.Warn("mageflow: recover owed effects", slog.String("error", err.Error()))
+			e.log.WarnContext(ctx, "mageflow: recover owed effects", slog.Any("error", err))
 		} else if n > 0 {
-			e.log.Info("mageflow: recovered owed effects", slog.Int("records", n))
+			e.log.InfoContext(ctx, "mageflow: recovered owed effects", slog.Int("records", n))
 		}
 	}
 }

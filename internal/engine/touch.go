@@ -53,7 +53,7 @@ func (e *Engine) keepAlive(ctx context.Context) {
 	e.runMu.Unlock()
 	for _, root := range roots {
 		if err := e.store.Touch(ctx, root); err != nil && !errors.Is(err, storage.ErrNotFound) && ctx.Err() == nil {
-			e.log.Warn("mageflow: keep the graph of a running task alive", slog.String("root", root), slog.String("error", err.Error()))
+			e.log.WarnContext(ctx, "mageflow: keep the graph of a running task alive", slog.String("root", root), slog.Any("error", err))
 		}
 	}
 }

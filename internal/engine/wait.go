@@ -35,7 +35,7 @@ func (e *Engine) Wait(ctx context.Context, id string) (*sig.Record, error) {
 		switch {
 		case transient(err):
 			// the store is unreachable: keep waiting for it
-			e.log.Warn("mageflow: wait: store unreachable", slog.String("root", id), slog.String("error", err.Error()))
+			e.log.WarnContext(ctx, "mageflow: wait: store unreachable", slog.String("root", id), slog.Any("error", err))
 		case err != nil:
 			return nil, err
 		case r.Status.Terminal():

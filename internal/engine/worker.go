@@ -12,6 +12,7 @@ import (
 
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/internal/graph"
+	"github.com/mageflow-go/mageflow/middleware"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/storage/transition"
@@ -64,7 +65,7 @@ func (e *Engine) serveRequests(ctx context.Context, q storage.Requests) {
 			if ctx.Err() != nil {
 				return
 			}
-			e.log.Warn("mageflow: read lifecycle requests", slog.String("error", err.Error()), slog.Duration("in", delay))
+			e.log.WarnContext(ctx, "mageflow: read lifecycle requests", slog.Any("error", err), slog.Duration("in", delay))
 			select {
 			case <-ctx.Done():
 				return
@@ -78,10 +79,10 @@ func (e *Engine) serveRequests(ctx context.Context, q storage.Requests) {
 			continue
 		}
 		if err := e.Apply(context.WithoutCancel(ctx), root, op); err != nil {
-			e.log.Info("mageflow: lifecycle request not applied", slog.String("op", string(op)), slog.String("run", root), slog.String("error", err.Error()))
+			e.log.InfoContext(ctx, "mageflow: lifecycle request not applied", slog.String("op", string(op)), slog.String("run", root), slog.Any("error", err))
 			continue
 		}
-		e.log.Debug("mageflow: lifecycle request applied", slog.String("op", string(op)), slog.String("run", root))
+		e.log.DebugContext(ctx, "mageflow: lifecycle request applied", slog.String("op", string(op)), slog.String("run", root))
 	}
 }
 
@@ -92,7 +93,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		id := d.Record
 		log := &deliveryLog{base: e.log, task: def.Name(), record: id, run: d.RunID, attempt: d.Attempt}
 		if !sig.ValidID(id) {
-			log.get().Error("mageflow: delivery without a record id")
+			log.get().ErrorContext(ctx, "mageflow: delivery without a record id")
 			return backend.Final(fmt.Errorf("mageflow: task %s: delivery without a record id", def.Name()))
 		}
 		// Store calls go on when the task's context ends (timeout,
@@ -108,7 +109,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 			return err
 		})
 		if errors.Is(err, storage.ErrNotFound) {
-			log.get().Warn("mageflow: record of delivered task not found (expired?); dropped")
+			log.get().WarnContext(ctx, "mageflow: record of delivered task not found (expired?); dropped")
 			return nil
 		}
 		if err != nil {
@@ -117,10 +118,10 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		switch cl.Outcome {
 		case storage.Claimed:
 		case storage.Ended:
-			log.get().Debug("mageflow: redelivered ended task; re-sending its outbox", slog.Int("pending", len(cl.Record.Outbox)))
+			log.get().DebugContext(ctx, "mageflow: redelivered ended task; re-sending its outbox", slog.Int("pending", len(cl.Record.Outbox)))
 			return e.owe(e.resend(backend.Tail(sctx), storage.EffectsOf(id, cl.Record.Outbox)), id)
 		default:
-			log.get().Debug("mageflow: delivery not run", slog.String("outcome", cl.Outcome.String()))
+			log.get().DebugContext(ctx, "mageflow: delivery not run", slog.String("outcome", cl.Outcome.String()))
 			return nil
 		}
 
@@ -132,7 +133,15 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
 		tctx := withTask(ctx, info, metaInt(d.Meta, metaEpoch))
 		e.track(tctx)
-		out, runErr := e.runTracked(tctx, def, d.Payload)
+		var x *middleware.Execution
+		if len(e.mws) > 0 {
+			x = execution(info, flowMeta(d.Meta))
+		}
+		out, runErr := e.execute(tctx, def, d.Payload, x)
+		if x != nil && len(x.Carried()) > 0 {
+			// what the attempt causes carries what its middlewares set
+			sctx = withMeta(context.WithoutCancel(ctx), carried(flowMeta(d.Meta), x))
+		}
 		if def.Spec.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			// the attempt overran its timeout: it fails, whatever it
 			// returned late
@@ -145,25 +154,25 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 				return err
 			})
 			if err != nil {
-				return e.ignoreEnded(log, "complete", id, err)
+				return e.ignoreEnded(sctx, log, "complete", id, err)
 			}
 			return e.owe(e.send(backend.Tail(sctx), eff), id)
 		}
 
 		final := task.IsNonRetryable(runErr) || d.Attempt >= d.MaxAttempts
 		if !final {
-			log.get().Debug("mageflow: attempt failed; the backend retries", slog.String("error", runErr.Error()))
+			log.get().DebugContext(ctx, "mageflow: attempt failed; the backend retries", slog.Any("error", runErr))
 			return runErr
 		}
 		ei := errorInfo(ctx, def.Name(), runErr, d.Attempt)
-		log.get().Info("mageflow: task failed", slog.String("error", ei.Message), slog.String("kind", string(ei.Kind)))
+		log.get().InfoContext(ctx, "mageflow: task failed", slog.Any("error", runErr), slog.String("kind", string(ei.Kind)))
 		var eff storage.Effects
 		err = e.retry(sctx, "fail", func() (err error) {
 			eff, err = e.store.Fail(sctx, id, d.RunID, ei)
 			return err
 		})
 		if err != nil {
-			return e.ignoreEnded(log, "fail", id, err)
+			return e.ignoreEnded(sctx, log, "fail", id, err)
 		}
 		if err := e.owe(e.send(backend.Tail(sctx), eff), id); err != nil {
 			return err
@@ -189,9 +198,9 @@ func (l *deliveryLog) get() *slog.Logger {
 }
 
 // ignoreEnded turns the errors of a task that ended elsewhere into nil.
-func (e *Engine) ignoreEnded(log *deliveryLog, what, id string, err error) error {
+func (e *Engine) ignoreEnded(ctx context.Context, log *deliveryLog, what, id string, err error) error {
 	if errors.Is(err, storage.ErrCanceled) || errors.Is(err, storage.ErrNotOwner) || errors.Is(err, storage.ErrNotFound) {
-		log.get().Debug("mageflow: result dropped", slog.String("op", what), slog.String("reason", err.Error()))
+		log.get().DebugContext(ctx, "mageflow: result dropped", slog.String("op", what), slog.String("reason", err.Error()))
 		return nil
 	}
 	return fmt.Errorf("mageflow: %s %s: %w", what, id, err)
@@ -222,7 +231,7 @@ func (e *Engine) owe(err error, id string) error {
 	if err == nil || errors.Is(err, backend.ErrUnknownTask) {
 		return err
 	}
-	e.log.Warn("mageflow: effects not delivered; they stay owed and a worker recovers them", slog.String("record", id), slog.String("error", err.Error()))
+	e.log.WarnContext(context.Background(), "mageflow: effects not delivered; they stay owed and a worker recovers them", slog.String("record", id), slog.Any("error", err))
 	return nil
 }
 
@@ -232,7 +241,11 @@ func (e *Engine) owe(err error, id string) error {
 // claim takes it in the same store operation, which saves a round trip per
 // step. (With cancels, it is the sender's, and acknowledged with them.)
 func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
-	return e.deliver(ctx, eff, len(eff.Dispatches) > 1)
+	err := e.deliver(ctx, eff, len(eff.Dispatches) > 1)
+	if eff.Ended != nil && len(e.enders) > 0 {
+		e.ended(ctx, eff.Ended)
+	}
+	return err
 }
 
 // resend hands to the backend the dispatches an outbox still owes, and
@@ -322,7 +335,7 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 	if len(keys) > 0 {
 		if err := e.retry(ctx, "ack", func() error { return e.store.Ack(ctx, eff.Source, keys) }); err != nil {
 			// Harmless: recovery delivers again, and keys dedupe.
-			e.log.Warn("mageflow: ack outbox", slog.String("record", eff.Source), slog.String("error", err.Error()))
+			e.log.WarnContext(ctx, "mageflow: ack outbox", slog.String("record", eff.Source), slog.Any("error", err))
 		}
 	}
 	return errors.Join(cancelErr, sendErr)

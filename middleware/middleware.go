@@ -1,0 +1,129 @@
+// Package middleware is what runs around every task execution and every
+// flow start, on every backend: a middleware sees the handler's context,
+// the task's name, record, root and attempt, and the outcome once the
+// task returned, as River's middleware and Temporal's interceptors do.
+// Install middlewares with mageflow.WithMiddleware; the first installed
+// is the outermost.
+//
+// A middleware that also implements [Starter] wraps each flow's start,
+// and one that implements [Ender] hears of each flow's end. Pairs a
+// middleware carries (Start.Carry, Execution.Carry) travel with the
+// flow's dispatches, across processes and on every backend (as Hatchet
+// run metadata on Hatchet): a trace's context, for one.
+package middleware
+
+import (
+	"context"
+	"maps"
+	"time"
+
+	"github.com/mageflow-go/mageflow/sig"
+)
+
+// Middleware wraps the executions of tasks.
+type Middleware interface {
+	// Execute runs around one attempt of a task: it calls next, at most
+	// once, with the context the task is to run with (ctx, or one made
+	// from it), and returns the attempt's outcome: next's error, or an
+	// error of its own (the attempt fails with it, and the backend
+	// retries it as a task's). A panic in Execute is handled as one in the
+	// task is.
+	Execute(ctx context.Context, x *Execution, next func(context.Context) error) error
+}
+
+// Func is a Middleware made of its Execute.
+type Func func(ctx context.Context, x *Execution, next func(context.Context) error) error
+
+// Execute calls f.
+func (f Func) Execute(ctx context.Context, x *Execution, next func(context.Context) error) error {
+	return f(ctx, x, next)
+}
+
+// Starter is a Middleware that also wraps each flow's start (flow.Start,
+// Sig.Start, a start inside a task).
+type Starter interface {
+	Start(ctx context.Context, s *Start, next func(context.Context) error) error
+}
+
+// Ender is a Middleware that also hears of each flow's end, in the
+// process whose store operation ended it. Ended is called once per end
+// the process saw (a flow retried and ended again is heard again); it
+// runs on the worker's path, and should return quickly.
+type Ender interface {
+	Ended(ctx context.Context, e End)
+}
+
+// Execution is one attempt of a task.
+type Execution struct {
+	// Task is the task's name.
+	Task string
+	// Record is the id of the task's record in its flow; Root is the
+	// flow's id; Parent is the id of the chain or swarm the record is a
+	// step or an item of ("" for a flow of one task, or a callback).
+	Record, Root, Parent string
+	// RunID is the backend's id of the run.
+	RunID string
+	// Attempt counts from 1; MaxAttempts is the task's.
+	Attempt, MaxAttempts int
+	// Metadata is the flow's metadata as the run's dispatch carried it:
+	// flow.WithMetadata's pairs, and what middlewares carry (Carry).
+	Metadata map[string]string
+	// Result is the task's result, set when next returned nil.
+	Result []byte
+
+	carried map[string]string
+}
+
+// Carry sets the pair key=value in the metadata the dispatches this
+// attempt causes carry (the next step of a chain, the items a swarm
+// starts next, its callbacks), in place of the pair it received: a
+// trace's context, for one. The flow's stored metadata is not changed:
+// a dispatch a worker's recovery sends carries the stored pair.
+func (x *Execution) Carry(key, value string) {
+	if x.carried == nil {
+		x.carried = map[string]string{}
+	}
+	x.carried[key] = value
+}
+
+// Carried returns the pairs Carry set (the engine merges them).
+func (x *Execution) Carried() map[string]string { return x.carried }
+
+// Start is a flow being started.
+type Start struct {
+	// Root is the flow's id.
+	Root string
+	// Name is the flow's name (flow.Named), else its kind or its task's.
+	Name string
+	Kind sig.Kind
+	// Parent is the record of the task that starts the flow, "" outside
+	// a task.
+	Parent string
+	// Metadata is the flow's metadata (flow.WithMetadata). Pairs set with
+	// Carry are stored with it and carried by every dispatch of the flow.
+	Metadata map[string]string
+}
+
+// Carry adds key=value to the flow's metadata: stored with the flow (a
+// flow signed earlier keeps what it was signed with; its first
+// dispatches carry the pair), carried by every dispatch of it, and shown
+// by the tools. Keys under "mageflow-" are the engine's, and not
+// carried.
+func (s *Start) Carry(key, value string) {
+	s.Metadata = maps.Clone(s.Metadata)
+	if s.Metadata == nil {
+		s.Metadata = map[string]string{}
+	}
+	s.Metadata[key] = value
+}
+
+// End is a flow that ended: its root as it ended.
+type End struct {
+	Root, Name string
+	Kind       sig.Kind
+	Status     sig.Status
+	Error      *sig.ErrorInfo
+	Created    time.Time
+	Ended      time.Time
+	Metadata   map[string]string
+}
