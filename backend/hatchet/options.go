@@ -106,8 +106,10 @@ func normalizeNamespace(ns string) string {
 	return strings.ToLower(ns) + "_"
 }
 
-// WithLogger logs the backend's work to l. By default, and with a nil
-// logger, nothing is logged.
+// WithLogger logs the backend's work to l, and the Hatchet SDK's worker's
+// too (through Zerolog, at l's level). By default, and with a nil logger,
+// nothing is logged. The SDK's client logs to the logger it was made
+// with: NewClient(v0client.WithLogger(hatchet.Zerolog(l))).
 func WithLogger(l *slog.Logger) Option {
 	return func(b *Backend) error {
 		if l == nil {

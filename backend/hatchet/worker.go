@@ -13,7 +13,6 @@ import (
 	"github.com/hatchet-dev/hatchet/pkg/client/rest"
 	"github.com/hatchet-dev/hatchet/pkg/worker"
 	sdk "github.com/hatchet-dev/hatchet/sdks/go"
-	"github.com/rs/zerolog"
 
 	"github.com/mageflow-go/mageflow/backend"
 )
@@ -40,9 +39,10 @@ func (b *Backend) Start(ctx context.Context) (func(context.Context) error, error
 		}
 		workflows = append(workflows, t)
 	}
-	quiet := zerolog.Nop()
 	name := b.workerName + "-" + randomSuffix()
-	w, err := newWorker(b.c, name, sdk.WithWorkflows(workflows...), sdk.WithSlots(b.slots), sdk.WithDurableSlots(b.durableSlots), sdk.WithLogger(&quiet))
+	// the SDK's worker logs to the backend's logger (WithLogger), at its
+	// level: nothing by default
+	w, err := newWorker(b.c, name, sdk.WithWorkflows(workflows...), sdk.WithSlots(b.slots), sdk.WithDurableSlots(b.durableSlots), sdk.WithLogger(Zerolog(b.log)))
 	if err != nil {
 		return nil, fmt.Errorf("backend/hatchet: new worker %s: %w", b.workerName, err)
 	}
@@ -60,14 +60,14 @@ func (b *Backend) Start(ctx context.Context) (func(context.Context) error, error
 	for name := range b.tasks {
 		b.known[name] = true
 	}
-	b.log.Info("backend/hatchet: worker started", slog.String("worker", name), slog.Int("tasks", len(b.tasks)))
+	b.log.InfoContext(ctx, "backend/hatchet: worker started", slog.String("worker", name), slog.Int("tasks", len(b.tasks)))
 	return b.stop(func() error {
 		// no new runs while the running ones finish; the listener stays
 		// up meanwhile, so that their cancellations still arrive
 		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if _, err := b.c.Workers().Pause(pctx, id); err != nil {
-			b.log.Warn("backend/hatchet: pause worker", slog.String("worker", name), slog.String("error", err.Error()))
+			b.log.WarnContext(ctx, "backend/hatchet: pause worker", slog.String("worker", name), slog.Any("error", err))
 		}
 		return nil
 	}, cleanup), nil
@@ -277,7 +277,7 @@ func (b *Backend) renew(hctx sdk.Context, max time.Duration) (stop func()) {
 					return
 				}
 				if err := hctx.RefreshTimeout(by); err != nil {
-					b.log.Warn("backend/hatchet: renew lease", slog.String("run", hctx.WorkflowRunId()), slog.String("error", err.Error()))
+					b.log.WarnContext(hctx, "backend/hatchet: renew lease", slog.String("run", hctx.WorkflowRunId()), slog.Any("error", err))
 				}
 			}
 		}

@@ -67,7 +67,7 @@ func (b *Backend) call(ctx context.Context, r *run, d backend.Delivery) (err err
 			return
 		}
 		stack := debug.Stack()
-		b.log.Error("handler panicked", append(logAttrs(d.Task, d.RunID, d.Attempt, d.Record, d.Root), "panic", p, "stack", string(stack))...)
+		b.log.ErrorContext(ctx, "handler panicked", append(logAttrs(d.Task, d.RunID, d.Attempt, d.Record, d.Root), "panic", p, "stack", string(stack))...)
 		b.mu.Lock()
 		b.stats.Panicked++
 		b.mu.Unlock()
