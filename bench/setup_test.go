@@ -27,7 +27,13 @@ var inc = task.New("bench-inc", incFn)
 // tasks registered and a worker that stops when b ends.
 func client(b *testing.B, s storage.Store, tasks ...task.Registrable) *mageflow.Client {
 	b.Helper()
-	c, err := mageflow.New(membackend.New(), s)
+	return clientWith(b, s, nil, tasks...)
+}
+
+// clientWith is client with client options.
+func clientWith(b *testing.B, s storage.Store, opts []mageflow.Option, tasks ...task.Registrable) *mageflow.Client {
+	b.Helper()
+	c, err := mageflow.New(membackend.New(), s, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

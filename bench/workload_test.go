@@ -8,6 +8,7 @@ import (
 
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/middleware"
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
 
@@ -89,6 +90,14 @@ func runSwarm(b *testing.B, c *mageflow.Client, items, width int) {
 func BenchmarkChainSteps(b *testing.B) {
 	b.Run("memory", func(b *testing.B) {
 		runChain(b, client(b, memoryStore(b)), chainSteps)
+	})
+	b.Run("memory-middleware", func(b *testing.B) {
+		// the cost of the middleware path: one middleware that does
+		// nothing but run the task
+		noop := middleware.Func(func(ctx context.Context, x *middleware.Execution, next func(context.Context) error) error {
+			return next(ctx)
+		})
+		runChain(b, clientWith(b, memoryStore(b), []mageflow.Option{mageflow.WithMiddleware(noop)}), chainSteps)
 	})
 	b.Run("direct", func(b *testing.B) {
 		ctx := context.Background()
