@@ -5,7 +5,7 @@ GOFMT ?= gofmt
 # COVERPROFILE is where `make cover` writes its profile (*.out is ignored by git).
 COVERPROFILE ?= cover.out
 
-.PHONY: test test-cmd test-bench test-hatchet services fmt-check vet cover bench soak chaos
+.PHONY: test test-cmd test-otel test-bench test-hatchet services fmt-check vet cover bench soak chaos
 
 ## test: start the services, gofmt check, go vet, then every test with the
 ## race detector; then the flow-level suite again on Redis and on a local
@@ -18,6 +18,7 @@ test: services fmt-check
 	MAGEFLOW_TEST_STORE=redis-cluster $(GO) test -race -count=1 ./flow/...
 	MAGEFLOW_TEST_STORE=redis-legacy $(GO) test -race -count=1 ./flow/...
 	$(MAKE) test-cmd
+	$(MAKE) test-otel
 	$(MAKE) test-bench
 	$(MAKE) test-hatchet
 
@@ -25,6 +26,12 @@ test: services fmt-check
 test-cmd:
 	cd cmd/mageflow && $(GO) vet ./...
 	cd cmd/mageflow && $(GO) test -race -count=1 ./...
+
+## test-otel: the OpenTelemetry module (otel: traces and metrics of
+## flows, and its Prometheus example).
+test-otel:
+	cd otel && $(GO) vet ./...
+	cd otel && $(GO) test -race -count=1 ./...
 
 ## test-bench: the benchmark module's vet and tests (the benchmarks
 ## themselves run with `go run ./bench/cmd/report`, see BENCHMARKS.md).

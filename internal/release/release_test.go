@@ -18,11 +18,11 @@ import (
 var version string
 
 // modules are the directories of the modules a user requires.
-var modules = []string{".", "backend/hatchet", "cmd/mageflow"}
+var modules = []string{".", "backend/hatchet", "cmd/mageflow", "otel"}
 
 // TestModulesArePublishable serves the tree's modules from a file-system
 // module proxy at version, as tagging them together would (RELEASING.md),
-// and builds a fresh module that imports the root, the Hatchet backend and
+// and builds a fresh module that imports the root, the Hatchet backend, the OpenTelemetry middleware and
 // the Redis store, and the command, with GOWORK=off and no replace.
 func TestModulesArePublishable(t *testing.T) {
 	if testing.Short() {
@@ -59,6 +59,7 @@ require (
 	github.com/mageflow-go/mageflow `+version+`
 	github.com/mageflow-go/mageflow/backend/hatchet `+version+`
 	github.com/mageflow-go/mageflow/cmd/mageflow `+version+`
+	github.com/mageflow-go/mageflow/otel `+version+`
 )
 `)
 	write(t, filepath.Join(consumer, "go.sum"), strings.Join(sums, ""))
@@ -73,6 +74,7 @@ import (
 	hatchetbackend "github.com/mageflow-go/mageflow/backend/hatchet"
 	membackend "github.com/mageflow-go/mageflow/backend/memory"
 	"github.com/mageflow-go/mageflow/flow"
+	otelmageflow "github.com/mageflow-go/mageflow/otel"
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -81,7 +83,7 @@ var double = task.New("double", func(ctx context.Context, n int) (int, error) { 
 
 func main() {
 	store, _ := redisstore.New(goredis.NewClient(&goredis.Options{}))
-	_, _ = mageflow.New(membackend.New(), store)
+	_, _ = mageflow.New(membackend.New(), store, mageflow.WithMiddleware(otelmageflow.New()))
 	hc, _ := hatchetbackend.NewClient()
 	_, _ = hatchetbackend.New(hc)
 	_ = flow.Then(double, double)
