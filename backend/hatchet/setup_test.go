@@ -20,7 +20,12 @@ import (
 	"github.com/mageflow-go/mageflow/task"
 )
 
-func TestMain(m *testing.M) { hatchettest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv("MAGEFLOW_TRACED_WORKER") != "" {
+		tracedWorker() // a worker process of TestATraceAcrossProcesses
+	}
+	hatchettest.Main(m)
+}
 
 // envMu guards the process environment the SDK reads its settings from.
 var envMu sync.Mutex
