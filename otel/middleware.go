@@ -3,6 +3,7 @@ package otelmageflow
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -66,6 +67,31 @@ type Middleware struct {
 	inFlight   metric.Int64UpDownCounter
 	started    metric.Int64Counter
 	ended      metric.Int64Counter
+
+	// the attribute sets of the metrics, made once per task and outcome
+	byTask, byOutcome sync.Map // string (task, or task and outcome) -> metric.MeasurementOption
+}
+
+// taskAttrs returns the measurement option of task's metrics.
+func (m *Middleware) taskAttrs(task string) metric.MeasurementOption {
+	if o, ok := m.byTask.Load(task); ok {
+		return o.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(AttrTask.String(task)))
+	m.byTask.Store(task, o)
+	return o
+}
+
+// outcomeAttrs returns the measurement option of task's metrics by
+// outcome.
+func (m *Middleware) outcomeAttrs(task, outcome string) metric.MeasurementOption {
+	key := outcome + "\x00" + task
+	if o, ok := m.byOutcome.Load(key); ok {
+		return o.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(AttrTask.String(task), AttrOutcome.String(outcome)))
+	m.byOutcome.Store(key, o)
+	return o
 }
 
 var (
@@ -171,7 +197,7 @@ func (m *Middleware) Execute(ctx context.Context, x *middleware.Execution, next 
 	}
 	ctx, span := m.tracer.Start(ctx, "mageflow.task", trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
 	defer span.End()
-	byTask := metric.WithAttributes(AttrTask.String(x.Task))
+	byTask := m.taskAttrs(x.Task)
 	if sent, err := strconv.ParseInt(x.Metadata[sentKey], 10, 64); err == nil {
 		m.latency.Record(ctx, max(0, begin.Sub(time.UnixMilli(sent)).Seconds()), byTask)
 	}
@@ -200,7 +226,7 @@ func (m *Middleware) Execute(ctx context.Context, x *middleware.Execution, next 
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.SetAttributes(AttrOutcome.String(outcome))
-	both := metric.WithAttributes(AttrTask.String(x.Task), AttrOutcome.String(outcome))
+	both := m.outcomeAttrs(x.Task, outcome)
 	m.executions.Add(ctx, 1, both)
 	m.duration.Record(ctx, m.now().Sub(begin).Seconds(), both)
 	return err
