@@ -166,9 +166,10 @@ func WithLogger(l *slog.Logger) Option {
 // and attempt, and the attempt's outcome once the task returned (package
 // middleware). Those that also implement middleware.Starter wrap every
 // flow the client starts, and those that implement middleware.Ender hear
-// of every flow's end that the client's store operations make. The
-// middlewares run on every backend; a panic in one fails the attempt as
-// a panic in the task does.
+// of the flows' ends that the client's store operations make (at most
+// once each). The middlewares run on every backend; a panic in Execute
+// fails the attempt as a panic in the task does, one in Start fails the
+// start.
 func WithMiddleware(ms ...middleware.Middleware) Option {
 	return func(o *options) error {
 		for i, m := range ms {

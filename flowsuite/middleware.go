@@ -25,8 +25,8 @@ type mwKey string
 // pair to what the execution causes, and hears of ends.
 type tracer struct {
 	name string
-	mu   sync.Mutex
-	log  *[]string // shared by the tracers of a test, in call order
+	mu   *sync.Mutex // shared by the tracers of a test, with log
+	log  *[]string   // in call order
 	seen []middleware.Execution
 	errs []error
 	ends []middleware.End
@@ -99,7 +99,8 @@ func (m *tracer) executions(name string) (xs []middleware.Execution, errs []erro
 func testMiddlewareWrapsEveryExecutionInOrder(t *testing.T, h Harness) {
 	t.Parallel()
 	var log []string
-	a, b := &tracer{name: "a", log: &log}, &tracer{name: "b", log: &log}
+	var mu sync.Mutex
+	a, b := &tracer{name: "a", log: &log, mu: &mu}, &tracer{name: "b", log: &log, mu: &mu}
 	var tries atomic.Int32
 	flaky := task.New("flaky", func(ctx context.Context, n int) (int, error) {
 		if ctx.Value(mwKey("a")) != "a" || ctx.Value(mwKey("b")) != "b" {
@@ -151,7 +152,7 @@ func testMiddlewarePanicsAndRefusals(t *testing.T, h Harness) {
 	var ran atomic.Int32
 	fragile := task.New("fragile", func(ctx context.Context, n int) (int, error) { ran.Add(1); return n, nil })
 	guarded := task.New("guarded", func(ctx context.Context, n int) (int, error) { ran.Add(1); return n, nil })
-	m := &tracer{name: "m", log: &log, panicOn: "fragile", refuseOn: "guarded"}
+	m := &tracer{name: "m", log: &log, mu: new(sync.Mutex), panicOn: "fragile", refuseOn: "guarded"}
 	e := h.setupWith(t, []mageflow.Option{mageflow.WithMiddleware(m)}, fragile, guarded, double)
 	ctx := testCtx(t)
 	run, err := flow.Start(ctx, e.Client, fragile, 1)
@@ -190,7 +191,7 @@ func testMiddlewarePanicsAndRefusals(t *testing.T, h Harness) {
 func testMiddlewareCarriesAndHearsEnds(t *testing.T, h Harness) {
 	t.Parallel()
 	var log []string
-	m := &tracer{name: "m", log: &log}
+	m := &tracer{name: "m", log: &log, mu: new(sync.Mutex)}
 	var inner atomic.Value // the id of the flow started inside a task
 	var e Env
 	starter := task.New("starter", func(ctx context.Context, n int) (int, error) {
@@ -272,5 +273,44 @@ func testMiddlewareCarriesAndHearsEnds(t *testing.T, h Harness) {
 	m.mu.Unlock()
 	if fmt.Sprint(ends[run.ID()]) != "[done]" || fmt.Sprint(ends[id]) != "[done]" || fmt.Sprint(ends[failed.ID()]) != "[failed]" {
 		t.Errorf("ends heard: %v; want each flow's once, with its status", ends)
+	}
+}
+
+// badStarter runs tasks as they are, and breaks starts as mode says.
+type badStarter struct{ mode string }
+
+func (badStarter) Execute(ctx context.Context, x *middleware.Execution, next func(context.Context) error) error {
+	return next(ctx)
+}
+
+func (s badStarter) Start(ctx context.Context, st *middleware.Start, next func(context.Context) error) error {
+	switch s.mode {
+	case "skip":
+		return nil
+	case "twice":
+		_ = next(ctx)
+		return next(ctx)
+	case "panic":
+		panic("starter broke")
+	}
+	_ = next(ctx) // swallow
+	return nil
+}
+
+// A starter cannot make a start succeed that did not: one that does not
+// run it, panics, or hides its error makes Start fail; one that runs it
+// twice is refused the second time.
+func testStartersCannotHideAFailedStart(t *testing.T, h Harness) {
+	t.Parallel()
+	ctx := testCtx(t)
+	for _, mode := range []string{"skip", "twice", "panic", "swallow"} {
+		e := h.setupWith(t, []mageflow.Option{mageflow.WithMiddleware(badStarter{mode})}, double)
+		f := flow.Flow[int, int](double)
+		if mode == "swallow" {
+			f = flow.Flow[int, int](task.New("nobody-runs-this", func(ctx context.Context, n int) (int, error) { return n, nil }))
+		}
+		if _, err := flow.Start(ctx, e.Client, f, 1); err == nil {
+			t.Errorf("a starter that %ss: Start succeeded", mode)
+		}
 	}
 }

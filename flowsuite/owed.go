@@ -13,6 +13,7 @@ import (
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/middleware"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
@@ -355,7 +356,14 @@ func testOverrunningAttemptTimesOut(t *testing.T, h Harness) {
 		time.Sleep(200 * time.Millisecond) // the task's own work, deaf to ctx
 		return n, nil
 	}, task.WithTimeout(50*time.Millisecond))
-	e := h.setup(t, slow)
+	// a middleware sees the attempt fail as the flow does
+	var seen atomic.Value
+	watch := middleware.Func(func(ctx context.Context, x *middleware.Execution, next func(context.Context) error) error {
+		err := next(ctx)
+		seen.Store(fmt.Sprint(errors.Is(err, context.DeadlineExceeded), x.Result == nil))
+		return err
+	})
+	e := h.setupWith(t, []mageflow.Option{mageflow.WithMiddleware(watch)}, slow)
 	ctx := testCtx(t)
 	run, err := flow.Start(ctx, e.Client, slow, 1)
 	if err != nil {
@@ -365,6 +373,9 @@ func testOverrunningAttemptTimesOut(t *testing.T, h Harness) {
 	var fe *flow.FailedError
 	if !errors.As(err, &fe) || fe.Info.Kind != sig.ErrorTimeout {
 		t.Fatalf("Wait = %v; want a failure of kind timeout", err)
+	}
+	if got := seen.Load(); got != "true true" {
+		t.Errorf("the middleware saw the overrun attempt as (deadline exceeded, no result) = %v, want true true", got)
 	}
 }
 

@@ -23,11 +23,13 @@ import (
 // Middleware wraps the executions of tasks.
 type Middleware interface {
 	// Execute runs around one attempt of a task: it calls next, at most
-	// once, with the context the task is to run with (ctx, or one made
-	// from it), and returns the attempt's outcome: next's error, or an
-	// error of its own (the attempt fails with it, and the backend
-	// retries it as a task's). A panic in Execute is handled as one in the
-	// task is.
+	// once and before it returns (not from another goroutine), with the
+	// context the task is to run with (ctx, or one made from it), and
+	// returns the attempt's outcome: next's error, or an error of its own
+	// (the attempt fails with it, and the backend retries it as a task's).
+	// An attempt that overran its task's timeout comes back from next as
+	// an error wrapping context.DeadlineExceeded. A panic in Execute is
+	// handled as one in the task is.
 	Execute(ctx context.Context, x *Execution, next func(context.Context) error) error
 }
 
@@ -40,15 +42,21 @@ func (f Func) Execute(ctx context.Context, x *Execution, next func(context.Conte
 }
 
 // Starter is a Middleware that also wraps each flow's start (flow.Start,
-// Sig.Start, a start inside a task).
+// Sig.Start, a start inside a task): it calls next once, synchronously,
+// with the context to start with, and the start fails if next did
+// (whatever the starter returns), if it was not called, or if the
+// starter panicked. A start that finds its flow stored already (a second
+// start with flow.WithID, a retried task's) is wrapped too.
 type Starter interface {
 	Start(ctx context.Context, s *Start, next func(context.Context) error) error
 }
 
 // Ender is a Middleware that also hears of each flow's end, in the
-// process whose store operation ended it. Ended is called once per end
-// the process saw (a flow retried and ended again is heard again); it
-// runs on the worker's path, and should return quickly.
+// process whose store operation ended it, at most once per end (a flow
+// retried and ended again is heard again). An end whose store reply was
+// lost, the operation repeated, is not heard: an Ender counts ends, it
+// is not the flow's record of them. Ended runs on the worker's path, and
+// should return quickly; a panic in it is logged.
 type Ender interface {
 	Ended(ctx context.Context, e End)
 }
@@ -102,7 +110,23 @@ type Start struct {
 	// Metadata is the flow's metadata (flow.WithMetadata). Pairs set with
 	// Carry are stored with it and carried by every dispatch of the flow.
 	Metadata map[string]string
+
+	sent map[string]string
 }
+
+// Send sets key=value in the metadata the flow's first dispatches carry,
+// without storing it (what changes with each dispatch: when it was
+// sent, for one). The dispatches that follow carry what their own
+// attempts Carry.
+func (s *Start) Send(key, value string) {
+	if s.sent == nil {
+		s.sent = map[string]string{}
+	}
+	s.sent[key] = value
+}
+
+// Sent returns the pairs Send set (the engine adds them).
+func (s *Start) Sent() map[string]string { return s.sent }
 
 // Carry adds key=value to the flow's metadata: stored with the flow (a
 // flow signed earlier keeps what it was signed with; its first

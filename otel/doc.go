@@ -13,11 +13,16 @@
 // attributes, and the error recorded. The trace context travels in the
 // flow's dispatches (as its metadata, which Hatchet shows as run
 // metadata), so that the spans of one flow form one trace wherever its
-// tasks ran: a chain's step is a child of the step before it, and the
-// first tasks of a flow (a swarm's items among them) are children of the
-// start. A dispatch a worker's recovery sends carries the start's
-// context. The middleware stores "traceparent" (and "tracestate") and
-// "mageflow.flow" (the flow's name) with the flow, among its metadata.
+// tasks ran: a task is the child of the span whose attempt dispatched it.
+// A chain's step is a child of the step before it; a flow's first tasks
+// (the items a swarm starts at once among them) are children of the
+// start, and a swarm's item started when another ended is a child of
+// that one; every span names its container (mageflow.parent). A dispatch
+// a worker's recovery, a resume or a retry sends carries the start's
+// context, stored with the flow (a flow signed before it was started
+// stores none: those dispatches start a trace of their own). The
+// middleware stores "traceparent" (and "tracestate") and "mageflow.flow"
+// (the flow's name) with the flow, among its metadata.
 //
 // Metrics, by task, outcome, flow name and status:
 //   - mageflow.task.executions: attempts of tasks (counter);
@@ -27,4 +32,9 @@
 //     attempt to its start (histogram, seconds);
 //   - mageflow.task.in_flight: attempts running (up-down counter);
 //   - mageflow.flow.started and mageflow.flow.ended: flows (counters).
+//
+// The flows' metrics are labeled with their name (flow.Named): name flows
+// by what they do ("checkout"), not by what they do it to, or the series
+// grow without bound. A start that finds its flow stored already (a
+// retried task's) counts again.
 package otelmageflow

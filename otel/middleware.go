@@ -171,7 +171,7 @@ func (m *Middleware) Start(ctx context.Context, s *middleware.Start, next func(c
 		s.Carry(k, v)
 	}
 	s.Carry(FlowNameKey, s.Name)
-	s.Carry(sentKey, strconv.FormatInt(m.now().UnixMilli(), 10))
+	s.Send(sentKey, strconv.FormatInt(m.now().UnixMilli(), 10)) // not stored: a resumed flow's dispatch is sent later
 	err := next(ctx)
 	if err != nil {
 		span.RecordError(err)
@@ -205,8 +205,8 @@ func (m *Middleware) Execute(ctx context.Context, x *middleware.Execution, next 
 		m.retries.Add(ctx, 1, byTask)
 	}
 	m.inFlight.Add(ctx, 1, byTask)
+	defer m.inFlight.Add(ctx, -1, byTask)
 	err := next(ctx)
-	m.inFlight.Add(ctx, -1, byTask)
 
 	// what this attempt causes (the next step) is a child of its span
 	carrier := propagation.MapCarrier{}

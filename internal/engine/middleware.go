@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -37,6 +38,11 @@ func (e *Engine) executeThrough(tctx *taskContext, def *graph.TaskDef, payload [
 		}
 		ran = true
 		o, err := e.run(ctx, def, payload)
+		if def.Spec.Timeout > 0 && errors.Is(tctx.Err(), context.DeadlineExceeded) {
+			// overran: the middlewares see the attempt fail (the handler
+			// says how)
+			return errors.Join(context.DeadlineExceeded, err)
+		}
 		if err == nil {
 			out, x.Result = o, o
 		}
@@ -93,14 +99,72 @@ func carried(meta map[string]string, x *middleware.Execution) map[string]string 
 }
 
 // start runs create, which stores and starts flow st, through the
-// starters, the first outermost.
-func (e *Engine) start(ctx context.Context, st *middleware.Start, create func(ctx context.Context) error) error {
-	next := create
+// starters, the first outermost. The start fails when create did (a
+// starter cannot hide it), when no starter ran it, or when one panicked;
+// create runs at most once.
+func (e *Engine) start(ctx context.Context, st *middleware.Start, create func(ctx context.Context) error) (err error) {
+	ran := false
+	var created error
+	next := func(ctx context.Context) error {
+		if ran {
+			return fmt.Errorf("mageflow: start %s: a middleware started it twice", st.Root)
+		}
+		ran = true
+		created = create(ctx)
+		return created
+	}
 	for i := len(e.starters) - 1; i >= 0; i-- {
 		m, inner := e.starters[i], next
 		next = func(ctx context.Context) error { return m.Start(ctx, st, inner) }
 	}
-	return next(ctx)
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("mageflow: start %s: a middleware panicked: %v", st.Root, v)
+		}
+	}()
+	err = next(ctx)
+	switch {
+	case created != nil:
+		return created
+	case err != nil:
+		return err
+	case !ran:
+		return fmt.Errorf("mageflow: start %s: a middleware returned without starting it", st.Root)
+	}
+	return nil
+}
+
+// scopeParent is the record of the task ctx runs, "" outside a task.
+func scopeParent(ctx context.Context) string {
+	if s, ok := ctx.Value(scopeKey{}).(*spawnScope); ok {
+		return s.parent
+	}
+	return ""
+}
+
+// withSent returns ctx carrying, for the first dispatches of flow st,
+// the pairs its starters sent (Start.Send) besides its metadata.
+func withSent(ctx context.Context, st *middleware.Start) context.Context {
+	if len(st.Sent()) == 0 {
+		return ctx
+	}
+	return withMeta(ctx, mergeMeta(metaOf(ctx), st.Sent()))
+}
+
+// mergeMeta returns a with b's pairs that are the flow's (a itself when
+// b has none).
+func mergeMeta(a, b map[string]string) map[string]string {
+	if len(b) == 0 {
+		return a
+	}
+	out := make(map[string]string, len(a)+len(b))
+	maps.Copy(out, a)
+	for k, v := range b {
+		if !isEngineKey(k) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // nameOf is the name the tools show for root record r: its label

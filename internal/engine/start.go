@@ -65,10 +65,10 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 	if len(e.starters) == 0 || !start {
 		return e.storeGraph(ctx, s, l.recs, start, input, o, root, derived, parent, n)
 	}
-	st := &middleware.Start{Root: root, Name: nameOf(l.recs[0]), Kind: l.recs[0].Kind, Parent: parent, Metadata: maps.Clone(o.Metadata)}
+	st := &middleware.Start{Root: root, Name: nameOf(l.recs[0]), Kind: l.recs[0].Kind, Parent: scopeParent(ctx), Metadata: maps.Clone(o.Metadata)}
 	err := e.start(ctx, st, func(ctx context.Context) error {
 		o.Metadata = flowMeta(st.Metadata) // with what the starters carry
-		_, err := e.storeGraph(ctx, s, l.recs, start, input, o, root, derived, parent, n)
+		_, err := e.storeGraph(withSent(ctx, st), s, l.recs, start, input, o, root, derived, parent, n)
 		return err
 	})
 	if err != nil {
@@ -83,7 +83,7 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 func (e *Engine) storeGraph(ctx context.Context, s *graph.Spec, recs []*sig.Record, start bool, input []byte, o CreateOptions, root string, derived bool, parent string, n int) (string, error) {
 	if len(o.Metadata) > 0 {
 		recs[0].Metadata = maps.Clone(o.Metadata)
-		ctx = withMeta(ctx, o.Metadata)
+		ctx = withMeta(ctx, mergeMeta(o.Metadata, metaOf(ctx)))
 	}
 	ttl := e.graphTTL(s)
 	g := storage.Graph{Records: recs, ActiveTTL: ttl.Active, DoneTTL: ttl.Done, Start: start, Input: input, Owned: true}
@@ -158,19 +158,15 @@ func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) err
 	if len(e.starters) == 0 {
 		return e.startSigned(ctx, root, input)
 	}
-	r, err := e.store.Get(ctx, root)
-	if err != nil {
+	var r *sig.Record
+	if err := e.retry(ctx, "read", func() (err error) { r, err = e.store.Get(ctx, root); return err }); err != nil {
 		return e.explain(ctx, "start", root, err)
 	}
-	parent := ""
-	if c, ok := ctx.Value(scopeKey{}).(*spawnScope); ok {
-		parent = c.parent
-	}
-	st := &middleware.Start{Root: root, Name: nameOf(r), Kind: r.Kind, Parent: parent, Metadata: maps.Clone(r.Metadata)}
+	st := &middleware.Start{Root: root, Name: nameOf(r), Kind: r.Kind, Parent: scopeParent(ctx), Metadata: maps.Clone(r.Metadata)}
 	return e.start(ctx, st, func(ctx context.Context) error {
 		// the flow keeps what it was signed with; its first dispatches
 		// carry what the starters add
-		return e.startSigned(withMeta(ctx, flowMeta(st.Metadata)), root, input)
+		return e.startSigned(withSent(withMeta(ctx, flowMeta(st.Metadata)), st), root, input)
 	})
 }
 
@@ -209,8 +205,13 @@ func (e *Engine) startSigned(ctx context.Context, root string, input []byte) err
 func (e *Engine) abandon(root string, cause error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := e.store.Apply(ctx, root, sig.OpCancel); err != nil {
+	eff, err := e.store.Apply(ctx, root, sig.OpCancel)
+	if err != nil {
 		e.log.WarnContext(ctx, "mageflow: cancel unstarted flow", slog.String("root", root), slog.String("cause", cause.Error()), slog.Any("error", err))
+		return
+	}
+	if eff.Ended != nil && len(e.enders) > 0 {
+		e.ended(ctx, eff.Ended)
 	}
 }
 
