@@ -13,6 +13,7 @@ import (
 	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/middleware"
 	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -304,13 +305,21 @@ func testStartersCannotHideAFailedStart(t *testing.T, h Harness) {
 	t.Parallel()
 	ctx := testCtx(t)
 	for _, mode := range []string{"skip", "twice", "panic", "swallow"} {
-		e := h.setupWith(t, []mageflow.Option{mageflow.WithMiddleware(badStarter{mode})}, double)
-		f := flow.Flow[int, int](double)
+		opts := []mageflow.Option{mageflow.WithMiddleware(badStarter{mode})}
+		e := h.setupWith(t, opts, double)
 		if mode == "swallow" {
-			f = flow.Flow[int, int](task.New("nobody-runs-this", func(ctx context.Context, n int) (int, error) { return n, nil }))
+			// a store that refuses to store the flow: the starter hides it
+			e = h.Faulty(t, opts, Faults{Store: func(s storage.Store) storage.Store { return refusingCreate{s} }}, double)
 		}
-		if _, err := flow.Start(ctx, e.Client, f, 1); err == nil {
+		if _, err := flow.Start(ctx, e.Client, double, 1); err == nil {
 			t.Errorf("a starter that %ss: Start succeeded", mode)
 		}
 	}
+}
+
+// refusingCreate is a store that refuses to store graphs.
+type refusingCreate struct{ storage.Store }
+
+func (refusingCreate) CreateGraph(context.Context, storage.Graph) (storage.Effects, error) {
+	return storage.Effects{}, fmt.Errorf("flowsuite: this store stores nothing: %w", storage.ErrCorrupt) // an answer, not retried
 }
