@@ -15,7 +15,9 @@ package middleware
 import (
 	"context"
 	"maps"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mageflow-go/mageflow/sig"
 )
@@ -87,11 +89,42 @@ type Execution struct {
 // starts next, its callbacks), in place of the pair it received: a
 // trace's context, for one. The flow's stored metadata is not changed:
 // a dispatch a worker's recovery sends carries the stored pair.
-func (x *Execution) Carry(key, value string) {
-	if x.carried == nil {
-		x.carried = map[string]string{}
+//
+// It reports whether the pair is carried: a key under "mageflow-" (the
+// engine's), a key or value longer than MaxCarriedKey or MaxCarriedValue
+// or not UTF-8, or a new key past MaxCarried of them, is not.
+func (x *Execution) Carry(key, value string) bool {
+	return carry(&x.carried, key, value)
+}
+
+// The bounds of what a middleware carries (besides flow.WithMetadata's
+// own pairs, which keep theirs): a trace's context fits, with room.
+const (
+	MaxCarried      = 8    // keys an execution or a start carries
+	MaxCarriedKey   = 64   // bytes of a key
+	MaxCarriedValue = 1024 // bytes of a value
+)
+
+// Carriable says whether the pair key=value is within the bounds of what
+// a middleware carries (its count aside).
+func Carriable(key, value string) bool {
+	return key != "" && !strings.HasPrefix(key, "mageflow-") && len(key) <= MaxCarriedKey && len(value) <= MaxCarriedValue &&
+		utf8.ValidString(key) && utf8.ValidString(value)
+}
+
+// carry sets key=value in *m within the bounds.
+func carry(m *map[string]string, key, value string) bool {
+	if !Carriable(key, value) {
+		return false
 	}
-	x.carried[key] = value
+	if _, ok := (*m)[key]; !ok && len(*m) >= MaxCarried {
+		return false
+	}
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[key] = value
+	return true
 }
 
 // Carried returns the pairs Carry set (the engine merges them).
@@ -110,19 +143,23 @@ type Start struct {
 	// Metadata is the flow's metadata (flow.WithMetadata). Pairs set with
 	// Carry are stored with it and carried by every dispatch of the flow.
 	Metadata map[string]string
+	// Existed is set, once next returned, when the flow was stored before
+	// (a second start with flow.WithID, a retried task's start): nothing
+	// new started. A signed flow's start leaves it unset.
+	Existed bool
 
-	sent map[string]string
+	sent, added map[string]string
 }
 
 // Send sets key=value in the metadata the flow's first dispatches carry,
 // without storing it (what changes with each dispatch: when it was
 // sent, for one). The dispatches that follow carry what their own
 // attempts Carry.
-func (s *Start) Send(key, value string) {
-	if s.sent == nil {
-		s.sent = map[string]string{}
-	}
-	s.sent[key] = value
+//
+// It reports whether the pair is sent, within the bounds
+// Execution.Carry says.
+func (s *Start) Send(key, value string) bool {
+	return carry(&s.sent, key, value)
 }
 
 // Sent returns the pairs Send set (the engine adds them).
@@ -131,14 +168,19 @@ func (s *Start) Sent() map[string]string { return s.sent }
 // Carry adds key=value to the flow's metadata: stored with the flow (a
 // flow signed earlier keeps what it was signed with; its first
 // dispatches carry the pair), carried by every dispatch of it, and shown
-// by the tools. Keys under "mageflow-" are the engine's, and not
-// carried.
-func (s *Start) Carry(key, value string) {
+// by the tools. It reports whether the pair is carried, within the
+// bounds Execution.Carry says (at most MaxCarried pairs added to the
+// flow's own).
+func (s *Start) Carry(key, value string) bool {
+	if !carry(&s.added, key, value) {
+		return false
+	}
 	s.Metadata = maps.Clone(s.Metadata)
 	if s.Metadata == nil {
 		s.Metadata = map[string]string{}
 	}
 	s.Metadata[key] = value
+	return true
 }
 
 // End is a flow that ended: its root as it ended.

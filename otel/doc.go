@@ -36,5 +36,5 @@
 // The flows' metrics are labeled with their name (flow.Named): name flows
 // by what they do ("checkout"), not by what they do it to, or the series
 // grow without bound. A start that finds its flow stored already (a
-// retried task's) counts again.
+// second start with flow.WithID, a retried task's) is not counted.
 package otelmageflow

@@ -178,7 +178,9 @@ func (m *Middleware) Start(ctx context.Context, s *middleware.Start, next func(c
 		span.SetStatus(codes.Error, err.Error())
 		return err
 	}
-	m.started.Add(ctx, 1, metric.WithAttributes(AttrFlowName.String(s.Name), AttrFlowKind.String(string(s.Kind))))
+	if !s.Existed { // a start that found its flow stored started nothing
+		m.started.Add(ctx, 1, metric.WithAttributes(AttrFlowName.String(s.Name), AttrFlowKind.String(string(s.Kind))))
+	}
 	return nil
 }
 

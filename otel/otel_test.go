@@ -133,6 +133,25 @@ func TestAChainIsOneTrace(t *testing.T) {
 	if s1[0].Parent().SpanID() != s0[0].SpanContext().SpanID() {
 		t.Errorf("the second step's parent is %s, want the first step %s", s1[0].Parent().SpanID(), s0[0].SpanContext().SpanID())
 	}
+
+	// a second start of a flow of the caller's id starts nothing: it is
+	// not counted
+	for range 2 {
+		r, err := flow.Start(context.Background(), e.c, flow.Named("once", flow.Then(double, double)), 1, flow.WithID("order-42"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wait(t, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rm metricdata.ResourceMetrics
+	if err := e.reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	if n := sums(rm)["mageflow.flow.started name=once"]; n != 1 {
+		t.Errorf("flows started with one id, twice: counted %d, want 1", n)
+	}
 }
 
 // A swarm's items are children of the start; a failed item's span holds

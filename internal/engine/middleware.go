@@ -90,10 +90,8 @@ func carried(meta map[string]string, x *middleware.Execution) map[string]string 
 	if out == nil {
 		out = make(map[string]string, len(c))
 	}
-	for k, v := range c {
-		if !isEngineKey(k) {
-			out[k] = v
-		}
+	for k, v := range c { // within the bounds: Carry keeps them
+		out[k] = v
 	}
 	return out
 }

@@ -63,12 +63,14 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 		return "", err
 	}
 	if len(e.starters) == 0 || !start {
-		return e.storeGraph(ctx, s, l.recs, start, input, o, root, derived, parent, n)
+		root, _, err := e.storeGraph(ctx, s, l.recs, start, input, o, root, derived, parent, n)
+		return root, err
 	}
 	st := &middleware.Start{Root: root, Name: nameOf(l.recs[0]), Kind: l.recs[0].Kind, Parent: scopeParent(ctx), Metadata: maps.Clone(o.Metadata)}
 	err := e.start(ctx, st, func(ctx context.Context) error {
 		o.Metadata = flowMeta(st.Metadata) // with what the starters carry
-		_, err := e.storeGraph(withSent(ctx, st), s, l.recs, start, input, o, root, derived, parent, n)
+		_, existed, err := e.storeGraph(withSent(ctx, st), s, l.recs, start, input, o, root, derived, parent, n)
+		st.Existed = existed
 		return err
 	})
 	if err != nil {
@@ -80,7 +82,7 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 // storeGraph stores the graph of spec s lowered to recs, with root id root
 // (given or derived, or started by task parent as its n-th flow), and
 // with start sends its first dispatches: Create's second half.
-func (e *Engine) storeGraph(ctx context.Context, s *graph.Spec, recs []*sig.Record, start bool, input []byte, o CreateOptions, root string, derived bool, parent string, n int) (string, error) {
+func (e *Engine) storeGraph(ctx context.Context, s *graph.Spec, recs []*sig.Record, start bool, input []byte, o CreateOptions, root string, derived bool, parent string, n int) (string, bool, error) {
 	if len(o.Metadata) > 0 {
 		recs[0].Metadata = maps.Clone(o.Metadata)
 		ctx = withMeta(ctx, mergeMeta(o.Metadata, metaOf(ctx)))
@@ -98,28 +100,28 @@ func (e *Engine) storeGraph(ctx context.Context, s *graph.Spec, recs []*sig.Reco
 	})
 	exists := errors.Is(err, storage.ErrExists) && (derived || uncertain)
 	if err != nil && !exists {
-		return "", fmt.Errorf("mageflow: store flow: %w", err)
+		return "", false, fmt.Errorf("mageflow: store flow: %w", err)
 	}
 	if parent != "" {
 		if err := e.noteChild(ctx, parent, root, n); err != nil {
-			return "", err
+			return "", false, err
 		}
 	}
 	if exists {
 		// the caller's id, an earlier attempt of the running task, or
 		// this call's own earlier try stored it: reuse it, and send what
 		// is still owed
-		return root, e.owe(e.resendOutbox(ctx, root), root)
+		return root, !uncertain, e.owe(e.resendOutbox(ctx, root), root)
 	}
 	if err := e.send(ctx, eff); err != nil {
 		if errors.Is(err, backend.ErrUnknownTask) {
 			// no worker would ever run it: take it back
 			e.abandon(root, err)
-			return "", fmt.Errorf("mageflow: start flow %s: %w", root, err)
+			return "", false, fmt.Errorf("mageflow: start flow %s: %w", root, err)
 		}
 		e.owe(err, root)
 	}
-	return root, nil
+	return root, false, nil
 }
 
 // startedAndGone reports whether the n-th flow of task parent, root, was
