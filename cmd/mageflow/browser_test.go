@@ -185,27 +185,11 @@ func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
 	finished(t, e, flow.Named("other", flow.Chain[int](inc)))
 	srv := viewerOf(t, e)
 	bctx := browser(t, path)
-	count := func(want int) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			var v chromedp.Void
-			for {
-				n, err := chromedp.Evaluate[int](`document.querySelectorAll("#flows .flow").length`)(ctx, tg)
-				if err != nil || n == want {
-					return v, err
-				}
-				select {
-				case <-ctx.Done():
-					return v, fmt.Errorf("%d flows listed, want %d: %w", n, want, ctx.Err())
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
-		}
-	}
 	err := chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/#"+failed[:20]), // a prefix of its id: the actions take it too
 		chromedp.WaitVisible(chromedp.CSS(`#main .node[data-id="`+failed+`"][data-status="failed"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#retry`)),
-		count(2),
+		rows("#flows .flow", 2),
 	)
 	if err != nil {
 		t.Fatalf("a failed flow by its URL: %v", err)
@@ -218,7 +202,7 @@ func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
 		clickIn(`#retry`),
 		chromedp.WaitVisible(chromedp.CSS(`#main .node[data-id="`+failed+`"][data-status="done"]`)),
 		chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById("f-name"); f.value = "payment"; f.dispatchEvent(new Event("input")); })()`),
-		count(1),
+		rows("#flows .flow", 1),
 		chromedp.WaitVisible(chromedp.CSS(`#flows .flow[data-id="`+failed+`"]`)),
 	)
 	if err != nil {
@@ -237,7 +221,7 @@ func TestViewerFiltersAndRetriesInChromium(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/#"+step),
 		chromedp.WaitVisible(chromedp.CSS(`#info h3`)),
 		chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById("f-name"); f.value = "bulkme"; f.dispatchEvent(new Event("input")); })()`),
-		count(2),
+		rows("#flows .flow", 2),
 		clickIn(`#bulk-cancel`),
 		chromedp.WaitVisible(chromedp.CSS(`#bulk-cancel-yes`)),
 	)
@@ -291,22 +275,6 @@ func TestViewerSwarmAndNodeInChromium(t *testing.T) {
 	finished(t, e, flow.Chain[int](inc, inc, inc))
 	srv := viewerOf(t, e)
 	bctx := browser(t, path)
-	rows := func(sel string, want int) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			var v chromedp.Void
-			for {
-				n, err := chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`)(ctx, tg)
-				if err != nil || n == want {
-					return v, err
-				}
-				select {
-				case <-ctx.Done():
-					return v, fmt.Errorf("%d of %s, want %d: %w", n, sel, want, ctx.Err())
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
-		}
-	}
 	set := func(id, value string) chromedp.Action[chromedp.Void] {
 		return chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById(` + strconv.Quote(id) + `); f.value = ` + strconv.Quote(value) + `; f.dispatchEvent(new Event("input")); f.dispatchEvent(new Event("change")); })()`)
 	}
@@ -383,28 +351,12 @@ func TestViewerListPagesInChromium(t *testing.T) {
 	}
 	srv := viewerOf(t, e)
 	bctx := browser(t, path)
-	count := func(want int) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			var v chromedp.Void
-			for {
-				n, err := chromedp.Evaluate[int](`document.querySelectorAll("#flows .flow").length`)(ctx, tg)
-				if err != nil || n == want {
-					return v, err
-				}
-				select {
-				case <-ctx.Done():
-					return v, fmt.Errorf("%d flows listed, want %d: %w", n, want, ctx.Err())
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
-		}
-	}
 	err := chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/"),
-		count(50),
+		rows("#flows .flow", 50),
 		chromedp.WaitVisible(chromedp.CSS(`#flows .flow[data-id="`+ids[56]+`"]`)),
 		clickIn("#flows-more"),
-		count(57),
+		rows("#flows .flow", 57),
 		chromedp.WaitVisible(chromedp.CSS(`#flows .flow[data-id="`+ids[0]+`"]`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`#flows-more`)),
 	)
@@ -428,6 +380,24 @@ func TestViewerListPagesInChromium(t *testing.T) {
 		case <-bctx.Done():
 			t.Fatalf("a missing flow by its URL: the page says %q, want that it was not found", got)
 		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// rows waits until the page holds want elements that match sel.
+func rows(sel string, want int) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		var v chromedp.Void
+		for {
+			n, err := chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`)(ctx, tg)
+			if err != nil || n == want {
+				return v, err
+			}
+			select {
+			case <-ctx.Done():
+				return v, fmt.Errorf("%d of %s on the page, want %d: %w", n, sel, want, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
 		}
 	}
 }
