@@ -40,19 +40,8 @@ func newEnv(t *testing.T, tasks ...task.Registrable) env {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	m := otelmageflow.New(otelmageflow.WithTracerProvider(tp), otelmageflow.WithMeterProvider(mp))
-	c, err := mageflow.New(membackend.New(), memstore.New(), mageflow.WithMiddleware(m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Register(tasks...); err != nil {
-		t.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stop(context.Background()) })
-	return env{c: c, spans: spans, reader: reader}
+	e := flowsuite.NewEnv(t, membackend.New(), flowsuite.Store{Store: memstore.New()}, []mageflow.Option{mageflow.WithMiddleware(m)}, tasks...)
+	return env{c: e.Client, spans: spans, reader: reader}
 }
 
 var double = task.New("double", func(ctx context.Context, n int) (int, error) { return 2 * n, nil })
