@@ -167,7 +167,8 @@ func WithLogger(l *slog.Logger) Option {
 // middleware). Those that also implement middleware.Starter wrap every
 // flow the client starts, and those that implement middleware.Ender hear
 // of the flows' ends that the client's store operations make (at most
-// once each). The middlewares run on every backend; a panic in Execute
+// once each), and those that implement middleware.Fanner of the swarms
+// they start, before their items are sent. The middlewares run on every backend; a panic in Execute
 // fails the attempt as a panic in the task does, one in Start fails the
 // start.
 func WithMiddleware(ms ...middleware.Middleware) Option {

@@ -153,6 +153,7 @@ func cases() []testCase {
 		{"MiddlewareWrapsEveryExecutionInOrder", testMiddlewareWrapsEveryExecutionInOrder},
 		{"MiddlewarePanicsAndRefusals", testMiddlewarePanicsAndRefusals},
 		{"MiddlewareCarriesAndHearsEnds", testMiddlewareCarriesAndHearsEnds},
+		{"MiddlewareHearsSwarmsFanOut", testMiddlewareHearsSwarmsFanOut},
 		{"StartersCannotHideAFailedStart", testStartersCannotHideAFailedStart},
 	}
 }

@@ -6,8 +6,9 @@
 // is the outermost.
 //
 // A middleware that also implements [Starter] wraps each flow's start,
-// and one that implements [Ender] hears of each flow's end. Pairs a
-// middleware carries (Start.Carry, Execution.Carry) travel with the
+// one that implements [Ender] hears of each flow's end, and one that
+// implements [Fanner] hears of each swarm starting its items. Pairs a
+// middleware carries (Start.Carry, Execution.Carry, FanOut.Carry) travel with the
 // flow's dispatches, across processes and on every backend (as Hatchet
 // run metadata on Hatchet): a trace's context, for one.
 package middleware

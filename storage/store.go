@@ -69,7 +69,16 @@ type Effects struct {
 	// nil otherwise: the engine tells its middlewares (middleware.Ender).
 	// Its ExpiresAt is zero.
 	Ended *sig.Record
+	// Swarms are the swarms this operation started (entered, resumed or
+	// retried), whose first items' dispatches are among Dispatches: the
+	// engine tells its middlewares (middleware.Fanner) before it sends
+	// them. Nil when it started none.
+	Swarms []Swarm
 }
+
+// Swarm names a swarm an operation started: its record's id and the name
+// the tools show for it (its label, else its name).
+type Swarm struct{ ID, Name string }
 
 // EffectsOf returns the effects that outbox entries of record source
 // stand for: starts as Dispatches, stopped runs as Cancels, flows to

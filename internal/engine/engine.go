@@ -72,6 +72,7 @@ type Engine struct {
 	mws      []middleware.Middleware
 	starters []middleware.Starter
 	enders   []middleware.Ender
+	fanners  []middleware.Fanner
 
 	// invoke, when set, runs tasks instead of their own function.
 	invoke atomic.Pointer[Invoker]
@@ -116,6 +117,9 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 		}
 		if en, ok := m.(middleware.Ender); ok {
 			e.enders = append(e.enders, en)
+		}
+		if f, ok := m.(middleware.Fanner); ok {
+			e.fanners = append(e.fanners, f)
 		}
 	}
 	return e

@@ -11,6 +11,7 @@ import (
 	"github.com/mageflow-go/mageflow/internal/graph"
 	"github.com/mageflow-go/mageflow/middleware"
 	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -191,4 +192,67 @@ func (e *Engine) ended(ctx context.Context, r *sig.Record) {
 			m.Ended(ctx, end)
 		}()
 	}
+}
+
+// fanned maps the swarms an operation started to the metadata their
+// items' dispatches carry, with what the fanners carried.
+type fanned map[string]map[string]string
+
+type fannedKey struct{}
+
+// fannedOf returns what the fanners carried for the dispatches ctx
+// sends, nil when they carried nothing.
+func fannedOf(ctx context.Context) fanned {
+	f, _ := ctx.Value(fannedKey{}).(fanned)
+	return f
+}
+
+// meta returns the metadata dispatch d carries: its swarm's, when d is
+// the item of one the fanners carried pairs for, else meta.
+func (f fanned) meta(d sig.Dispatch, meta map[string]string) map[string]string {
+	if f == nil {
+		return meta
+	}
+	if parent, role, _, _ := sig.Place(d.Target); role == sig.RoleChild {
+		if m, ok := f[parent]; ok {
+			return m
+		}
+	}
+	return meta
+}
+
+// fanOut tells the fanners that the swarms were started, and returns ctx
+// carrying what they carried for the swarms' items. A panic in one is
+// logged, and what it carried for that swarm is dropped.
+func (e *Engine) fanOut(ctx context.Context, swarms []storage.Swarm) context.Context {
+	meta := metaOf(ctx)
+	var out fanned
+	for _, s := range swarms {
+		f := &middleware.FanOut{Swarm: s.ID, Root: sig.RootOf(s.ID), Name: s.Name, Metadata: meta}
+		if !e.fanOne(ctx, f) || len(f.Carried()) == 0 {
+			continue
+		}
+		if out == nil {
+			out = fanned{}
+		}
+		out[s.ID] = mergeMeta(meta, f.Carried())
+	}
+	if out == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, fannedKey{}, out)
+}
+
+// fanOne calls the fanners for f, and reports whether none panicked.
+func (e *Engine) fanOne(ctx context.Context, f *middleware.FanOut) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			ok = false
+			e.log.ErrorContext(ctx, "mageflow: a middleware panicked in FanOut", slog.String("swarm", f.Swarm), slog.Any("panic", v))
+		}
+	}()
+	for _, m := range e.fanners {
+		m.FanOut(ctx, f)
+	}
+	return true
 }

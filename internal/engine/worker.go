@@ -241,6 +241,9 @@ func (e *Engine) owe(err error, id string) error {
 // claim takes it in the same store operation, which saves a round trip per
 // step. (With cancels, it is the sender's, and acknowledged with them.)
 func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
+	if len(eff.Swarms) > 0 && len(e.fanners) > 0 {
+		ctx = e.fanOut(ctx, eff.Swarms)
+	}
 	err := e.deliver(ctx, eff, len(eff.Dispatches) > 1)
 	if eff.Ended != nil && len(e.enders) > 0 {
 		e.ended(ctx, eff.Ended)
@@ -401,10 +404,14 @@ func refused(err error) bool {
 // returns those sent, those not sent, and the errors of the latter.
 func (e *Engine) dispatch(ctx context.Context, ds []sig.Dispatch) (sent, failed []sig.Dispatch, err error) {
 	meta := metaOf(ctx)
+	var fanned fanned
+	if len(e.fanners) > 0 {
+		fanned = fannedOf(ctx)
+	}
 	if b, ok := e.backend.(backend.Batcher); ok && len(ds) > 1 {
 		bds := make([]backend.Dispatch, len(ds))
 		for i, d := range ds {
-			bds[i] = toBackend(d, meta)
+			bds[i] = toBackend(d, fanned.meta(d, meta))
 		}
 		_, errs := b.DispatchBatch(ctx, bds)
 		for i, derr := range errs {
@@ -418,7 +425,7 @@ func (e *Engine) dispatch(ctx context.Context, ds []sig.Dispatch) (sent, failed 
 		return sent, failed, err
 	}
 	for i, d := range ds {
-		if _, derr := e.backend.Dispatch(ctx, toBackend(d, meta)); derr != nil {
+		if _, derr := e.backend.Dispatch(ctx, toBackend(d, fanned.meta(d, meta))); derr != nil {
 			// the rest waits for the next try
 			return ds[:i], ds[i:], fmt.Errorf("mageflow: dispatch %s (%s): %w", d.Target, d.Task, derr)
 		}

@@ -244,6 +244,9 @@ func (s *Store) effects(ctx context.Context, sc *script, op, id string, args ...
 		}
 		eff.Ended = r
 	}
+	for _, sw := range w.Swarms {
+		eff.Swarms = append(eff.Swarms, storage.Swarm{ID: sw.ID, Name: sw.Name})
+	}
 	return eff, nil
 }
 

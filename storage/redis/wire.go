@@ -98,6 +98,13 @@ type wireEffects struct {
 	Cancels    []string       `msgpack:"c"`
 	Flows      []wireDispatch `msgpack:"fw,omitempty"`
 	Ended      *wireRecord    `msgpack:"en,omitempty"`
+	Swarms     []wireStarted  `msgpack:"sw,omitempty"`
+}
+
+// wireStarted is a swarm a transition started.
+type wireStarted struct {
+	ID   string `msgpack:"id"`
+	Name string `msgpack:"n"`
 }
 
 // wireClaim is what the claim script returns.

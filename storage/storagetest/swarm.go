@@ -77,6 +77,11 @@ func swarmCases() []testCase {
 			Test: testAddItemsBeforeStart,
 		},
 		{
+			Name: "SwarmStartsNamed",
+			Rule: "An operation that starts a swarm (entering it, resuming it held, retrying it) names it in its effects' Swarms, with the name the tools show (its label, else its name), once per start; an operation that starts none has no Swarms.",
+			Test: testSwarmStartsNamed,
+		},
+		{
 			Name: "SwarmChainItem",
 			Rule: "A chain as a swarm item gets the swarm's input, runs its steps, and its result takes its place in the swarm's result.",
 			Test: testSwarmChainItem,
@@ -552,4 +557,66 @@ func testSettledSwarmListsOutcomes(t *testing.T, e *env) {
 	want := `[{"index":0,"result":2},{"index":1,"error":` + info + `},{"index":2,"result":7}]`
 	expectJSON(t, "settled swarm Result", e.status(g.root, sig.Done).Result, want)
 	expectJSON(t, "callback payload", e.once(sig.SuccessID(g.root, 0)).Payload, want)
+}
+
+func testSwarmStartsNamed(t *testing.T, e *env) {
+	want := func(what string, eff storage.Effects, ids ...string) {
+		t.Helper()
+		var got, exp []string
+		for _, s := range eff.Swarms {
+			got = append(got, s.ID+"="+s.Name)
+		}
+		for _, id := range ids {
+			r := e.get(id)
+			name := r.Label
+			if name == "" {
+				name = r.Name
+			}
+			exp = append(exp, id+"="+name)
+		}
+		if !slices.Equal(got, exp) {
+			t.Fatalf("%s: Swarms %v, want %v", what, got, exp)
+		}
+	}
+	// a swarm as a chain's second step starts when the first step ends
+	g := e.graph(chain(task(taskInc), swarm(sig.SwarmConfig{MaxConcurrency: 1}, rets(3)...)))
+	eff, err := e.s.CreateGraph(e.ctx, g.stored(true, []byte(`1`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("start", eff)
+	e.take(eff, g.root)
+	first := sig.ChildID(g.root, 0)
+	sw := sig.ChildID(g.root, 1)
+	eff, err = e.s.Complete(e.ctx, first, e.claim(first), []byte(`2`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("complete of the step before the swarm", eff, sw)
+	e.take(eff, first)
+	// an item's end starts the next item, not the swarm
+	item := sig.ChildID(sw, 0)
+	eff, err = e.s.Complete(e.ctx, item, e.claim(item), []byte(`0`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("complete of an item", eff)
+
+	// a flow that is a swarm, started held and resumed
+	h := e.graph(swarm(sig.SwarmConfig{}, rets(2)...))
+	h.recs[0].Label = "nightly"
+	e.create(h)
+	if _, err := e.s.Apply(e.ctx, h.root, sig.OpSuspend); err != nil {
+		t.Fatal(err)
+	}
+	eff, err = e.s.StartGraph(e.ctx, h.root, []byte(`1`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("start while suspended", eff)
+	eff, err = e.s.Apply(e.ctx, h.root, sig.OpResume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("resume", eff, h.root)
 }

@@ -19,6 +19,8 @@ type machine struct {
 	cancels []string
 	// stops are the outbox entries of cancels, owed until acknowledged.
 	stops []sig.Dispatch
+	// swarms are the swarms the transition started.
+	swarms []storage.Swarm
 	// endsPaused: the task this transition ends was paused (its graph
 	// is); if the graph finishes now, finish unpauses what it never
 	// entered.
@@ -95,6 +97,11 @@ func (m *machine) start(x *sig.Record) error {
 		return m.enter(step, v)
 	case sig.KindSwarm:
 		x.Status = sig.Active
+		name := x.Label
+		if name == "" {
+			name = x.Name
+		}
+		m.swarms = append(m.swarms, storage.Swarm{ID: x.ID, Name: name})
 		return m.settle(x)
 	}
 	return fmt.Errorf("record %s has unknown kind %q", x.ID, x.Kind)
@@ -419,7 +426,7 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 		s.Lone = m.out[0].Target
 		source = s.Lone
 	}
-	eff := storage.Effects{Source: source, Dispatches: m.out, Cancels: m.cancels}
+	eff := storage.Effects{Source: source, Dispatches: m.out, Cancels: m.cancels, Swarms: m.swarms}
 	for _, d := range m.stops {
 		if d.Spawned > 0 {
 			eff.Flows = append(eff.Flows, d)

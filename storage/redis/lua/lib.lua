@@ -9,7 +9,7 @@
 
 local G, IDX, FLOWS, EXPS, NOW, ROOT
 local cache, order, idof, had, staged, stagedPairs
-local out, cancels, stops, ended
+local out, cancels, stops, ended, swarms
 local expireAt, expireExact, endsPaused, indexed
 
 -- begin readies the per-call state for an operation on the graph in
@@ -24,7 +24,7 @@ local function begin(keys, argv)
   NOW = tonumber(argv[1])
   ROOT = nil
   cache, order, idof, had, staged, stagedPairs = {}, {}, {}, {}, nil, nil
-  out, cancels, stops, ended = {}, {}, {}, {}
+  out, cancels, stops, ended, swarms = {}, {}, {}, {}, {}
   expireAt, expireExact, endsPaused, indexed = nil, false, false, nil
 end
 
@@ -287,6 +287,7 @@ start = function(x)
     enter(step, v)
   elseif x.k == 'swarm' then
     x.s = 'active'
+    swarms[#swarms + 1] = {id = idof[x], n = x.lb or x.n}
     settle(x)
   else
     raise('CORRUPT', G .. ' field ' .. idof[x] .. ' has kind ' .. tostring(x.k))
@@ -754,6 +755,10 @@ local function finish(source)
   if endsNow then
     -- this transition ended the graph: its root, as it ended
     reply.en = r
+  end
+  if #swarms > 0 then
+    -- the swarms it started, for the engine's middlewares
+    reply.sw = swarms
   end
   for _, e in ipairs(stops) do
     if e.sp then
