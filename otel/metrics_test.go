@@ -15,6 +15,9 @@ func sums(rm metricdata.ResourceMetrics) map[string]int64 {
 	key := func(name string, set attribute.Set) string {
 		var kv []string
 		for _, a := range set.ToSlice() {
+			if strings.HasPrefix(string(a.Key), "messaging.") {
+				continue // the conventions' system, operation and destination (the task)
+			}
 			k := strings.TrimPrefix(string(a.Key), "mageflow.")
 			if k == "flow.name" {
 				k = "name"

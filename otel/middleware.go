@@ -1,20 +1,18 @@
 package otelmageflow
 
 import (
-	"context"
-	"strconv"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/messagingconv"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mageflow-go/mageflow/middleware"
-	"github.com/mageflow-go/mageflow/task"
 )
 
 // scope names the tracer and the meter.
@@ -29,6 +27,11 @@ const (
 	// sentKey holds when the dispatch was made (Unix milliseconds), for
 	// the queue latency.
 	sentKey = "mageflow.sent"
+	// swarmIDKey and swarmNameKey hold, for a swarm's items, the swarm's
+	// record and name; the swarm span's context is under swarmCtxPrefix.
+	swarmIDKey     = "mageflow.swarm.id"
+	swarmNameKey   = "mageflow.swarm.name"
+	swarmCtxPrefix = "mageflow.swarm.ctx."
 )
 
 // Attributes of the spans and metrics.
@@ -43,7 +46,19 @@ const (
 	AttrRunID    = attribute.Key("mageflow.run.id")
 	AttrOutcome  = attribute.Key("mageflow.outcome")
 	AttrStatus   = attribute.Key("mageflow.status")
+	AttrSwarm    = attribute.Key("mageflow.swarm.name")
 )
+
+// The operations of the spans (messaging.operation.name, and the first
+// word of the span's name, as the messaging conventions have it).
+const (
+	OpStart   = "start"   // a flow's start
+	OpFanOut  = "fan_out" // a swarm starting its items
+	OpProcess = "process" // an attempt of a task
+)
+
+// system is the spans' and metrics' messaging.system.
+const system = "mageflow"
 
 // Outcomes of an attempt (AttrOutcome).
 const (
@@ -54,7 +69,7 @@ const (
 
 // Middleware traces and measures flows; install it with
 // mageflow.WithMiddleware. It is a middleware.Middleware, a
-// middleware.Starter and a middleware.Ender.
+// middleware.Starter, a middleware.Ender and a middleware.Fanner.
 type Middleware struct {
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
@@ -65,39 +80,57 @@ type Middleware struct {
 	retries    metric.Int64Counter
 	latency    metric.Float64Histogram
 	inFlight   metric.Int64UpDownCounter
+	items      metric.Int64UpDownCounter
 	started    metric.Int64Counter
 	ended      metric.Int64Counter
 
-	// the attribute sets of the metrics, made once per task and outcome
-	byTask, byOutcome sync.Map // string (task, or task and outcome) -> metric.MeasurementOption
+	// the attribute sets of the metrics, made once per task, outcome and
+	// error type, and per swarm
+	byTask, byOutcome, bySwarm sync.Map // string -> metric.MeasurementOption
+}
+
+// attrSet returns the measurement option cache holds under key, made
+// of attrs() the first time.
+func attrSet(cache *sync.Map, key string, attrs func() []attribute.KeyValue) metric.MeasurementOption {
+	if o, ok := cache.Load(key); ok {
+		return o.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(attrs()...))
+	cache.Store(key, o)
+	return o
 }
 
 // taskAttrs returns the measurement option of task's metrics.
 func (m *Middleware) taskAttrs(task string) metric.MeasurementOption {
-	if o, ok := m.byTask.Load(task); ok {
-		return o.(metric.MeasurementOption)
-	}
-	o := metric.WithAttributeSet(attribute.NewSet(AttrTask.String(task)))
-	m.byTask.Store(task, o)
-	return o
+	return attrSet(&m.byTask, task, func() []attribute.KeyValue { return []attribute.KeyValue{AttrTask.String(task)} })
 }
 
 // outcomeAttrs returns the measurement option of task's metrics by
-// outcome.
-func (m *Middleware) outcomeAttrs(task, outcome string) metric.MeasurementOption {
-	key := outcome + "\x00" + task
-	if o, ok := m.byOutcome.Load(key); ok {
-		return o.(metric.MeasurementOption)
-	}
-	o := metric.WithAttributeSet(attribute.NewSet(AttrTask.String(task), AttrOutcome.String(outcome)))
-	m.byOutcome.Store(key, o)
-	return o
+// outcome and error type (errType, "" for none), with the messaging
+// conventions' attributes.
+func (m *Middleware) outcomeAttrs(task, outcome, errType string) metric.MeasurementOption {
+	return attrSet(&m.byOutcome, outcome+"\x00"+task+"\x00"+errType, func() []attribute.KeyValue {
+		attrs := []attribute.KeyValue{
+			semconv.MessagingSystemKey.String(system), semconv.MessagingOperationNameKey.String(OpProcess),
+			semconv.MessagingDestinationNameKey.String(task), AttrTask.String(task), AttrOutcome.String(outcome),
+		}
+		if errType != "" {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		}
+		return attrs
+	})
+}
+
+// swarmAttrs returns the measurement option of swarm's metrics.
+func (m *Middleware) swarmAttrs(swarm string) metric.MeasurementOption {
+	return attrSet(&m.bySwarm, swarm, func() []attribute.KeyValue { return []attribute.KeyValue{AttrSwarm.String(swarm)} })
 }
 
 var (
 	_ middleware.Middleware = (*Middleware)(nil)
 	_ middleware.Starter    = (*Middleware)(nil)
 	_ middleware.Ender      = (*Middleware)(nil)
+	_ middleware.Fanner     = (*Middleware)(nil)
 )
 
 // Option configures the middleware.
@@ -136,15 +169,20 @@ func New(opts ...Option) *Middleware {
 		}
 	}
 	var e error
-	m.executions, e = meter.Int64Counter("mageflow.task.executions", metric.WithDescription("Attempts of tasks, by task and outcome."), metric.WithUnit("{attempt}"))
+	// the messaging conventions' names, where they have one
+	consumed, e := messagingconv.NewClientConsumedMessages(meter)
 	note(e)
-	m.duration, e = meter.Float64Histogram("mageflow.task.duration", metric.WithDescription("Duration of the attempts of tasks, by task and outcome."), metric.WithUnit("s"))
+	m.executions = consumed.Inst()
+	duration, e := messagingconv.NewProcessDuration(meter)
 	note(e)
+	m.duration = duration.Inst()
 	m.retries, e = meter.Int64Counter("mageflow.task.retries", metric.WithDescription("Attempts of tasks after their first, by task."), metric.WithUnit("{attempt}"))
 	note(e)
 	m.latency, e = meter.Float64Histogram("mageflow.task.queue_latency", metric.WithDescription("Time from the dispatch that caused an attempt to its start, by task."), metric.WithUnit("s"))
 	note(e)
 	m.inFlight, e = meter.Int64UpDownCounter("mageflow.task.in_flight", metric.WithDescription("Attempts of tasks running, by task."), metric.WithUnit("{attempt}"))
+	note(e)
+	m.items, e = meter.Int64UpDownCounter("mageflow.swarm.items_in_flight", metric.WithDescription("Attempts of swarms' items running, by swarm."), metric.WithUnit("{attempt}"))
 	note(e)
 	m.started, e = meter.Int64Counter("mageflow.flow.started", metric.WithDescription("Flows started, by name and kind."), metric.WithUnit("{flow}"))
 	note(e)
@@ -154,87 +192,4 @@ func New(opts ...Option) *Middleware {
 		otel.Handle(err)
 	}
 	return m
-}
-
-// Start implements middleware.Starter: the start's span, whose context
-// the flow carries.
-func (m *Middleware) Start(ctx context.Context, s *middleware.Start, next func(context.Context) error) error {
-	attrs := []attribute.KeyValue{AttrFlowID.String(s.Root), AttrFlowName.String(s.Name), AttrFlowKind.String(string(s.Kind))}
-	if s.Parent != "" {
-		attrs = append(attrs, AttrParent.String(s.Parent))
-	}
-	ctx, span := m.tracer.Start(ctx, "mageflow.start", trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
-	defer span.End()
-	carrier := propagation.MapCarrier{}
-	m.prop.Inject(ctx, carrier)
-	for k, v := range carrier {
-		s.Carry(k, v)
-	}
-	s.Carry(FlowNameKey, s.Name)
-	s.Send(sentKey, strconv.FormatInt(m.now().UnixMilli(), 10)) // not stored: a resumed flow's dispatch is sent later
-	err := next(ctx)
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
-		return err
-	}
-	if !s.Existed { // a start that found its flow stored started nothing
-		m.started.Add(ctx, 1, metric.WithAttributes(AttrFlowName.String(s.Name), AttrFlowKind.String(string(s.Kind))))
-	}
-	return nil
-}
-
-// Execute implements middleware.Middleware: the attempt's span, a child
-// of the span whose context its dispatch carried, and its metrics.
-func (m *Middleware) Execute(ctx context.Context, x *middleware.Execution, next func(context.Context) error) error {
-	begin := m.now()
-	ctx = m.prop.Extract(ctx, propagation.MapCarrier(x.Metadata))
-	flowName := x.Metadata[FlowNameKey]
-	attrs := []attribute.KeyValue{
-		AttrTask.String(x.Task), AttrRecord.String(x.Record), AttrFlowID.String(x.Root), AttrFlowName.String(flowName),
-		AttrAttempt.Int(x.Attempt), AttrRunID.String(x.RunID),
-	}
-	if x.Parent != "" {
-		attrs = append(attrs, AttrParent.String(x.Parent))
-	}
-	ctx, span := m.tracer.Start(ctx, "mageflow.task", trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
-	defer span.End()
-	byTask := m.taskAttrs(x.Task)
-	if sent, err := strconv.ParseInt(x.Metadata[sentKey], 10, 64); err == nil {
-		m.latency.Record(ctx, max(0, begin.Sub(time.UnixMilli(sent)).Seconds()), byTask)
-	}
-	if x.Attempt > 1 {
-		m.retries.Add(ctx, 1, byTask)
-	}
-	m.inFlight.Add(ctx, 1, byTask)
-	defer m.inFlight.Add(ctx, -1, byTask)
-	err := next(ctx)
-
-	// what this attempt causes (the next step) is a child of its span
-	carrier := propagation.MapCarrier{}
-	m.prop.Inject(ctx, carrier)
-	for k, v := range carrier {
-		x.Carry(k, v)
-	}
-	x.Carry(sentKey, strconv.FormatInt(m.now().UnixMilli(), 10))
-
-	outcome := OutcomeDone
-	if err != nil {
-		outcome = OutcomeRetry
-		if task.IsNonRetryable(err) || x.Attempt >= x.MaxAttempts {
-			outcome = OutcomeFailed
-		}
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
-	}
-	span.SetAttributes(AttrOutcome.String(outcome))
-	both := m.outcomeAttrs(x.Task, outcome)
-	m.executions.Add(ctx, 1, both)
-	m.duration.Record(ctx, m.now().Sub(begin).Seconds(), both)
-	return err
-}
-
-// Ended implements middleware.Ender: the flows that ended.
-func (m *Middleware) Ended(ctx context.Context, e middleware.End) {
-	m.ended.Add(ctx, 1, metric.WithAttributes(AttrFlowName.String(e.Name), AttrFlowKind.String(string(e.Kind)), AttrStatus.String(string(e.Status))))
 }

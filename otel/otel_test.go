@@ -61,13 +61,25 @@ func spansOf(e env, root string) (start sdktrace.ReadOnlySpan, tasks []sdktrace.
 		if attr(s, otelmageflow.AttrFlowID) != root {
 			continue
 		}
-		if s.Name() == "mageflow.start" {
+		switch attr(s, "messaging.operation.name") {
+		case otelmageflow.OpStart:
 			start = s
-		} else {
+		case otelmageflow.OpProcess:
 			tasks = append(tasks, s)
 		}
 	}
 	return start, tasks
+}
+
+// fanOuts returns the ended fan-out spans of flow root.
+func fanOuts(e env, root string) []sdktrace.ReadOnlySpan {
+	var out []sdktrace.ReadOnlySpan
+	for _, s := range e.spans.Ended() {
+		if attr(s, otelmageflow.AttrFlowID) == root && attr(s, "messaging.operation.name") == otelmageflow.OpFanOut {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // byRecord returns the task spans of record id, in attempt order.
@@ -143,7 +155,8 @@ func TestAChainIsOneTrace(t *testing.T) {
 	}
 }
 
-// A swarm's items are children of the start; a failed item's span holds
+// A swarm's items are children of its fan-out span, a child of the
+// start; a failed item's span holds
 // its error; a retried task has a span per attempt, and the metrics count
 // each outcome, the retry, the flows started and ended.
 func TestASwarmWithAFailureAndARetry(t *testing.T) {
@@ -169,9 +182,13 @@ func TestASwarmWithAFailureAndARetry(t *testing.T) {
 	if start == nil || len(tasks) != 4 {
 		t.Fatalf("spans: start %v, %d task spans; want a start and 4 (3 items, one retried)", start, len(tasks))
 	}
+	fans := fanOuts(e, run.ID())
+	if len(fans) != 1 || fans[0].Parent().SpanID() != start.SpanContext().SpanID() || attr(fans[0], otelmageflow.AttrSwarm) != "batch" || fans[0].Name() != "fan_out batch" {
+		t.Fatalf("fan-out spans: %v; want one, named fan_out batch, a child of the start", fans)
+	}
 	for _, s := range tasks {
-		if s.Parent().SpanID() != start.SpanContext().SpanID() || s.SpanContext().TraceID() != start.SpanContext().TraceID() {
-			t.Errorf("item %s: parent %s, want the start", attr(s, otelmageflow.AttrRecord), s.Parent().SpanID())
+		if s.Parent().SpanID() != fans[0].SpanContext().SpanID() || s.SpanContext().TraceID() != start.SpanContext().TraceID() {
+			t.Errorf("item %s: parent %s, want the fan-out %s", attr(s, otelmageflow.AttrRecord), s.Parent().SpanID(), fans[0].SpanContext().SpanID())
 		}
 	}
 	failed := byRecord(tasks, sig.ChildID(run.ID(), 1))
@@ -192,19 +209,22 @@ func TestASwarmWithAFailureAndARetry(t *testing.T) {
 		counts = sums(rm)
 		return counts["mageflow.flow.ended name=batch status=done"] == 1
 	})
+	// a failure's error.type is the type of the task's error
+	boomType := "error.type=*errors.errorString"
 	for k, want := range map[string]int64{
-		"mageflow.task.executions task=double outcome=done": 1,
-		"mageflow.task.executions task=boom outcome=failed": 1,
-		"mageflow.task.executions task=flaky outcome=retry": 1,
-		"mageflow.task.executions task=flaky outcome=done":  1,
-		"mageflow.task.retries task=flaky":                  1,
-		"mageflow.task.in_flight task=double":               0,
-		"mageflow.flow.started name=batch":                  1,
-		"mageflow.task.duration task=boom outcome=failed":   1, // observations
-		"mageflow.task.queue_latency task=double":           1,
+		"messaging.client.consumed.messages task=double outcome=done":                                1,
+		"messaging.client.consumed.messages task=boom outcome=failed " + boomType:                    1,
+		"messaging.client.consumed.messages task=flaky outcome=retry error.type=*errors.errorString": 1,
+		"messaging.client.consumed.messages task=flaky outcome=done":                                 1,
+		"mageflow.task.retries task=flaky":                                                           1,
+		"mageflow.task.in_flight task=double":                                                        0,
+		"mageflow.swarm.items_in_flight swarm.name=batch":                                            0,
+		"mageflow.flow.started name=batch":                                                           1,
+		"messaging.process.duration task=boom outcome=failed " + boomType:                            1, // observations
+		"mageflow.task.queue_latency task=double":                                                    1,
 	} {
-		if counts[k] != want {
-			t.Errorf("%s = %d, want %d (all: %v)", k, counts[k], want, counts)
+		if n, ok := counts[k]; !ok || n != want {
+			t.Errorf("%s = %d (%v), want %d (all: %v)", k, n, ok, want, counts)
 		}
 	}
 }
@@ -248,5 +268,52 @@ func TestAFlowStartedInATaskJoinsItsTrace(t *testing.T) {
 	}
 	if innerStart.SpanKind() != trace.SpanKindProducer || innerTasks[0].SpanKind() != trace.SpanKindConsumer {
 		t.Errorf("span kinds: start %v, task %v; want producer and consumer", innerStart.SpanKind(), innerTasks[0].SpanKind())
+	}
+}
+
+// A swarm after a chain's step fans out from that step's span, and every
+// item is a child of the swarm's span, those a concurrency limit starts
+// later (each linked to the sibling whose end started it) included.
+func TestASwarmInAChainParentsItsItems(t *testing.T) {
+	sum := task.New("sum", func(ctx context.Context, xs []int) (int, error) {
+		s := 0
+		for _, x := range xs {
+			s += x
+		}
+		return s, nil
+	})
+	e := newEnv(t, double, sum)
+	items := flow.Named("items", flow.Swarm(double, double, double).WithConfig(flow.SwarmConfig{MaxConcurrency: 1}))
+	run, err := flow.Start(context.Background(), e.c, flow.Then(flow.Then(double, items), sum), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := wait(t, run); err != nil || out != 12 {
+		t.Fatalf("Wait = %d, %v", out, err)
+	}
+	_, tasks := spansOf(e, run.ID())
+	step0 := byRecord(tasks, sig.ChildID(run.ID(), 0))
+	fans := fanOuts(e, run.ID())
+	if len(step0) != 1 || len(fans) != 1 || fans[0].Parent().SpanID() != step0[0].SpanContext().SpanID() {
+		t.Fatalf("fan-outs %v, first step %v; want one fan-out, a child of the first step", fans, step0)
+	}
+	sw := sig.ChildID(run.ID(), 1)
+	var prev sdktrace.ReadOnlySpan
+	for i := range 3 {
+		s := byRecord(tasks, sig.ChildID(sw, i))
+		if len(s) != 1 {
+			t.Fatalf("item %d: %d spans", i, len(s))
+		}
+		if s[0].Parent().SpanID() != fans[0].SpanContext().SpanID() || attr(s[0], otelmageflow.AttrSwarm) != "items" {
+			t.Errorf("item %d: parent %s, swarm %q; want the fan-out %s, items", i, s[0].Parent().SpanID(), attr(s[0], otelmageflow.AttrSwarm), fans[0].SpanContext().SpanID())
+		}
+		if prev != nil && (len(s[0].Links()) != 1 || s[0].Links()[0].SpanContext.SpanID() != prev.SpanContext().SpanID()) {
+			t.Errorf("item %d: links %v; want the item before it, whose end started it", i, s[0].Links())
+		}
+		prev = s[0]
+	}
+	last := byRecord(tasks, sig.ChildID(run.ID(), 2))
+	if len(last) != 1 || last[0].Parent().SpanID() != prev.SpanContext().SpanID() {
+		t.Errorf("the step after the swarm: %v; want a child of the last item's span", last)
 	}
 }

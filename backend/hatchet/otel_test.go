@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -193,7 +194,7 @@ func TestATraceAcrossProcesses(t *testing.T) {
 	}
 	var start sdktrace.ReadOnlySpan
 	for _, s := range recorder.Ended() {
-		if s.Name() == "mageflow.start" {
+		if strings.HasPrefix(s.Name(), otelmageflow.OpStart+" ") {
 			start = s
 		}
 	}

@@ -14,10 +14,11 @@ func TestScrape(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`mageflow_task_executions_total{mageflow_outcome="done",mageflow_task="double"`,
-		`mageflow_task_executions_total{mageflow_outcome="failed",mageflow_task="charge"`,
+		`messaging_client_consumed_messages_total{mageflow_outcome="done",mageflow_task="double",messaging_destination_name="double",messaging_operation_name="process",messaging_system="mageflow"`,
+		`messaging_client_consumed_messages_total{error_type="*errors.errorString",mageflow_outcome="failed",mageflow_task="charge"`,
 		`mageflow_flow_ended_total{mageflow_flow_kind="chain",mageflow_flow_name="checkout",mageflow_status="failed"`,
-		`mageflow_task_duration_seconds_bucket`,
+		`messaging_process_duration_seconds_bucket`,
+		`mageflow_task_queue_latency_seconds_bucket`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the scrape lacks %s:\n%s", want, out.String())
