@@ -154,6 +154,7 @@ func cases() []testCase {
 		{"MiddlewarePanicsAndRefusals", testMiddlewarePanicsAndRefusals},
 		{"MiddlewareCarriesAndHearsEnds", testMiddlewareCarriesAndHearsEnds},
 		{"MiddlewareHearsSwarmsFanOut", testMiddlewareHearsSwarmsFanOut},
+		{"MiddlewareFansOutNestedAndAdded", testMiddlewareFansOutNestedAndAdded},
 		{"StartersCannotHideAFailedStart", testStartersCannotHideAFailedStart},
 	}
 }

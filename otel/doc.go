@@ -27,8 +27,9 @@
 // flow (a flow signed before it was started stores none: those dispatches
 // start a trace of their own). The middleware stores "traceparent" (and
 // "tracestate") and "mageflow.flow" (the flow's name) with the flow,
-// among its metadata; a swarm's items also carry its id, name and span
-// context (the innermost swarm's, for an item of a swarm in a swarm's
+// among its metadata; a swarm's fan-out adds its id, name and span
+// context to the metadata of its items (and of what they cause, the
+// step after the swarm for one, which leave them unused) (the innermost swarm's, for an item of a swarm in a swarm's
 // item: an outer item a later slot starts is then a child of the span
 // that started it, not of its swarm's).
 //
@@ -46,8 +47,9 @@
 //     running, by swarm name (up-down counter);
 //   - mageflow.flow.started and mageflow.flow.ended: flows (counters).
 //
-// The flows' metrics are labeled with their name (flow.Named): name flows
-// by what they do ("checkout"), not by what they do it to, or the series
-// grow without bound. A start that finds its flow stored already (a
+// The flows' metrics are labeled with their name (flow.Named), and the
+// swarms' with theirs: name flows and swarms by what they do
+// ("checkout"), not by what they do it to, or the series (and the
+// middleware's cache of their attribute sets) grow without bound. A start that finds its flow stored already (a
 // second start with flow.WithID, a retried task's) is not counted.
 package otelmageflow

@@ -9,8 +9,9 @@ import (
 	"github.com/mageflow-go/mageflow/task"
 )
 
-// errorType is a failed attempt's error.type: "timeout" for one that
-// overran its task's timeout, "panic" for a panic, else the messaging
+// errorType is a failed attempt's error.type: "timeout" for an error
+// that is a context.DeadlineExceeded (an attempt that overran its task's
+// timeout, or a deadline of the task's own), "panic" for a panic, else the messaging
 // conventions' type of the task's error, under task.NonRetryable's mark
 // (a *task.DecodeError keeps its own).
 func errorType(err error) string {

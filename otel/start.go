@@ -49,8 +49,8 @@ func (m *Middleware) Start(ctx context.Context, s *middleware.Start, next func(c
 // FanOut implements middleware.Fanner: the swarm's span, a child of the
 // span of what started the swarm (its flow's start, the step before it)
 // and the parent of its items' spans, which its context goes to. The
-// span covers the sending of the first items; the items' own spans say
-// how long the swarm ran.
+// span marks the fan-out (it ends as FanOut returns); the items' own
+// spans say how long the swarm ran.
 func (m *Middleware) FanOut(ctx context.Context, f *middleware.FanOut) {
 	ctx = m.prop.Extract(ctx, propagation.MapCarrier(f.Metadata))
 	ctx, span := m.tracer.Start(ctx, OpFanOut+" "+f.Name, trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(
@@ -61,12 +61,17 @@ func (m *Middleware) FanOut(ctx context.Context, f *middleware.FanOut) {
 	defer span.End()
 	carrier := propagation.MapCarrier{}
 	m.prop.Inject(ctx, carrier)
-	for k, v := range carrier {
-		f.Carry(k, v)                // the first items: children of the span
-		f.Carry(swarmCtxPrefix+k, v) // the later ones, dispatched by their siblings
+	// the swarm's own keys first: an item finds its swarm's span by them,
+	// whichever sibling's end dispatched it
+	if !f.Carry(swarmIDKey, f.Swarm) || !f.Carry(swarmNameKey, f.Name) {
+		return
 	}
-	f.Carry(swarmIDKey, f.Swarm)
-	f.Carry(swarmNameKey, f.Name)
+	for k, v := range carrier {
+		f.Carry(swarmCtxPrefix+k, v)
+	}
+	for k, v := range carrier { // a chain item's first step: a child of the span
+		f.Carry(k, v)
+	}
 }
 
 // swarmCarrier reads and writes the swarm span's context in a dispatch's

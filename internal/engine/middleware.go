@@ -207,35 +207,79 @@ func fannedOf(ctx context.Context) fanned {
 	return f
 }
 
-// meta returns the metadata dispatch d carries: its swarm's, when d is
-// the item of one the fanners carried pairs for, else meta.
+// meta returns the metadata dispatch d carries: that of the innermost
+// swarm the fanners carried pairs for whose item d's target is (or is
+// within, a chain item's first step for one), else meta.
 func (f fanned) meta(d sig.Dispatch, meta map[string]string) map[string]string {
 	if f == nil {
 		return meta
 	}
-	if parent, role, _, _ := sig.Place(d.Target); role == sig.RoleChild {
-		if m, ok := f[parent]; ok {
-			return m
-		}
+	if m := f.of(d.Target); m != nil {
+		return m
 	}
 	return meta
 }
 
-// fanOut tells the fanners that the swarms were started, and returns ctx
-// carrying what they carried for the swarms' items. A panic in one is
-// logged, and what it carried for that swarm is dropped.
-func (e *Engine) fanOut(ctx context.Context, swarms []storage.Swarm) context.Context {
+// of returns the metadata of the innermost swarm in f that id is an item
+// of or within, nil if none.
+func (f fanned) of(id string) map[string]string {
+	for {
+		parent, role, _, ok := sig.Place(id)
+		if !ok || role != sig.RoleChild {
+			return nil
+		}
+		if m, ok := f[parent]; ok {
+			return m
+		}
+		id = parent
+	}
+}
+
+// fanOut tells the fanners of the swarms eff started that send items
+// (eff.Dispatches holds some), and returns ctx carrying what they carried
+// for the swarms' items. The swarms come outermost first: a swarm in
+// another's item starts from the outer one's metadata.
+func (e *Engine) fanOut(ctx context.Context, eff storage.Effects) context.Context {
+	// the swarms that send items now: those some dispatch is in
+	sending := make(map[string]bool, len(eff.Swarms))
+	for _, s := range eff.Swarms {
+		sending[s.ID] = false
+	}
+	for _, d := range eff.Dispatches {
+		for id := d.Target; ; {
+			parent, role, _, ok := sig.Place(id)
+			if !ok || role != sig.RoleChild {
+				break
+			}
+			if _, ok := sending[parent]; ok {
+				sending[parent] = true
+			}
+			id = parent
+		}
+	}
 	meta := metaOf(ctx)
 	var out fanned
-	for _, s := range swarms {
-		f := &middleware.FanOut{Swarm: s.ID, Root: sig.RootOf(s.ID), Name: s.Name, Metadata: meta}
-		if !e.fanOne(ctx, f) || len(f.Carried()) == 0 {
+	for _, s := range eff.Swarms {
+		if !sending[s.ID] {
+			continue
+		}
+		base := meta
+		if m := out.of(s.ID); m != nil {
+			base = m
+		}
+		m, any := base, false
+		for _, f := range e.fanners {
+			if c := e.fanOne(ctx, f, s, m); len(c) > 0 {
+				m, any = mergeMeta(m, c), true
+			}
+		}
+		if !any {
 			continue
 		}
 		if out == nil {
 			out = fanned{}
 		}
-		out[s.ID] = mergeMeta(meta, f.Carried())
+		out[s.ID] = m
 	}
 	if out == nil {
 		return ctx
@@ -243,16 +287,16 @@ func (e *Engine) fanOut(ctx context.Context, swarms []storage.Swarm) context.Con
 	return context.WithValue(ctx, fannedKey{}, out)
 }
 
-// fanOne calls the fanners for f, and reports whether none panicked.
-func (e *Engine) fanOne(ctx context.Context, f *middleware.FanOut) (ok bool) {
+// fanOne tells fanner f that swarm s starts items whose dispatches carry
+// meta, and returns the pairs it carried; none when it panicked (logged).
+func (e *Engine) fanOne(ctx context.Context, f middleware.Fanner, s storage.Swarm, meta map[string]string) (carried map[string]string) {
+	x := &middleware.FanOut{Swarm: s.ID, Root: sig.RootOf(s.ID), Name: s.Name, Metadata: maps.Clone(meta)}
 	defer func() {
 		if v := recover(); v != nil {
-			ok = false
-			e.log.ErrorContext(ctx, "mageflow: a middleware panicked in FanOut", slog.String("swarm", f.Swarm), slog.Any("panic", v))
+			carried = nil
+			e.log.ErrorContext(ctx, "mageflow: a middleware panicked in FanOut", slog.String("swarm", s.ID), slog.Any("panic", v))
 		}
 	}()
-	for _, m := range e.fanners {
-		m.FanOut(ctx, f)
-	}
-	return true
+	f.FanOut(ctx, x)
+	return x.Carried()
 }

@@ -242,7 +242,7 @@ func (e *Engine) owe(err error, id string) error {
 // step. (With cancels, it is the sender's, and acknowledged with them.)
 func (e *Engine) send(ctx context.Context, eff storage.Effects) error {
 	if len(eff.Swarms) > 0 && len(e.fanners) > 0 {
-		ctx = e.fanOut(ctx, eff.Swarms)
+		ctx = e.fanOut(ctx, eff)
 	}
 	err := e.deliver(ctx, eff, len(eff.Dispatches) > 1)
 	if eff.Ended != nil && len(e.enders) > 0 {

@@ -78,7 +78,7 @@ func swarmCases() []testCase {
 		},
 		{
 			Name: "SwarmStartsNamed",
-			Rule: "An operation that starts a swarm (entering it, resuming it held, retrying it) names it in its effects' Swarms, with the name the tools show (its label, else its name), once per start; an operation that starts none has no Swarms.",
+			Rule: "An operation that starts a swarm's items (entering it, resuming it, held or suspended while it ran, retrying it, adding items to it while it runs) names the swarm in its effects' Swarms, with the name the tools show (its label, else its name), once per operation; an operation that starts none has no Swarms.",
 			Test: testSwarmStartsNamed,
 		},
 		{
@@ -619,4 +619,55 @@ func testSwarmStartsNamed(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	want("resume", eff, h.root)
+
+	// a swarm suspended while it ran, resumed; then failed and retried
+	r := e.graph(swarm(sig.SwarmConfig{MaxConcurrency: 1, StopAfterNFailures: 1}, rets(2)...))
+	eff, err = e.s.CreateGraph(e.ctx, r.stored(true, []byte(`1`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("start of a swarm", eff, r.root)
+	e.take(eff, r.root)
+	if _, err := e.s.Apply(e.ctx, r.root, sig.OpSuspend); err != nil {
+		t.Fatal(err)
+	}
+	eff, err = e.s.Apply(e.ctx, r.root, sig.OpResume)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("resume of a swarm suspended while it ran", eff, r.root)
+	e.take(eff, r.root)
+	first = sig.ChildID(r.root, 0)
+	eff, err = e.s.Fail(e.ctx, first, e.claim(first), sig.ErrorInfo{Task: taskRet + "0", Message: "boom", Attempts: 1, Kind: sig.ErrorTask})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("the failure that stops the swarm", eff)
+	e.take(eff, first)
+	e.status(r.root, sig.Failed)
+	eff, err = e.s.Apply(e.ctx, r.root, sig.OpRetry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("retry", eff, r.root)
+
+	// items added to a running open swarm
+	o := e.graph(swarm(sig.SwarmConfig{}, task(taskRet+"0")).opened())
+	e.take(func() storage.Effects {
+		eff, err := e.s.CreateGraph(e.ctx, o.stored(true, []byte(`1`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eff
+	}(), o.root)
+	eff, err = e.s.AddItems(e.ctx, o.root, 1, e.items(o, o.root, 1, task(taskRet+"1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("items added", eff, o.root)
+	eff, err = e.s.CloseSwarm(e.ctx, o.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("close", eff)
 }

@@ -133,6 +133,9 @@ func (m *machine) resume(recs []*sig.Record) error {
 				return err
 			}
 		case a.x.Kind == sig.KindSwarm:
+			if a.x.Status == sig.Active {
+				m.fanOut(a.x)
+			}
 			if err := m.settle(a.x); err != nil {
 				return err
 			}

@@ -97,14 +97,19 @@ func (m *machine) start(x *sig.Record) error {
 		return m.enter(step, v)
 	case sig.KindSwarm:
 		x.Status = sig.Active
-		name := x.Label
-		if name == "" {
-			name = x.Name
-		}
-		m.swarms = append(m.swarms, storage.Swarm{ID: x.ID, Name: name})
+		m.fanOut(x)
 		return m.settle(x)
 	}
 	return fmt.Errorf("record %s has unknown kind %q", x.ID, x.Kind)
+}
+
+// fanOut notes that swarm x, active, starts items now (storage.Effects.Swarms).
+func (m *machine) fanOut(x *sig.Record) {
+	name := x.Label
+	if name == "" {
+		name = x.Name
+	}
+	m.swarms = append(m.swarms, storage.Swarm{ID: x.ID, Name: name})
 }
 
 // dispatch decides a new run of task x; its earlier dispatch, if still

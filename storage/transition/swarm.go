@@ -63,6 +63,9 @@ func AddItems(tx Tx, id string, base int, items []*sig.Record) (storage.Effects,
 	if max := st.Config.MaxItems; max > 0 && s.Children >= max {
 		st.Closed = true
 	}
+	if s.Status == sig.Active && n > 0 {
+		m.fanOut(s)
+	}
 	if err := m.settle(s); err != nil {
 		return storage.Effects{}, err
 	}

@@ -23,5 +23,8 @@ s.c = base + n
 if max > 0 and s.c >= max then
   s.sw.cl = true
 end
+if s.s == 'active' and n > 0 then
+  fanOut(s)
+end
 settle(s)
 return finish(id)

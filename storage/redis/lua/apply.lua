@@ -81,6 +81,9 @@ elseif op == 'resume' then
     elseif x.k == 'chain' then
       advance(x)
     elseif x.k == 'swarm' then
+      if x.s == 'active' then
+        fanOut(x)
+      end
       settle(x)
     end
   end

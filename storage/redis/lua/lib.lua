@@ -153,6 +153,11 @@ end
 
 local enter, start, complete, failNode, notifyParent, advance, settle
 
+-- fanOut notes that swarm x, active, starts items now (the reply's sw).
+local function fanOut(x)
+  swarms[#swarms + 1] = {id = idof[x], n = x.lb or x.n}
+end
+
 -- cancelRun decides that the backend run holding task x stops: the run is
 -- in the reply's cancels and, until acknowledged, in the outbox.
 local function cancelRun(x)
@@ -287,7 +292,7 @@ start = function(x)
     enter(step, v)
   elseif x.k == 'swarm' then
     x.s = 'active'
-    swarms[#swarms + 1] = {id = idof[x], n = x.lb or x.n}
+    fanOut(x)
     settle(x)
   else
     raise('CORRUPT', G .. ' field ' .. idof[x] .. ' has kind ' .. tostring(x.k))
