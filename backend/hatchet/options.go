@@ -45,7 +45,9 @@ func WithWorkerName(name string) Option {
 	}
 }
 
-// WithSlots sets how many tasks, and durable tasks, the worker runs at once.
+// WithSlots sets how many tasks, and durable tasks, the worker runs at
+// once. The worker offers durable slots only when a durable task is
+// registered: the engine schedules a worker that offers them much slower.
 func WithSlots(slots, durable int) Option {
 	return func(b *Backend) error {
 		if slots < 1 || durable < 1 {

@@ -32,17 +32,26 @@ func (b *Backend) Start(ctx context.Context) (func(context.Context) error, error
 		return b.stop(none, none), nil
 	}
 	var workflows []sdk.WorkflowBase
+	durable := false
 	for _, e := range b.tasks {
 		t, err := b.define(e)
 		if err != nil {
 			return nil, err
 		}
 		workflows = append(workflows, t)
+		durable = durable || e.spec.Durable
 	}
 	name := b.workerName + "-" + randomSuffix()
 	// the SDK's worker logs to the backend's logger (WithLogger), at its
 	// level: nothing by default
-	w, err := newWorker(b.c, name, sdk.WithWorkflows(workflows...), sdk.WithSlots(b.slots), sdk.WithDurableSlots(b.durableSlots), sdk.WithLogger(Zerolog(b.log)))
+	opts := []sdk.WorkerOption{sdk.WithWorkflows(workflows...), sdk.WithSlots(b.slots), sdk.WithLogger(Zerolog(b.log))}
+	if durable {
+		// durable slots only for durable tasks: a worker that offers
+		// them is scheduled much slower (a swarm of 500 no-op items ran
+		// at 62-88 items/s with 100, at 118-132 without)
+		opts = append(opts, sdk.WithDurableSlots(b.durableSlots))
+	}
+	w, err := newWorker(b.c, name, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("backend/hatchet: new worker %s: %w", b.workerName, err)
 	}
