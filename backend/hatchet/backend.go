@@ -99,6 +99,13 @@ func NewClient(opts ...v0client.ClientOpt) (c *sdk.Client, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("backend/hatchet: new client: %s", redact(err.Error()))
 	}
+	// a legacy client of the same configuration, for the bulk trigger
+	// the SDK's client does not expose
+	legacy, err := v0client.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("backend/hatchet: new client: %s", redact(err.Error()))
+	}
+	admins.Store(c, legacy.Admin())
 	return c, nil
 }
 
@@ -254,10 +261,20 @@ const batchParallelism = 8
 
 var _ backend.Batcher = (*Backend)(nil)
 
-// DispatchBatch implements backend.Batcher: the SDK triggers one run per
-// call, so the dispatches go out in parallel, at most batchParallelism at
-// a time.
+// DispatchBatch implements backend.Batcher. With a client NewClient
+// made, the dispatches of known tasks go out in the engine's bulk
+// trigger, one call per 500; otherwise, or when a bulk call fails, one
+// run per call, in parallel, at most batchParallelism at a time.
 func (b *Backend) DispatchBatch(ctx context.Context, ds []backend.Dispatch) ([]string, []error) {
+	if admin := adminOf(b.c); admin != nil && len(ds) > 1 {
+		return b.dispatchBatchBulk(ctx, admin, ds)
+	}
+	return b.dispatchEach(ctx, ds)
+}
+
+// dispatchEach dispatches ds one run per call, at most batchParallelism
+// at a time.
+func (b *Backend) dispatchEach(ctx context.Context, ds []backend.Dispatch) ([]string, []error) {
 	ids := make([]string, len(ds))
 	errs := make([]error, len(ds))
 	sem := make(chan struct{}, batchParallelism)
