@@ -29,9 +29,10 @@ type group struct {
 }
 
 func main() {
-	only := flag.String("only", "local,redis,redis-config,peer,hatchet", "groups to run: local, redis, redis-config (servers of its own: AOF, replicas), peer, hatchet")
+	only := flag.String("only", "local,redis,scale,redis-config,peer,hatchet", "groups to run: local, redis, scale (10,000 and 1,000,000 items on memory, Redis and a Redis Cluster), redis-config (servers of its own: AOF, replicas), peer, hatchet")
 	count := flag.Int("count", 5, "runs of each benchmark of the local and redis groups (-count)")
 	peerCount := flag.Int("peer-count", 1, "runs of each peer benchmark")
+	scaleCount := flag.Int("scale-count", 3, "runs of each scale benchmark")
 	hatchetCount := flag.Int("hatchet-count", 3, "runs of each Hatchet benchmark")
 	flag.Parse()
 
@@ -43,6 +44,7 @@ func main() {
 	groups := []group{
 		{"local", "bench", `^Benchmark(ChainSteps|SwarmItems)$/^(memory|direct)$`, "1x", *count},
 		{"redis", "bench", `^Benchmark(ChainSteps|SwarmItems|RedisPendingItem)$/^(redis)?$`, "1x", *count},
+		{"scale", "bench", `^BenchmarkSwarmScale$`, "1x", *scaleCount},
 		{"redis-config", "bench", `^Benchmark(ChainSteps|SwarmItems)$/^(aof-no|aof-everysec|aof-always|replica-nowait|replica-wait)$`, "1x", *count},
 		{"peer", "bench", `^Benchmark(Chain1000|GroupChord)$`, "1x", *peerCount},
 		{"hatchet", "backend/hatchet", `^Benchmark(Chain20|HatchetDAG20|Swarm500|HatchetFanout500)$`, "1x", *hatchetCount},

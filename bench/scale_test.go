@@ -1,0 +1,165 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/mageflow-go/mageflow/internal/redistest"
+	redisstore "github.com/mageflow-go/mageflow/storage/redis"
+)
+
+// TestMain stops the local Redis Cluster the scale rows start.
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+// The sizes of the scale rows: the cost per item is to be as flat at the
+// second as at the first.
+var scaleSizes = []struct {
+	name  string
+	items int
+}{{"10k", 10_000}, {"1M", 1_000_000}}
+
+// BenchmarkSwarmScale is a swarm of 10,000 and of 1,000,000 no-op items,
+// 1,000 at once, on the memory backend with the memory store (items/s,
+// and the peak RSS the run added, per item), with the Redis store and
+// with a store on a local 3-master Redis Cluster (items/s, and the
+// server's time per store call).
+func BenchmarkSwarmScale(b *testing.B) {
+	for _, size := range scaleSizes {
+		b.Run("memory/"+size.name, func(b *testing.B) {
+			c := client(b, memoryStore(b))
+			rss := peakRSS(b, func() { runSwarm(b, c, size.items, swarmWidth) })
+			b.ReportMetric(float64(rss)/float64(b.N*size.items), "rss-B/item")
+		})
+		b.Run("redis/"+size.name, func(b *testing.B) {
+			s, rc, _ := redisStore(b)
+			c := client(b, s)
+			serverTime(b, rc, func() { runSwarm(b, c, size.items, swarmWidth) })
+		})
+		b.Run("cluster/"+size.name, func(b *testing.B) {
+			cc := redistest.Cluster(b)
+			s, err := redisstore.New(cc, redisstore.WithPrefix(redistest.Prefix(b, cc)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := client(b, s)
+			serverTime(b, cc, func() { runSwarm(b, c, size.items, swarmWidth) })
+		})
+	}
+}
+
+// peakRSS runs fn and returns how far the process's peak resident set
+// rose above its resident set before it (Linux: /proc/self; 0 elsewhere).
+func peakRSS(b *testing.B, fn func()) int64 {
+	runtime.GC()
+	// "5" resets the peak (VmHWM) to the current resident set
+	reset := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	before := procStatus(b, "VmRSS")
+	fn()
+	if reset != nil || before == 0 {
+		b.Logf("no peak RSS: %v", reset)
+		return 0
+	}
+	return procStatus(b, "VmHWM") - before
+}
+
+// procStatus returns field (in kB there) of /proc/self/status in bytes,
+// 0 when it cannot be read.
+func procStatus(b *testing.B, field string) int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || k != field {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			b.Fatalf("/proc/self/status %s: %v", field, err)
+		}
+		return n << 10
+	}
+	return 0
+}
+
+// serverTime runs fn and reports the time the Redis servers of c spent
+// per store call (FCALL, or EVALSHA without functions) meanwhile, from
+// INFO commandstats.
+func serverTime(b *testing.B, c goredis.UniversalClient, fn func()) {
+	before := callStats(b, c)
+	fn()
+	after := callStats(b, c)
+	calls, usec := after.calls-before.calls, after.usec-before.usec
+	if calls > 0 {
+		b.ReportMetric(float64(usec)/float64(calls), "us/call")
+	}
+}
+
+// stats are the store calls a server counted and the microseconds it
+// spent in them.
+type stats struct{ calls, usec int64 }
+
+// callStats sums the store calls of c's servers (every master of a
+// cluster).
+func callStats(b *testing.B, c goredis.UniversalClient) stats {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var sum stats
+	add := func(ctx context.Context, c *goredis.Client) error {
+		info, err := c.Info(ctx, "commandstats").Result()
+		if err != nil {
+			return err
+		}
+		s := parseCallStats(info)
+		mu.Lock()
+		sum.calls += s.calls
+		sum.usec += s.usec
+		mu.Unlock()
+		return nil
+	}
+	var err error
+	switch c := c.(type) {
+	case *goredis.ClusterClient:
+		err = c.ForEachMaster(ctx, add)
+	case *goredis.Client:
+		err = add(ctx, c)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sum
+}
+
+// parseCallStats reads the fcall and evalsha lines of INFO commandstats.
+func parseCallStats(info string) stats {
+	var s stats
+	for _, line := range strings.Split(info, "\n") {
+		line = strings.TrimSpace(line)
+		name, rest, ok := strings.Cut(line, ":")
+		if !ok || (name != "cmdstat_fcall" && name != "cmdstat_evalsha") {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "calls":
+				s.calls += n
+			case "usec":
+				s.usec += n
+			}
+		}
+	}
+	return s
+}
