@@ -88,7 +88,11 @@ type output struct {
 
 // NewClient returns a Hatchet client configured by opts and the
 // HATCHET_CLIENT_* environment, returning the SDK's panics on bad
-// configuration as errors. The token never appears in errors.
+// configuration as errors. The token never appears in errors. It also
+// makes a legacy client of the same configuration, whose bulk trigger a
+// Backend on this client uses for DispatchBatch (the SDK's client does
+// not expose its own); a Backend on a client made otherwise triggers one
+// run per call.
 func NewClient(opts ...v0client.ClientOpt) (c *sdk.Client, err error) {
 	defer func() {
 		if v := recover(); v != nil {
