@@ -8,9 +8,9 @@ import (
 	"github.com/mageflow-go/mageflow/backend"
 )
 
-// testDispatchBatch sends a batch of a backend.Batcher: new runs, a
-// dispatch of a task no worker knows, and one whose key a running run
-// holds.
+// testDispatchBatch sends batches of a backend.Batcher: new runs; then
+// new runs, a dispatch of a task no worker knows, and one whose key a
+// running run holds.
 func testDispatchBatch(t *testing.T, h *harness) {
 	bb, ok := h.b.(backend.Batcher)
 	if !ok {
@@ -30,6 +30,30 @@ func testDispatchBatch(t *testing.T, h *harness) {
 	})
 	h.start()
 	defer close(release)
+
+	// a batch of new runs
+	fresh := []backend.Dispatch{
+		{Task: name, Payload: []byte(`{"n":10}`), Meta: map[string]string{"i": "10"}},
+		{Task: name, Payload: []byte(`{"n":11}`), Key: h.prefix + "-11", Meta: map[string]string{"i": "11"}},
+		{Task: name, Payload: []byte(`{"n":12}`), Key: h.prefix + "-12", Meta: map[string]string{"i": "12"}},
+	}
+	fids, ferrs := bb.DispatchBatch(h.ctx(), fresh)
+	if len(fids) != len(fresh) || len(ferrs) != len(fresh) {
+		t.Fatalf("DispatchBatch returned %d ids and %d errors for %d dispatches", len(fids), len(ferrs), len(fresh))
+	}
+	byMeta := map[string]backend.Delivery{}
+	for range fresh {
+		d := recv(t, got, "a delivery of the batch of new runs")
+		byMeta[d.Meta["i"]] = d
+	}
+	for i, d := range fresh {
+		switch got, ok := byMeta[d.Meta["i"]]; {
+		case ferrs[i] != nil:
+			t.Errorf("new run %d: %v", i, ferrs[i])
+		case !ok || got.RunID != fids[i] || !jsonEqual(got.Payload, d.Payload):
+			t.Errorf("new run %d delivered as %+v (%v); want run %s, payload %s", i, got, ok, fids[i], d.Payload)
+		}
+	}
 
 	held := h.dispatch(backend.Dispatch{Task: name, Payload: []byte(`{"n":0}`), Key: h.prefix + "-held", Meta: map[string]string{"hold": "yes"}})
 	if d := recv(t, got, "the held run's delivery"); d.RunID != held {

@@ -30,7 +30,7 @@ var cases = []testCase{
 	{"RegisterTwice", "Registering a task name twice fails.", testRegisterTwice},
 	{"RegisterAfterStart", "Register after Start fails with an error wrapping backend.ErrWorkerStarted, and the task stays unknown to the worker.", testRegisterAfterStart},
 	{"DedupeKey", "Two dispatches with the same Key, the second while the first run is running, give one delivery and the same run id.", testDedupeKey},
-	{"DispatchBatch", "A backend.Batcher's batch delivers each dispatch once, with its payload and metadata, under the run id at its place; a dispatch of a task no worker knows fails alone, with ErrUnknownTask; one whose Key a running run holds gives that run's id.", testDispatchBatch},
+	{"DispatchBatch", "A backend.Batcher's batch delivers each dispatch once (keyed or not), with its payload and metadata, under the run id at its place; a dispatch of a task no worker knows fails alone, with ErrUnknownTask; one whose Key a running run holds gives that run's id.", testDispatchBatch},
 	{"DispatchFromHandler", "A handler can dispatch another task with its own context.", testDispatchFromHandler},
 	{"Timeout", "The task's timeout cancels the handler's context.", testTimeout},
 	{"Cancel", "Cancel cancels the context of a running handler.", testCancel},

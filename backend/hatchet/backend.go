@@ -91,8 +91,11 @@ type output struct {
 // configuration as errors. The token never appears in errors. It also
 // makes a legacy client of the same configuration, whose bulk trigger a
 // Backend on this client uses for DispatchBatch (the SDK's client does
-// not expose its own); a Backend on a client made otherwise triggers one
-// run per call.
+// not expose its own; the legacy client has no Close and lives as long
+// as the process); a Backend on a client made otherwise triggers one run
+// per call. Runs triggered in bulk carry the dispatch's metadata as it
+// is, where the SDK's one-run trigger adds the caller's span's
+// traceparent.
 func NewClient(opts ...v0client.ClientOpt) (c *sdk.Client, err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -107,6 +110,7 @@ func NewClient(opts ...v0client.ClientOpt) (c *sdk.Client, err error) {
 	// the SDK's client does not expose
 	legacy, err := v0client.New(opts...)
 	if err != nil {
+		_ = c.Close(context.Background())
 		return nil, fmt.Errorf("backend/hatchet: new client: %s", redact(err.Error()))
 	}
 	admins.Store(c, legacy.Admin())

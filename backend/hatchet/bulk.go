@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -16,7 +18,8 @@ import (
 // admins maps the clients NewClient made to the admin client of a legacy
 // client of the same configuration, whose BulkRunWorkflow triggers many
 // runs in one call: the SDK's own RunMany triggers one per input, and the
-// engine takes a few triggers at a time.
+// engine takes a few triggers at a time. The legacy client has no Close:
+// it lives as long as the process.
 var admins sync.Map // *sdk.Client -> v0client.AdminClient
 
 // adminOf returns the bulk-triggering admin client NewClient made with c,
@@ -27,81 +30,108 @@ func adminOf(c *sdk.Client) v0client.AdminClient {
 	return admin
 }
 
+// The bounds of one bulk trigger: its runs, and about the bytes of their
+// payloads and metadata (the engine takes gRPC messages of up to 4 MiB).
+const (
+	maxBulk      = 500
+	maxBulkBytes = 3 << 20
+)
+
 // dispatchBatchBulk is DispatchBatch with the bulk trigger: the
-// dispatches of unknown tasks fail, the others go out in bulk, or one by
-// one when a bulk call failed.
+// dispatches of unknown tasks fail; the others go out in bulk calls, and
+// those of a call that failed one by one. A dispatch's key is the same in
+// both (keyless ones get one first): a run a failed call made is found
+// by its key, not made again.
 func (b *Backend) dispatchBatchBulk(ctx context.Context, admin v0client.AdminClient, ds []backend.Dispatch) ([]string, []error) {
+	ds = slices.Clone(ds) // keys are given to the keyless ones
 	ids := make([]string, len(ds))
 	errs := make([]error, len(ds))
-	var known []int // the indexes of the dispatches of known tasks
+	known := map[string]error{} // task -> nil when known, else why not
+	var idx []int               // the dispatches of known tasks
 	for i, d := range ds {
-		ok, err := b.Known(ctx, d.Task)
+		why, seen := known[d.Task]
+		if !seen {
+			ok, err := b.Known(ctx, d.Task)
+			switch {
+			case err != nil:
+				why = err
+			case !ok:
+				why = fmt.Errorf("backend/hatchet: dispatch %q: no worker registered it: %w", d.Task, backend.ErrUnknownTask)
+			}
+			known[d.Task] = why
+		}
+		if why != nil {
+			errs[i] = why
+			continue
+		}
+		if ds[i].Key == "" {
+			ds[i].Key = "nokey-" + uuid.NewString()
+		}
+		idx = append(idx, i)
+	}
+	for len(idx) > 0 {
+		n := bulkSize(ds, idx)
+		part := make([]backend.Dispatch, n)
+		for j, i := range idx[:n] {
+			part[j] = ds[i]
+		}
+		got, err := bulkRun(ctx, admin, part)
 		switch {
-		case err != nil:
-			errs[i] = err
-		case !ok:
-			errs[i] = fmt.Errorf("backend/hatchet: dispatch %q: no worker registered it: %w", d.Task, backend.ErrUnknownTask)
+		case err == nil:
+			for j, i := range idx[:n] {
+				ids[i] = got[j]
+			}
+		case ctx.Err() != nil:
+			// no time left to send them one by one: they stay owed
+			for _, i := range idx {
+				errs[i] = err
+			}
+			return ids, errs
 		default:
-			known = append(known, i)
+			lvl := slog.LevelWarn
+			if strings.Contains(err.Error(), "AlreadyExists") {
+				lvl = slog.LevelDebug // a key seen before: a resend
+			}
+			b.log.Log(ctx, lvl, "backend/hatchet: bulk dispatch failed; dispatching its runs one by one", slog.Int("runs", n), slog.Any("error", err))
+			sub, subErrs := b.dispatchEach(ctx, part)
+			for j, i := range idx[:n] {
+				ids[i], errs[i] = sub[j], subErrs[j]
+			}
 		}
-	}
-	part := make([]backend.Dispatch, len(known))
-	for j, i := range known {
-		part[j] = ds[i]
-		if part[j].Key == "" {
-			// one key for the bulk call and a one-by-one retry of it:
-			// a run the failed call made is found, not made again
-			part[j].Key = "nokey-" + uuid.NewString()
-		}
-	}
-	got, err := b.dispatchBulk(ctx, admin, part)
-	if err == nil {
-		for j, i := range known {
-			ids[i] = got[j]
-		}
-		return ids, errs
-	}
-	b.log.DebugContext(ctx, "backend/hatchet: bulk dispatch failed; dispatching one by one", slog.Any("error", err))
-	sub, subErrs := b.dispatchEach(ctx, part)
-	for j, i := range known {
-		ids[i], errs[i] = sub[j], subErrs[j]
+		idx = idx[n:]
 	}
 	return ids, errs
 }
 
-// maxBulk bounds the runs of one bulk trigger.
-const maxBulk = 500
-
-// dispatchBulk triggers ds, whose tasks are all known and which all have
-// a key, with the engine's bulk trigger, in calls of at most maxBulk
-// runs, and returns their run ids. It fails whole: a batch whose call failed (a refusal, a timeout
-// whose call may still land) is for the caller to send one by one, which
-// each run's key makes safe (a run the failed call made comes back as
-// the run its key collides with).
-func (b *Backend) dispatchBulk(ctx context.Context, admin v0client.AdminClient, ds []backend.Dispatch) ([]string, error) {
-	ids := make([]string, 0, len(ds))
-	for start := 0; start < len(ds); start += maxBulk {
-		part := ds[start:min(start+maxBulk, len(ds))]
-		runs := make([]*v0client.WorkflowRun, len(part))
-		for i, d := range part {
-			runs[i] = &v0client.WorkflowRun{
-				Name:    d.Task,
-				Input:   input{Payload: string(d.Payload), Key: d.Key},
-				Options: []v0client.RunOptFunc{v0client.WithRunMetadata(runMetadata(d))},
-			}
+// bulkSize is how many of the dispatches ds[idx...] one bulk call takes:
+// at most maxBulk, and about maxBulkBytes, at least one.
+func bulkSize(ds []backend.Dispatch, idx []int) int {
+	size := 0
+	for n, i := range idx {
+		d := ds[i]
+		size += len(d.Payload) + len(d.Key) + len(d.Task) + len(d.Record) + len(d.Root) + 64
+		for k, v := range d.Meta {
+			size += len(k) + len(v) + 8
 		}
-		got, err := bulkRun(ctx, admin, runs)
-		if err != nil {
-			return nil, err
+		if n == maxBulk || (n > 0 && size > maxBulkBytes) {
+			return n
 		}
-		ids = append(ids, got...)
 	}
-	return ids, nil
+	return len(idx)
 }
 
-// bulkRun calls admin.BulkRunWorkflow(runs), returning when ctx ends even
-// if the call, which ignores contexts, does not.
-func bulkRun(ctx context.Context, admin v0client.AdminClient, runs []*v0client.WorkflowRun) ([]string, error) {
+// bulkRun triggers ds, whose tasks are known and which have keys, in one
+// bulk call, and returns their run ids in order. It returns when ctx
+// ends even if the call, which ignores contexts, does not.
+func bulkRun(ctx context.Context, admin v0client.AdminClient, ds []backend.Dispatch) ([]string, error) {
+	runs := make([]*v0client.WorkflowRun, len(ds))
+	for i, d := range ds {
+		runs[i] = &v0client.WorkflowRun{
+			Name:    d.Task,
+			Input:   input{Payload: string(d.Payload), Key: d.Key},
+			Options: []v0client.RunOptFunc{v0client.WithRunMetadata(runMetadata(d))},
+		}
+	}
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	type result struct {
