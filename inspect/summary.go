@@ -44,12 +44,7 @@ func Summarize(r *sig.Record) Summary {
 
 // NameOf returns the name the tools show for record r: its Label
 // (flow.Named), else its Name (the task's, or "chain" or "swarm").
-func NameOf(r *sig.Record) string {
-	if r.Label != "" {
-		return r.Label
-	}
-	return r.Name
-}
+func NameOf(r *sig.Record) string { return r.DisplayName() }
 
 // Progress returns how many of r's steps or items ended and failed, out
 // of how many, from the counts r keeps: it reads no child.

@@ -169,6 +169,15 @@ type Dispatch struct {
 	Epoch int
 }
 
+// DisplayName is the name the tools show for r: its Label (flow.Named),
+// else its Name (the task's, or "chain" or "swarm").
+func (r *Record) DisplayName() string {
+	if r.Label != "" {
+		return r.Label
+	}
+	return r.Name
+}
+
 // Clone returns a copy of r that shares no mutable state with it. Byte
 // slices are shared: they are never modified in place.
 func (r *Record) Clone() *Record {

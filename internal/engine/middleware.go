@@ -166,20 +166,11 @@ func mergeMeta(a, b map[string]string) map[string]string {
 	return out
 }
 
-// nameOf is the name the tools show for root record r: its label
-// (flow.Named), else its name.
-func nameOf(r *sig.Record) string {
-	if r.Label != "" {
-		return r.Label
-	}
-	return r.Name
-}
-
 // ended tells the enders that the graph of root r ended. A panic in one
 // is logged: the transition is done.
 func (e *Engine) ended(ctx context.Context, r *sig.Record) {
 	end := middleware.End{
-		Root: r.ID, Name: nameOf(r), Kind: r.Kind, Status: r.Status, Error: r.Error,
+		Root: r.ID, Name: r.DisplayName(), Kind: r.Kind, Status: r.Status, Error: r.Error,
 		Created: r.CreatedAt, Ended: r.EndedAt, Metadata: r.Metadata,
 	}
 	for _, m := range e.enders {
@@ -222,14 +213,21 @@ func (f fanned) meta(d sig.Dispatch, meta map[string]string) map[string]string {
 
 // of returns the metadata of the innermost swarm in f that id is an item
 // of or within, nil if none.
-func (f fanned) of(id string) map[string]string {
+func (f fanned) of(id string) (m map[string]string) {
+	within(id, func(parent string) bool {
+		m = f[parent]
+		return m != nil
+	})
+	return m
+}
+
+// within calls fn with each container id is a step or an item of,
+// innermost first, until fn returns true.
+func within(id string, fn func(parent string) bool) {
 	for {
 		parent, role, _, ok := sig.Place(id)
-		if !ok || role != sig.RoleChild {
-			return nil
-		}
-		if m, ok := f[parent]; ok {
-			return m
+		if !ok || role != sig.RoleChild || fn(parent) {
+			return
 		}
 		id = parent
 	}
@@ -246,16 +244,12 @@ func (e *Engine) fanOut(ctx context.Context, eff storage.Effects) context.Contex
 		sending[s.ID] = false
 	}
 	for _, d := range eff.Dispatches {
-		for id := d.Target; ; {
-			parent, role, _, ok := sig.Place(id)
-			if !ok || role != sig.RoleChild {
-				break
-			}
+		within(d.Target, func(parent string) bool {
 			if _, ok := sending[parent]; ok {
 				sending[parent] = true
 			}
-			id = parent
-		}
+			return false
+		})
 	}
 	meta := metaOf(ctx)
 	var out fanned

@@ -66,7 +66,7 @@ func (e *Engine) Create(ctx context.Context, s *graph.Spec, start bool, input []
 		root, _, err := e.storeGraph(ctx, s, l.recs, start, input, o, root, derived, parent, n)
 		return root, err
 	}
-	st := &middleware.Start{Root: root, Name: nameOf(l.recs[0]), Kind: l.recs[0].Kind, Parent: scopeParent(ctx), Metadata: maps.Clone(o.Metadata)}
+	st := &middleware.Start{Root: root, Name: l.recs[0].DisplayName(), Kind: l.recs[0].Kind, Parent: scopeParent(ctx), Metadata: maps.Clone(o.Metadata)}
 	err := e.start(ctx, st, func(ctx context.Context) error {
 		o.Metadata = flowMeta(st.Metadata) // with what the starters carry
 		_, existed, err := e.storeGraph(withSent(ctx, st), s, l.recs, start, input, o, root, derived, parent, n)
@@ -164,7 +164,7 @@ func (e *Engine) StartSigned(ctx context.Context, root string, input []byte) err
 	if err := e.retry(ctx, "read", func() (err error) { r, err = e.store.Get(ctx, root); return err }); err != nil {
 		return e.explain(ctx, "start", root, err)
 	}
-	st := &middleware.Start{Root: root, Name: nameOf(r), Kind: r.Kind, Parent: scopeParent(ctx), Metadata: maps.Clone(r.Metadata)}
+	st := &middleware.Start{Root: root, Name: r.DisplayName(), Kind: r.Kind, Parent: scopeParent(ctx), Metadata: maps.Clone(r.Metadata)}
 	return e.start(ctx, st, func(ctx context.Context) error {
 		// the flow keeps what it was signed with; its first dispatches
 		// carry what the starters add

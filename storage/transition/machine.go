@@ -105,11 +105,7 @@ func (m *machine) start(x *sig.Record) error {
 
 // fanOut notes that swarm x, active, starts items now (storage.Effects.Swarms).
 func (m *machine) fanOut(x *sig.Record) {
-	name := x.Label
-	if name == "" {
-		name = x.Name
-	}
-	m.swarms = append(m.swarms, storage.Swarm{ID: x.ID, Name: name})
+	m.swarms = append(m.swarms, storage.Swarm{ID: x.ID, Name: x.DisplayName()})
 }
 
 // dispatch decides a new run of task x; its earlier dispatch, if still

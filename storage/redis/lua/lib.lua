@@ -24,7 +24,7 @@ local function begin(keys, argv)
   NOW = tonumber(argv[1])
   ROOT = nil
   cache, order, idof, had, staged, stagedPairs = {}, {}, {}, {}, nil, nil
-  out, cancels, stops, ended, swarms = {}, {}, {}, {}, {}
+  out, cancels, stops, ended, swarms = {}, {}, {}, {}, nil
   expireAt, expireExact, endsPaused, indexed = nil, false, false, nil
 end
 
@@ -155,6 +155,7 @@ local enter, start, complete, failNode, notifyParent, advance, settle
 
 -- fanOut notes that swarm x, active, starts items now (the reply's sw).
 local function fanOut(x)
+  swarms = swarms or {} -- made only when a swarm starts
   swarms[#swarms + 1] = {id = idof[x], n = x.lb or x.n}
 end
 
@@ -761,7 +762,7 @@ local function finish(source)
     -- this transition ended the graph: its root, as it ended
     reply.en = r
   end
-  if #swarms > 0 then
+  if swarms then
     -- the swarms it started, for the engine's middlewares
     reply.sw = swarms
   end
