@@ -30,7 +30,7 @@ var scaleSizes = []struct {
 // 1,000 at once, on the memory backend with the memory store (items/s,
 // and the peak RSS the run added, per item), with the Redis store and
 // with a store on a local 3-master Redis Cluster (items/s, and the
-// server's time per store call).
+// servers' time per store operation, and their calls per operation).
 func BenchmarkSwarmScale(b *testing.B) {
 	for _, size := range scaleSizes {
 		b.Run("memory/"+size.name, func(b *testing.B) {
@@ -40,8 +40,9 @@ func BenchmarkSwarmScale(b *testing.B) {
 		})
 		b.Run("redis/"+size.name, func(b *testing.B) {
 			s, rc, _ := redisStore(b)
-			c := client(b, s)
-			serverTime(b, rc, func() { runSwarm(b, c, size.items, swarmWidth) })
+			cs := &countingStore{Store: s}
+			c := client(b, cs)
+			serverTime(b, rc, cs, func() { runSwarm(b, c, size.items, swarmWidth) })
 		})
 		b.Run("cluster/"+size.name, func(b *testing.B) {
 			cc := redistest.Cluster(b)
@@ -49,8 +50,9 @@ func BenchmarkSwarmScale(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c := client(b, s)
-			serverTime(b, cc, func() { runSwarm(b, c, size.items, swarmWidth) })
+			cs := &countingStore{Store: s}
+			c := client(b, cs)
+			serverTime(b, cc, cs, func() { runSwarm(b, c, size.items, swarmWidth) })
 		})
 	}
 }
@@ -94,15 +96,18 @@ func procStatus(b *testing.B, field string) int64 {
 }
 
 // serverTime runs fn and reports the time the Redis servers of c spent
-// per store call (FCALL, or EVALSHA without functions) meanwhile, from
-// INFO commandstats.
-func serverTime(b *testing.B, c goredis.UniversalClient, fn func()) {
-	before := callStats(b, c)
+// in the store's calls (FCALL, or EVALSHA without functions) meanwhile,
+// from INFO commandstats: per store operation of cs (a claim, a
+// completion; a call may run a batch of them), and the calls per
+// operation.
+func serverTime(b *testing.B, c goredis.UniversalClient, cs *countingStore, fn func()) {
+	before, ops := callStats(b, c), cs.ops()
 	fn()
 	after := callStats(b, c)
 	calls, usec := after.calls-before.calls, after.usec-before.usec
-	if calls > 0 {
-		b.ReportMetric(float64(usec)/float64(calls), "us/call")
+	if n := cs.ops() - ops; n > 0 {
+		b.ReportMetric(float64(usec)/float64(n), "us/op")
+		b.ReportMetric(float64(calls)/float64(n), "calls/op")
 	}
 }
 

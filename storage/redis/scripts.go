@@ -17,6 +17,7 @@ var luaFiles embed.FS
 // library (Redis 7 and later), and the same code as a plain script for
 // servers without functions.
 type script struct {
+	name string          // the operation's name (claim, complete, ...)
 	fn   string          // the function's name in the library
 	eval *goredis.Script // lib.lua, the helpers it needs, its own body
 }
@@ -24,11 +25,17 @@ type script struct {
 // scripts are the store's operations and the library that holds them.
 type scripts struct {
 	create, start, claim, complete, fail, add, close, apply, ack, owed, due, touch, spawn, request *script
+	// batch runs claims, completions and failures of one graph in one
+	// call (see batch.go).
+	batch *script
 	// library is the source of the Redis function library; name is its
 	// name, which carries a hash of the source so that stores of other
 	// versions keep their own.
 	library, name string
 }
+
+// batched are the operations a batch runs.
+var batched = map[string]bool{"claim": true, "complete": true, "fail": true}
 
 func loadScripts() (*scripts, error) {
 	read := func(n string) (string, error) {
@@ -62,6 +69,7 @@ func loadScripts() (*scripts, error) {
 		{&s.touch, "touch", nil},
 		{&s.spawn, "spawn", nil},
 		{&s.request, "request", nil},
+		{&s.batch, "batch", []string{"owned"}},
 	}
 	bodies := make([]string, len(ops))
 	helpers := map[string]string{}
@@ -86,8 +94,17 @@ func loadScripts() (*scripts, error) {
 	hash := hex.EncodeToString(sum.Sum(nil))[:12]
 	s.name = "mageflow_" + hash
 
+	// The operations a batch runs are functions of the library too, each
+	// the body of its own call.
+	var batchable strings.Builder
+	batchable.WriteString("local batchable = {}\n")
+	for i, op := range ops {
+		if batched[op.name] {
+			fmt.Fprintf(&batchable, "batchable['%s'] = function(KEYS, ARGV)\n%s\nend\n", op.name, bodies[i])
+		}
+	}
 	var libSrc strings.Builder
-	fmt.Fprintf(&libSrc, "#!lua name=%s\n%s\n%s\n%s\n", s.name, lib, helpers["owned"], helpers["swarm"])
+	fmt.Fprintf(&libSrc, "#!lua name=%s\n%s\n%s\n%s\n%s", s.name, lib, helpers["owned"], helpers["swarm"], batchable.String())
 	for i, op := range ops {
 		fn := "mageflow_" + hash + "_" + op.name
 		// Each operation's body is the body of a function of its own:
@@ -100,9 +117,12 @@ func loadScripts() (*scripts, error) {
 			src.WriteString(helpers[h])
 			src.WriteByte('\n')
 		}
+		if op.name == "batch" {
+			src.WriteString(batchable.String())
+		}
 		src.WriteString("begin(KEYS, ARGV)\n")
 		src.WriteString(bodies[i])
-		*op.dst = &script{fn: fn, eval: goredis.NewScript(src.String())}
+		*op.dst = &script{name: op.name, fn: fn, eval: goredis.NewScript(src.String())}
 	}
 	s.library = libSrc.String()
 	return &s, nil

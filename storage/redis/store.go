@@ -45,6 +45,9 @@ type Store struct {
 	// replicas and replicaWait are WithReplicas's n and timeout.
 	replicas    int
 	replicaWait time.Duration
+	// batch holds the claims, completions and failures waiting for a
+	// call of their graph (batch.go).
+	batch batches
 }
 
 // How operations are called.
@@ -214,7 +217,13 @@ func noFunctions(err error) bool {
 
 // effects runs a transition script and decodes the effects it returns.
 func (s *Store) effects(ctx context.Context, sc *script, op, id string, args ...any) (storage.Effects, error) {
-	res, err := s.eval(ctx, sc, op, id, args...)
+	var res any
+	var err error
+	if batched[sc.name] {
+		res, err = s.batched(ctx, sc, op, id, args...)
+	} else {
+		res, err = s.eval(ctx, sc, op, id, args...)
+	}
 	if err != nil {
 		return storage.Effects{}, err
 	}
@@ -298,7 +307,7 @@ func (s *Store) StartGraph(ctx context.Context, root string, input []byte) (stor
 
 // Claim implements storage.Store. One round trip.
 func (s *Store) Claim(ctx context.Context, id, runID string) (storage.Claim, error) {
-	res, err := s.eval(ctx, s.lua.claim, "claim", id, id, runID)
+	res, err := s.batched(ctx, s.lua.claim, "claim", id, id, runID)
 	if err != nil {
 		return storage.Claim{}, err
 	}

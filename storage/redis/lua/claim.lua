@@ -5,13 +5,21 @@ local x = get(id)
 if x.k ~= 'task' then
   raise('STATE', id .. ': not a task but a ' .. tostring(x.k))
 end
-local function reply(o)
-  return cmsgpack.pack({o = o, r = x})
+local function reply(o, ob)
+  local r = x
+  if ob then
+    -- the record as the reply shows it: x itself stays as it is stored
+    r = {}
+    for k, v in pairs(x) do
+      r[k] = v
+    end
+    r.ob = ob
+  end
+  return cmsgpack.pack({o = o, r = r})
 end
 local outcome = 'claimed'
 if x.s == 'done' or x.s == 'failed' then
-  x.ob = withLone(x, owed(x.ob)) -- resent; the target's claim takes the lone one
-  return reply('ended')
+  return reply('ended', withLone(x, owed(x.ob))) -- resent; the target's claim takes the lone one
 elseif x.s == 'canceled' then
   return reply('dropped')
 elseif paused(x.s) then

@@ -8,9 +8,12 @@
 -- made at the end, so a script that raises an error writes nothing.
 
 local G, IDX, FLOWS, EXPS, NOW, ROOT
-local cache, order, idof, had, staged, stagedPairs
+local cache, order, idof, had, staged, stagedPairs, seen
 local out, cancels, stops, ended, swarms
 local expireAt, expireExact, endsPaused, indexed
+-- batching says the call runs a batch of operations (batch.lua): finish
+-- leaves the writes to the batch's one commit, and says so in finished.
+local batching, finished, opMark
 
 -- begin readies the per-call state for an operation on the graph in
 -- keys[1], whose shard's index of owed records is keys[2], at the
@@ -23,9 +26,18 @@ local function begin(keys, argv)
   EXPS = keys[4]
   NOW = tonumber(argv[1])
   ROOT = nil
-  cache, order, idof, had, staged, stagedPairs = {}, {}, {}, {}, nil, nil
+  cache, order, idof, had, staged, stagedPairs, seen = {}, {}, {}, {}, nil, nil, {}
   out, cancels, stops, ended, swarms = {}, {}, {}, {}, nil
   expireAt, expireExact, endsPaused, indexed = nil, false, false, nil
+  batching, finished, opMark = false, false, 0
+end
+
+-- beginOp readies the per-operation state for the next operation of a
+-- batch; the records loaded, the records that ended and the expiry carry
+-- over, as they would from one call to the next.
+local function beginOp()
+  out, cancels, stops, swarms = {}, {}, {}, nil
+  endsPaused, finished, opMark = false, false, #order
 end
 
 local function raise(code, msg)
@@ -92,25 +104,33 @@ local function get(id)
   if r then
     return r
   end
-  local raw = stored(id)
-  if not raw then
-    raise('NOTFOUND', id)
+  r = seen[id]
+  if not r then
+    local raw = stored(id)
+    if not raw then
+      raise('NOTFOUND', id)
+    end
+    r = decode(id, raw)
   end
-  return keep(id, decode(id, raw))
+  return keep(id, r)
 end
 
 -- peek reads record id without loading it for change (nil when it is
 -- missing): a transition that only reads a record does not write it back.
+-- What it decoded it keeps in seen for the rest of the call (the
+-- operations of a batch read the root again and again); nothing changes
+-- a record it returns unless get loads it first.
 local function peek(id)
-  local r = cache[id]
+  local r = cache[id] or seen[id]
   if r then
     return r
   end
   local raw = stored(id)
   if raw then
-    return decode(id, raw)
+    r = decode(id, raw)
+    seen[id] = r
   end
-  return nil
+  return r
 end
 
 local function root()
@@ -189,7 +209,9 @@ local function take(x)
       kept[#kept + 1] = d
     end
   end
-  if #kept ~= #ob then
+  if #kept == 0 then
+    x.ob = nil -- as commit stores an empty outbox (a batch reads it before)
+  elseif #kept ~= #ob then
     x.ob = kept
   end
 end
@@ -753,10 +775,16 @@ local function finish(source)
   else
     expireAt = r.ta
   end
-  for _, id in ipairs(order) do
-    cache[id].ua = NOW
+  -- the records this operation loaded (those of a batch's earlier
+  -- operations have their stamp)
+  for k = opMark + 1, #order do
+    cache[order[k]].ua = NOW
   end
-  commit()
+  if batching then
+    finished = true -- the batch commits once, after its last operation
+  else
+    commit()
+  end
   local reply = {src = source, d = out, c = cancels}
   if endsNow then
     -- this transition ended the graph: its root, as it ended
@@ -773,6 +801,18 @@ local function finish(source)
     end
   end
   return cmsgpack.pack(reply)
+end
+
+-- forget drops from the working set the records loaded after the first
+-- mark of order: an operation of a batch that returned without finish
+-- (a claim dropped or duplicate, a replay) changed none of them, and as a
+-- call of its own it would write none.
+local function forget(mark)
+  for k = #order, mark + 1, -1 do
+    local id = order[k]
+    idof[cache[id]] = nil
+    cache[id], had[id], order[k] = nil, nil, nil
+  end
 end
 
 -- owed returns the entries of outbox ob still owed: every cancel, and the
