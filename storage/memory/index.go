@@ -32,7 +32,7 @@ func (s *Store) Flows(ctx context.Context, q storage.FlowQuery) (storage.FlowPag
 	now := s.now()
 	var roots []*sig.Record
 	for root, g := range s.graphs {
-		r := s.recs[root]
+		r := g.recs[root]
 		if r == nil || !now.Before(g.expires) || !strings.HasPrefix(root, q.Prefix) {
 			continue
 		}

@@ -21,7 +21,6 @@ const sweepEvery = 4096
 type Store struct {
 	mu      sync.Mutex
 	now     func() time.Time
-	recs    map[string]*sig.Record
 	graphs  map[string]*graph
 	waiters map[string][]chan struct{}
 	// owed holds the records whose outbox holds effects, with the time
@@ -39,9 +38,12 @@ var (
 	_ storage.Notifier = (*Store)(nil)
 )
 
-// graph is what the store keeps per graph: its records' ids in creation
-// order, and when it expires.
+// graph is what the store keeps per graph: its records by id, their ids
+// in creation order, and when it expires. Records live in their graph's
+// map, not one map of the store's: a transition looks up a handful of
+// records of one graph, in a map as small as the graph.
 type graph struct {
+	recs    map[string]*sig.Record
 	ids     []string
 	expires time.Time
 }
@@ -58,7 +60,6 @@ func WithClock(now func() time.Time) Option {
 func New(opts ...Option) *Store {
 	s := &Store{
 		now:     time.Now,
-		recs:    make(map[string]*sig.Record),
 		graphs:  make(map[string]*graph),
 		waiters: make(map[string][]chan struct{}),
 		owed:    make(map[string]time.Time),
@@ -285,20 +286,21 @@ func (s *Store) Ended(ctx context.Context, id string) <-chan struct{} {
 func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.recs)
+	n := 0
+	for _, g := range s.graphs {
+		n += len(g.recs)
+	}
+	return n
 }
 
 // live returns record id unless it is missing or its graph expired. s.mu
 // is held.
 func (s *Store) live(id string, now time.Time) *sig.Record {
-	r := s.recs[id]
-	if r == nil {
+	g := s.graphs[sig.RootOf(id)]
+	if g == nil || !now.Before(g.expires) {
 		return nil
 	}
-	if g := s.graphs[sig.RootOf(id)]; g == nil || !now.Before(g.expires) {
-		return nil
-	}
-	return r
+	return g.recs[id]
 }
 
 // sweep deletes expired graphs. s.mu is held.
@@ -308,7 +310,6 @@ func (s *Store) sweep(now time.Time) {
 			continue
 		}
 		for _, id := range g.ids {
-			delete(s.recs, id)
 			delete(s.owed, id)
 			for _, ch := range s.waiters[id] {
 				close(ch)

@@ -64,17 +64,13 @@ func (t *tx) reset(s *Store, now time.Time) {
 
 // live returns stored record id unless it is missing or its graph expired.
 func (t *tx) live(id string) *sig.Record {
-	r := t.s.recs[id]
-	if r == nil {
-		return nil
-	}
 	if root := sig.RootOf(id); root != t.root || t.graph == nil {
 		t.root, t.graph = root, t.s.graphs[root]
 	}
 	if t.graph == nil || !t.now.Before(t.graph.expires) {
 		return nil
 	}
-	return r
+	return t.graph.recs[id]
 }
 
 // find returns the record id of this transition, or nil.
@@ -209,15 +205,14 @@ func (t *tx) commit() {
 			// a new graph, or one reusing the id of an expired one
 			if g != nil {
 				for _, old := range g.ids {
-					delete(s.recs, old)
 					delete(s.owed, old)
 				}
 			}
-			g = &graph{ids: make([]string, 0, len(t.added))}
+			g = &graph{recs: make(map[string]*sig.Record, len(t.added)), ids: make([]string, 0, len(t.added))}
 			s.graphs[root] = g
 		}
 		g.ids = append(g.ids, r.ID)
-		s.recs[r.ID] = r
+		g.recs[r.ID] = r
 	}
 	for _, e := range t.expires {
 		if g := s.graphs[e.root]; g != nil {
