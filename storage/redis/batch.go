@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -47,6 +50,7 @@ type lane struct {
 
 // batchOp is one operation waiting in a lane, and then its reply.
 type batchOp struct {
+	ctx    context.Context
 	sc     *script
 	op, id string
 	args   []any
@@ -82,10 +86,10 @@ func (s *Store) batched(ctx context.Context, sc *script, op, id string, args ...
 		l.senders++
 		b.mu.Unlock()
 		res, err := s.call(ctx, sc, op, id, key, keys, args...)
-		s.handOff(ctx, key, keys)
+		s.handOff(key, keys)
 		return res, err
 	}
-	o := &batchOp{sc: sc, op: op, id: id, args: args, size: argsSize(args), done: make(chan struct{})}
+	o := &batchOp{ctx: ctx, sc: sc, op: op, id: id, args: args, size: argsSize(args), done: make(chan struct{})}
 	l.waiting = append(l.waiting, o)
 	b.mu.Unlock()
 	select {
@@ -116,9 +120,9 @@ func (s *Store) withdraw(key string, o *batchOp) {
 
 // handOff ends a call under way for key: when nothing waits its sender
 // leaves the lane, else a goroutine sends what waits, batch after batch.
-func (s *Store) handOff(ctx context.Context, key string, keys []string) {
+func (s *Store) handOff(key string, keys []string) {
 	if next := s.take(key); next != nil {
-		go s.drain(context.WithoutCancel(ctx), key, keys, next)
+		go s.drain(key, keys, next)
 	}
 }
 
@@ -148,15 +152,36 @@ func (s *Store) take(key string) []*batchOp {
 }
 
 // drain sends batch after batch of key's lane until nothing waits.
-func (s *Store) drain(ctx context.Context, key string, keys []string, ops []*batchOp) {
+func (s *Store) drain(key string, keys []string, ops []*batchOp) {
 	for ; ops != nil; ops = s.take(key) {
+		ctx, cancel := batchContext(ops)
 		s.send1(ctx, key, keys, ops)
+		cancel()
 	}
 }
 
+// batchContext is the context of a call for ops: the values of the first
+// operation's (a tracing hook sees the call as that operation's), ended
+// by no caller alone, with the latest of their deadlines when each has
+// one.
+func batchContext(ops []*batchOp) (context.Context, context.CancelFunc) {
+	var latest time.Time
+	for _, o := range ops {
+		d, ok := o.ctx.Deadline()
+		if !ok {
+			return context.WithoutCancel(ops[0].ctx), func() {}
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(context.WithoutCancel(ops[0].ctx), latest)
+}
+
 // send1 sends ops in one call (a lone one as its own) and hands each its
-// reply. When an operation raised an error the call wrote nothing, and
-// each is sent again on its own, for its own reply.
+// reply. When an operation raised an error the call wrote nothing: that
+// operation has its error, and the others go again, those before it
+// first.
 func (s *Store) send1(ctx context.Context, key string, keys []string, ops []*batchOp) {
 	if len(ops) == 1 {
 		o := ops[0]
@@ -175,11 +200,16 @@ func (s *Store) send1(ctx context.Context, key string, keys []string, ops []*bat
 	}
 	res, err := s.run(ctx, s.lua.batch, keys, argv)
 	s.batch.ran.Add(1)
-	if err != nil && raised(err) {
+	if i, opErr, ok := raisedBy(err, len(ops)); ok {
 		s.batch.redone.Add(1)
-		for _, o := range ops {
-			o.res, o.err = s.call(ctx, o.sc, o.op, o.id, key, keys, o.args...)
-			close(o.done)
+		o := ops[i]
+		o.err = translate(o.op+" "+o.id, key, opErr)
+		close(o.done)
+		if i > 0 {
+			s.send1(ctx, key, keys, ops[:i])
+		}
+		if i+1 < len(ops) {
+			s.send1(ctx, key, keys, ops[i+1:])
 		}
 		return
 	}
@@ -189,6 +219,8 @@ func (s *Store) send1(ctx context.Context, key string, keys []string, ops []*bat
 	}
 	for i, o := range ops {
 		if err != nil {
+			// not run, or its answer lost: each operation's caller
+			// hears it as it would of its own call
 			o.err = translate(o.op+" "+o.id+" (in a batch)", key, err)
 		} else {
 			o.res = replies[i]
@@ -197,12 +229,31 @@ func (s *Store) send1(ctx context.Context, key string, keys []string, ops []*bat
 	}
 }
 
-// raised reports whether err is the server's answer to the call (an
-// operation raised an error, or the call did not run), not a failure to
-// reach it: the call wrote nothing, and its operations can go again.
-func raised(err error) bool {
+// opError is the error an operation of a batch raised, as the server
+// answers it to the operation's own call.
+type opError string
+
+func (e opError) Error() string { return string(e) }
+func (opError) RedisError()     {}
+
+// raisedBy reports whether err says that operation i of a batch of n
+// raised an error (batch.lua's "BATCHOP <i> <error>"), and returns that
+// error.
+func raisedBy(err error, n int) (int, error, bool) {
 	var re goredis.Error
-	return errors.As(err, &re)
+	if !errors.As(err, &re) {
+		return 0, nil, false
+	}
+	rest, ok := strings.CutPrefix(re.Error(), "BATCHOP ")
+	if !ok {
+		return 0, nil, false
+	}
+	idx, msg, _ := strings.Cut(rest, " ")
+	i, perr := strconv.Atoi(idx)
+	if perr != nil || i < 0 || i >= n {
+		return 0, nil, false
+	}
+	return i, opError(msg), true
 }
 
 // argsSize is about how many bytes args take on the wire.

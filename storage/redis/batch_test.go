@@ -22,14 +22,16 @@ import (
 
 // TestBatchAnswersAsCallsOneByOne is the batch's one rule: claims,
 // completions and failures of one graph sent in one call answer each as
-// it would alone, and leave the graph, its outboxes and the shard's
-// indexes as the same operations sent one by one. Each case runs rounds
-// of operations drawn from what the graph's records allow (claims of
-// dispatched tasks, completions and failures by their runs, duplicate
-// and repeated claims, replays, and operations that raise an error, after
-// which the batch goes again one by one) on two stores of the same
-// server with the same clock, which moves between rounds: one by one on
-// the first, as one batch on the second.
+// it would alone, and leave the graph, its outboxes, its expiry and the
+// shard's indexes as the same operations sent one by one. Each case runs
+// rounds of operations drawn from what the graph's records allow (claims
+// of dispatched tasks, completions and failures by their runs, a claim
+// and the completion after it, duplicate and repeated claims, replays,
+// and operations that raise an error, which answer with it while the
+// others go again), with now and then a lifecycle operation between
+// rounds, on two stores of the same server with the same clock, which
+// moves between rounds: one by one on the first, as one batch on the
+// second.
 func TestBatchAnswersAsCallsOneByOne(t *testing.T) {
 	c := redistest.Client(t)
 	base := redistest.Prefix(t, c)
@@ -52,20 +54,28 @@ func TestBatchAnswersAsCallsOneByOne(t *testing.T) {
 		for _, s := range []*Store{one, many} {
 			startGraph(rt, s, root, ids)
 		}
-		for round := 0; round < 6; round++ {
+		for round := 0; round < 8; round++ {
 			now = now.Add(time.Second) // one clock for the round's operations, as a batch has
+			if rapid.IntRange(0, 4).Draw(rt, "lifecycle") == 0 {
+				op := rapid.SampledFrom([]sig.Op{sig.OpSuspend, sig.OpInterrupt, sig.OpResume}).Draw(rt, "op")
+				_, errOne := one.Apply(ctx, root[0].ID, op)
+				_, errMany := many.Apply(ctx, root[0].ID, op)
+				if (errOne == nil) != (errMany == nil) {
+					rt.Fatalf("%s: %v alone, %v on the other store", op, errOne, errMany)
+				}
+			}
 			ops := drawOps(rt, one, root, ids)
 			want := make([]string, len(ops))
 			for i, o := range ops {
 				res, err := one.batched(ctx, o.sc, o.op, o.id, o.args...)
-				want[i] = answer(o.sc.name, res, err)
+				want[i] = answer(one, o.sc.name, res, err)
 			}
 			key, keys := many.keysOf(root[0].ID)
 			before := many.batch.ran.Load() - many.batch.redone.Load()
 			many.send1(ctx, key, keys, ops)
 			batched += many.batch.ran.Load() - many.batch.redone.Load() - before
 			for i, o := range ops {
-				if got := answer(o.sc.name, o.res, o.err); got != want[i] {
+				if got := answer(many, o.sc.name, o.res, o.err); got != want[i] {
 					rt.Fatalf("round %d, operation %d (%s %s %v): in a batch %s, alone %s", round, i, o.op, o.id, o.args, got, want[i])
 				}
 			}
@@ -96,10 +106,23 @@ func batchGraph(t *rapid.T) ([]*sig.Record, []string) {
 	for i := range items {
 		id := sig.ChildID(root, i)
 		r := &sig.Record{ID: id, Root: root, Kind: sig.KindTask, Name: "item", Parent: root, Role: sig.RoleChild, Index: i}
+		chain := rapid.IntRange(0, 3).Draw(t, "chain") == 0
+		if chain {
+			r.Kind, r.Name, r.Children = sig.KindChain, "steps", 2
+		}
 		recs = append(recs, r)
+		if chain {
+			for j := range 2 {
+				recs = append(recs, &sig.Record{ID: sig.ChildID(id, j), Root: root, Kind: sig.KindTask, Name: "step", Parent: id, Role: sig.RoleChild, Index: j})
+			}
+		}
 		if rapid.Bool().Draw(t, "callback") {
 			r.OnSuccess = 1
 			recs = append(recs, &sig.Record{ID: sig.SuccessID(id, 0), Root: root, Kind: sig.KindTask, Name: "then", Parent: id, Role: sig.RoleSuccess})
+		}
+		if rapid.Bool().Draw(t, "error callback") {
+			r.OnError = 1
+			recs = append(recs, &sig.Record{ID: sig.ErrorID(id, 0), Root: root, Kind: sig.KindTask, Name: "else", Parent: id, Role: sig.RoleError})
 		}
 	}
 	ids := make([]string, len(recs))
@@ -147,9 +170,17 @@ func (s *Store) keysOf(root string) (string, []string) {
 // at recs' root, from their state in s.
 func drawOps(t *rapid.T, s *Store, recs []*sig.Record, ids []string) []*batchOp {
 	ctx := context.Background()
+	var tasks []string
+	for _, r := range recs {
+		if r.Kind == sig.KindTask {
+			tasks = append(tasks, r.ID)
+		}
+	}
 	n := rapid.IntRange(1, 8).Draw(t, "ops")
-	ops := make([]*batchOp, 0, n)
-	tasks := ids[1:] // the root is a swarm
+	ops := make([]*batchOp, 0, n+1)
+	op := func(sc *script, id string, args ...any) *batchOp {
+		return &batchOp{sc: sc, op: sc.name, id: id, args: append([]any{id}, args...), done: make(chan struct{})}
+	}
 	for range n {
 		id := rapid.SampledFrom(tasks).Draw(t, "task")
 		r, err := s.Get(ctx, id)
@@ -160,37 +191,33 @@ func drawOps(t *rapid.T, s *Store, recs []*sig.Record, ids []string) []*batchOp 
 		if r.RunID != "" {
 			run = r.RunID
 		}
+		result := fmt.Sprintf(`{"from":%q}`, id)
 		// mostly what a worker sends; now and then what raises
-		kinds := []string{"claim", "claim", "claim", "claim other", "complete", "complete", "complete", "fail", "complete wrong"}
-		o := &batchOp{id: id, done: make(chan struct{})}
+		kinds := []string{"claim", "claim", "claim other", "claim and complete", "claim and complete", "complete", "complete", "fail", "complete wrong"}
 		switch rapid.SampledFrom(kinds).Draw(t, "kind") {
 		case "claim":
-			o.sc, o.args = s.lua.claim, []any{id, run}
+			ops = append(ops, op(s.lua.claim, id, run))
 		case "claim other":
-			o.sc, o.args = s.lua.claim, []any{id, "another-run"}
+			ops = append(ops, op(s.lua.claim, id, "another-run"))
+		case "claim and complete":
+			ops = append(ops, op(s.lua.claim, id, run), op(s.lua.complete, id, run, result))
 		case "complete":
-			o.sc, o.args = s.lua.complete, []any{id, run, fmt.Sprintf(`{"from":%q}`, id)}
+			ops = append(ops, op(s.lua.complete, id, run, result))
 		case "fail":
-			o.sc, o.args = s.lua.fail, []any{id, run, "item", "boom", 1, string(sig.ErrorTask), ""}
+			ops = append(ops, op(s.lua.fail, id, run, "item", "boom", 1, string(sig.ErrorTask), ""))
 		case "complete wrong":
-			o.sc, o.args = s.lua.complete, []any{id, "wrong-run", "1"}
+			ops = append(ops, op(s.lua.complete, id, "wrong-run", "1"))
 		}
-		o.op = o.sc.name
-		ops = append(ops, o)
 	}
 	return ops
 }
 
-// answer is what an operation answered, comparable across stores: the
-// storage error it maps to, or its decoded reply.
-func answer(op string, res any, err error) string {
+// answer is what an operation answered, comparable across stores: its
+// error, with s's prefix taken out, or its decoded reply.
+func answer(s *Store, op string, res any, err error) string {
 	if err != nil {
-		for _, e := range []error{storage.ErrNotFound, storage.ErrNotOwner, storage.ErrCanceled, storage.ErrState, storage.ErrCorrupt} {
-			if errors.Is(err, e) {
-				return "error: " + e.Error()
-			}
-		}
-		return "error: " + err.Error()
+		msg := strings.ReplaceAll(err.Error(), s.prefix, "<prefix>")
+		return "error: " + strings.ReplaceAll(msg, " (in a batch)", "")
 	}
 	raw, _ := res.(string)
 	var v any
@@ -235,6 +262,17 @@ func graphState(t *rapid.T, s *Store, recs []*sig.Record) map[string]any {
 		t.Fatal(err)
 	}
 	state["expiry"] = exp
+	created, err := s.c.ZScore(ctx, keys[2], root).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	state["flows index"] = created
+	ttl, err := s.c.PTTL(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the key's TTL, to the minute: the two stores set it moments apart
+	state["ttl"] = ttl.Round(time.Minute)
 	return state
 }
 
@@ -259,11 +297,12 @@ func normalize(v any) any {
 }
 
 // TestConcurrentOperationsBatch runs the items of a wide swarm from many
-// goroutines at once, as the workers of a process do: the operations
-// that wait for a call of their graph go in batches, every one answers,
-// and the swarm ends done with every item's result. On a server with
-// functions, on one without (each batch a script), and on a Redis
-// Cluster.
+// goroutines at once, as the workers of a process do, among stale
+// completions (another run's, which raise) and claims whose caller gave
+// up: the operations that wait for a call of their graph go in batches,
+// every one answers, each its own answer, and the swarm ends done with
+// every item's result. On a server with functions, on one without (each
+// batch a script), and on a Redis Cluster.
 func TestConcurrentOperationsBatch(t *testing.T) {
 	t.Run("functions", func(t *testing.T) { concurrentBatches(t, redistest.Client(t)) })
 	t.Run("scripts", func(t *testing.T) { concurrentBatches(t, redistest.Legacy(t)) })
@@ -294,6 +333,25 @@ func concurrentBatches(t *testing.T, c goredis.UniversalClient) {
 	run = func(d sig.Dispatch) {
 		defer wg.Done()
 		runID := "run-" + d.Key
+		wg.Add(2)
+		go func() {
+			// a stale completion: another run's, which raises
+			defer wg.Done()
+			if _, err := s.Complete(ctx, d.Target, "stale-run", []byte(`0`)); !errors.Is(err, storage.ErrNotOwner) {
+				t.Errorf("stale complete %s: %v, want ErrNotOwner", d.Target, err)
+			}
+		}()
+		go func() {
+			// a claim whose caller gave up: it is not sent, or it is
+			// a duplicate, or its answer is lost to the caller
+			defer wg.Done()
+			gone, cancel := context.WithCancel(ctx)
+			cancel()
+			cl, err := s.Claim(gone, d.Target, "gone-run")
+			if !errors.Is(err, context.Canceled) && (err != nil || (cl.Outcome != storage.Duplicate && cl.Outcome != storage.Ended)) {
+				t.Errorf("claim %s with an ended context: %v, %v", d.Target, cl.Outcome, err)
+			}
+		}()
 		cl, err := s.Claim(ctx, d.Target, runID)
 		if err != nil || cl.Outcome != storage.Claimed {
 			t.Errorf("claim %s: %v, %v", d.Target, cl.Outcome, err)
@@ -321,8 +379,8 @@ func concurrentBatches(t *testing.T, c goredis.UniversalClient) {
 	if r.Status != sig.Done || strings.Count(string(r.Result), "1") != items {
 		t.Fatalf("swarm %s, result %.40s...; want done with %d results", r.Status, r.Result, items)
 	}
-	if s.batch.ran.Load() == 0 {
-		t.Fatal("no batch: every operation went alone")
+	if s.batch.ran.Load() == 0 || s.batch.redone.Load() == 0 {
+		t.Fatalf("%d batches, %d of them with an operation that raised: want some of each", s.batch.ran.Load(), s.batch.redone.Load())
 	}
-	t.Logf("%d operations in %d batches and some alone", 2*items, s.batch.ran.Load())
+	t.Logf("%d operations in %d batches (%d with an operation that raised) and some alone", 4*items, s.batch.ran.Load(), s.batch.redone.Load())
 }

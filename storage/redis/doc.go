@@ -97,11 +97,15 @@
 // batch costs much less per operation: a swarm of 10,000 no-op items on
 // the memory backend (bench/, BenchmarkSwarmScale) went from 8,000-14,000
 // to about 22,000 items/s and from 27-42 to 17 µs of Redis time per
-// operation. When an operation of a batch raises an error the call wrote
-// nothing, and each operation goes again alone for its own answer.
+// operation. When an operation of a batch raises an error (a stale
+// completion, a canceled task) the call wrote nothing: that operation
+// answers with its error and the others go again, those before it first.
+// A batch's call carries the values of its first operation's context and
+// the latest of their deadlines; a caller that gives up before its
+// operation is sent takes it out of the batch.
 // TestBatchAnswersAsCallsOneByOne checks, over drawn graphs and drawn
 // operations, that a batch answers each operation as the same operations
-// one by one do and leaves the same graph and indexes.
+// one by one do and leaves the same graph, expiry and indexes.
 //
 // The code is storage/transition's rules in Lua (lua/lib.lua), checked
 // against the Go version by storage/storagetest (with functions and, in

@@ -2,9 +2,10 @@
 -- each run as its own call would run it, in order, with the writes of all
 -- made once at the end. ARGV: now, then per operation its name (claim,
 -- complete, fail), the count of its arguments and the arguments of its
--- own call after now. Returns each operation's reply, in order. An
--- operation that raises an error fails the whole call, which then wrote
--- nothing: the caller runs the operations one by one.
+-- own call after now. Returns each operation's reply, in order. When an
+-- operation raises an error the call writes nothing and raises
+-- "BATCHOP <index from 0> <the error>": the caller answers that operation
+-- with its error and sends the others again.
 batching = true
 local replies = {}
 local i = 2
@@ -19,8 +20,18 @@ while i <= #ARGV do
   end
   i = i + 2 + n
   beginOp()
-  replies[#replies + 1] = op(KEYS, argv)
-  if not finished then
+  local ok, res = pcall(op, KEYS, argv)
+  if not ok then
+    local msg = res
+    if type(res) == 'table' then
+      msg = res.err
+    end
+    error({err = 'BATCHOP ' .. #replies .. ' ' .. tostring(msg)})
+  end
+  replies[#replies + 1] = res
+  if finished then
+    endOp()
+  else
     forget(opMark)
   end
 end

@@ -14,6 +14,10 @@ local expireAt, expireExact, endsPaused, indexed
 -- batching says the call runs a batch of operations (batch.lua): finish
 -- leaves the writes to the batch's one commit, and says so in finished.
 local batching, finished, opMark
+-- emptied holds the records whose outbox the batch's operation under way
+-- emptied; cleared, the ids of those an operation left empty, which the
+-- calls one by one would drop from the owed index (see commit).
+local emptied, cleared
 
 -- begin readies the per-call state for an operation on the graph in
 -- keys[1], whose shard's index of owed records is keys[2], at the
@@ -30,6 +34,7 @@ local function begin(keys, argv)
   out, cancels, stops, ended, swarms = {}, {}, {}, {}, nil
   expireAt, expireExact, endsPaused, indexed = nil, false, false, nil
   batching, finished, opMark = false, false, 0
+  emptied, cleared = {}, {}
 end
 
 -- beginOp readies the per-operation state for the next operation of a
@@ -38,6 +43,17 @@ end
 local function beginOp()
   out, cancels, stops, swarms = {}, {}, {}, nil
   endsPaused, finished, opMark = false, false, #order
+  emptied = {}
+end
+
+-- endOp notes, after an operation of a batch that finished, the records
+-- whose outbox it left empty.
+local function endOp()
+  for _, x in ipairs(emptied) do
+    if not x.ob and idof[x] then
+      cleared[idof[x]] = true
+    end
+  end
 end
 
 local function raise(code, msg)
@@ -117,9 +133,10 @@ end
 
 -- peek reads record id without loading it for change (nil when it is
 -- missing): a transition that only reads a record does not write it back.
--- What it decoded it keeps in seen for the rest of the call (the
--- operations of a batch read the root again and again); nothing changes
--- a record it returns unless get loads it first.
+-- The root it decodes it keeps in seen for the rest of the call (the
+-- operations of a batch read it again and again; a swarm's end reads
+-- every item once, which stays garbage); nothing changes a record it
+-- returns unless get loads it first.
 local function peek(id)
   local r = cache[id] or seen[id]
   if r then
@@ -128,7 +145,9 @@ local function peek(id)
   local raw = stored(id)
   if raw then
     r = decode(id, raw)
-    seen[id] = r
+    if id == ROOT then
+      seen[id] = r
+    end
   end
   return r
 end
@@ -211,6 +230,7 @@ local function take(x)
   end
   if #kept == 0 then
     x.ob = nil -- as commit stores an empty outbox (a batch reads it before)
+    emptied[#emptied + 1] = x
   elseif #kept ~= #ob then
     x.ob = kept
   end
@@ -681,6 +701,11 @@ local function commit()
     end
     if r.ob and not had[id] then
       redis.call('ZADD', IDX, 'NX', NOW, id)
+      added = true
+    elseif r.ob and cleared[id] then
+      -- an earlier operation of the batch emptied the outbox, a later
+      -- one filled it: owed since now, as the calls one by one leave it
+      redis.call('ZADD', IDX, NOW, id)
       added = true
     elseif had[id] and not r.ob then
       redis.call('ZREM', IDX, id)
