@@ -44,6 +44,7 @@ func cases() []testCase {
 	var all []testCase
 	for _, group := range [][]testCase{
 		createCases(),
+		malformedCases(),
 		claimCases(),
 		completeCases(),
 		failCases(),

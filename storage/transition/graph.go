@@ -91,19 +91,15 @@ func (m *machine) insert(recs []*sig.Record, known map[string]bool, owned bool) 
 // Stores that do not run transitions in Go call it before sending records
 // to their scripts.
 func Prepare(root string, recs []*sig.Record, known map[string]bool, now time.Time, owned bool) ([]*sig.Record, error) {
-	ids := make(map[string]bool, len(recs)+len(known))
-	for k := range known {
-		ids[k] = true
-	}
+	v := newShape(root, known)
 	out := make([]*sig.Record, 0, len(recs))
 	for _, in := range recs {
 		if in == nil {
 			return nil, fmt.Errorf("create: nil record: %w", storage.ErrState)
 		}
-		if err := validate(in, root, ids); err != nil {
+		if err := v.add(in); err != nil {
 			return nil, err
 		}
-		ids[in.ID] = true
 		r := in
 		if !owned {
 			r = in.Clone()
@@ -129,87 +125,10 @@ func Prepare(root string, recs []*sig.Record, known map[string]bool, now time.Ti
 		r.ActiveTTL, r.DoneTTL, r.ExpiresAt = 0, 0, time.Time{}
 		out = append(out, r)
 	}
-	if err := shapeComplete(out, ids); err != nil {
+	if err := v.complete(out); err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// shapeComplete checks that every child and callback the records count is
-// among ids.
-func shapeComplete(recs []*sig.Record, ids map[string]bool) error {
-	for _, r := range recs {
-		for _, c := range []struct {
-			n  int
-			id func(string, int) string
-		}{{r.Children, sig.ChildID}, {r.OnSuccess, sig.SuccessID}, {r.OnError, sig.ErrorID}} {
-			for i := 0; i < c.n; i++ {
-				if id := c.id(r.ID, i); !ids[id] {
-					return fmt.Errorf("create: record %q: %s is missing: %w", r.ID, id, storage.ErrState)
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// validate checks the shape of a record to insert.
-func validate(r *sig.Record, root string, ids map[string]bool) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("create: record %q: %s: %w", r.ID, fmt.Sprintf(format, args...), storage.ErrState)
-	}
-	switch {
-	case !sig.ValidID(r.ID):
-		return bad("invalid id")
-	case r.Root != root || sig.RootOf(r.ID) != root:
-		return bad("not in graph %s", root)
-	case ids[r.ID]:
-		return bad("duplicate id")
-	case r.Children < 0 || r.OnSuccess < 0 || r.OnError < 0 || r.Index < 0:
-		return bad("negative count")
-	}
-	switch r.Kind {
-	case sig.KindTask:
-		if r.Name == "" {
-			return bad("task without name")
-		}
-		if r.Children != 0 {
-			return bad("task with children")
-		}
-	case sig.KindChain:
-		if r.Children < 1 {
-			return bad("chain without steps")
-		}
-	case sig.KindSwarm:
-		if c := r.Swarm; c != nil && (c.Config.MaxConcurrency < 0 || c.Config.StopAfterNFailures < 0 || c.Config.MaxItems < 0) {
-			return bad("negative swarm config")
-		}
-	default:
-		return bad("unknown kind %q", r.Kind)
-	}
-	want := ""
-	switch r.Role {
-	case sig.RoleRoot:
-		if r.ID != root || r.Parent != "" {
-			return bad("misplaced root")
-		}
-		return nil
-	case sig.RoleChild:
-		want = sig.ChildID(r.Parent, r.Index)
-	case sig.RoleSuccess:
-		want = sig.SuccessID(r.Parent, r.Index)
-	case sig.RoleError:
-		want = sig.ErrorID(r.Parent, r.Index)
-	default:
-		return bad("unknown role %q", r.Role)
-	}
-	if r.ID != want {
-		return bad("id does not match its place (want %s)", want)
-	}
-	if !ids[r.Parent] {
-		return bad("parent %s not stored before it", r.Parent)
-	}
-	return nil
 }
 
 // Touch sets the expiry of the graph rooted at root to its ActiveTTL from
