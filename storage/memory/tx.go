@@ -208,11 +208,19 @@ func (t *tx) commit() {
 					delete(s.owed, old)
 				}
 			}
-			g = &graph{recs: make(map[string]*sig.Record, len(t.added)), ids: make([]string, 0, len(t.added))}
+			g = &graph{ids: make([]string, 0, len(t.added))}
+			if len(t.index) == len(t.added) && len(t.work) == len(t.added) && sig.RootOf(t.work[0].ID) == root {
+				// the transition (on one graph, as every transition
+				// is) holds the new graph's records and no other: its
+				// index becomes the graph's map
+				g.recs, t.index = t.index, nil
+			} else {
+				g.recs = make(map[string]*sig.Record, len(t.added))
+			}
 			s.graphs[root] = g
 		}
 		g.ids = append(g.ids, r.ID)
-		g.recs[r.ID] = r
+		g.recs[r.ID] = r // already there when the index became the map
 	}
 	for _, e := range t.expires {
 		if g := s.graphs[e.root]; g != nil {
