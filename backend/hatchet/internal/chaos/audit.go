@@ -192,7 +192,7 @@ func outcome(rec *sig.Record, f expectation) string {
 }
 
 func (r *run) readLog(ctx context.Context) ([]Exec, error) {
-	lines, err := r.rc.LRange(ctx, r.logKey, 0, -1).Result()
+	lines, err := r.logRC.LRange(ctx, r.logKey, 0, -1).Result()
 	if err != nil {
 		return nil, err
 	}

@@ -25,11 +25,14 @@ import (
 // store prefix, execution log and worker processes, on the suite's engine
 // and Redis server.
 type run struct {
-	t      *testing.T
-	rng    *rand.Rand
-	dev    *hatchettest.Dev
-	srv    *redistest.Server
-	rc     *goredis.Client
+	t   *testing.T
+	rng *rand.Rand
+	dev *hatchettest.Dev
+	srv *redistest.Server
+	rc  *goredis.Client
+	// logRC is the Redis of the execution log: rc's, or the one the
+	// workers' -log-redis names.
+	logRC  *goredis.Client
 	store  *redisstore.Store
 	client *mageflow.Client
 	tasks  *Tasks
@@ -65,11 +68,18 @@ func newRun(t *testing.T, dev *hatchettest.Dev, srv *redistest.Server, workers i
 	r := &run{t: t, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), dev: dev, srv: srv, logKey: "chaoslog:" + id, began: time.Now()}
 	r.rc = goredis.NewClient(&goredis.Options{Addr: srv.Addr, MaxRetries: -1})
 	t.Cleanup(func() { _ = r.rc.Close() })
+	r.logRC = r.rc
+	for i := 0; i+1 < len(flags); i++ {
+		if flags[i] == "-log-redis" && flags[i+1] != srv.Addr {
+			r.logRC = goredis.NewClient(&goredis.Options{Addr: flags[i+1], MaxRetries: -1})
+			t.Cleanup(func() { _ = r.logRC.Close() })
+		}
+	}
 	var err error
 	if r.store, err = redisstore.New(r.rc, redisstore.WithPrefix(prefix)); err != nil {
 		t.Fatal(err)
 	}
-	r.tasks = NewTasks(r.rc, r.logKey, "suite")
+	r.tasks = NewTasks(r.logRC, r.logKey, "suite")
 	r.fleet = newFleet(t, workerEnv(dev), append([]string{"-redis", srv.Addr, "-prefix", prefix, "-log-key", r.logKey, "-ns", ns}, flags...))
 	for range workers {
 		r.fleet.start(0)
@@ -147,7 +157,7 @@ func (r *run) startWide(ctx context.Context, items, limit int) {
 // executions returns how many executions the log holds; -1 when Redis
 // does not answer.
 func (r *run) executions(ctx context.Context) int64 {
-	n, err := r.rc.LLen(ctx, r.logKey).Result()
+	n, err := r.logRC.LLen(ctx, r.logKey).Result()
 	if err != nil {
 		return -1
 	}
