@@ -19,7 +19,7 @@ func malformedCases() []testCase {
 		},
 		{
 			Name: "AddRefusesMalformedItems",
-			Rule: "AddItems refuses, with ErrState and writing nothing, items whose descendants do not make a graph: a duplicate, a descendant before its parent, a callback its item does not count or one it counts that is missing.",
+			Rule: "AddItems refuses, with ErrState and writing nothing, items whose descendants do not make a graph: a duplicate, a descendant before its parent, a callback its item does not count or one it counts that is missing, a record with the id of a stored one (the swarm, the root), a callback of the swarm, an index far beyond the swarm's.",
 			Test: testAddRefusesMalformedItems,
 		},
 	}
@@ -97,6 +97,11 @@ func testCreateRefusesMalformedGraphs(t *testing.T, e *env) {
 			recs[0].OnSuccess = -1
 			return recs
 		}},
+		{"count beyond the records given", func(root string, recs []*sig.Record) []*sig.Record {
+			sw := recs[find(recs, sig.ChildID(root, 1))]
+			sw.Children = 1 << 40
+			return append(recs, &sig.Record{ID: sig.ChildID(sw.ID, 1<<40-1), Root: root, Kind: sig.KindTask, Name: "d", Parent: sw.ID, Role: sig.RoleChild, Index: 1<<40 - 1})
+		}},
 		{"unknown kind", func(root string, recs []*sig.Record) []*sig.Record {
 			recs[find(recs, sig.ChildID(root, 0))].Kind = "job"
 			return recs
@@ -141,15 +146,38 @@ func testAddRefusesMalformedItems(t *testing.T, e *env) {
 		{"counted callback missing", func(items []*sig.Record) []*sig.Record {
 			return items[:1]
 		}},
+		{"record with the swarm's id", func(items []*sig.Record) []*sig.Record {
+			sw := items[0].Parent
+			return append([]*sig.Record{{ID: sw, Root: items[0].Root, Kind: sig.KindChain, Name: "chain", Parent: items[0].Root, Role: sig.RoleChild, Children: 1}}, items...)
+		}},
+		{"record with the root's id", func(items []*sig.Record) []*sig.Record {
+			return append([]*sig.Record{{ID: items[0].Root, Root: items[0].Root, Kind: sig.KindTask, Name: "task", Role: sig.RoleRoot}}, items...)
+		}},
+		{"callback of the swarm", func(items []*sig.Record) []*sig.Record {
+			sw := items[0].Parent
+			return append(items, &sig.Record{ID: sig.SuccessID(sw, 0), Root: items[0].Root, Kind: sig.KindTask, Name: "d", Parent: sw, Role: sig.RoleSuccess})
+		}},
+		{"error callback far beyond the swarm", func(items []*sig.Record) []*sig.Record {
+			sw := items[0].Parent
+			return append(items, &sig.Record{ID: sig.ErrorID(sw, 1<<60), Root: items[0].Root, Kind: sig.KindTask, Name: "d", Parent: sw, Role: sig.RoleError, Index: 1 << 60})
+		}},
 	}
 	for _, c := range cases {
-		g := e.graph(swarm(sig.SwarmConfig{}, task("a")).opened())
+		// the swarm is a chain's step, so that the root and the swarm
+		// are two stored records
+		g := e.graph(chain(swarm(sig.SwarmConfig{}, task("a")).opened()))
 		e.start(g, `1`)
-		items := lowerItems(g.root, g.root, 1, task("b").success(task(taskEcho)))
-		_, err := e.s.AddItems(e.ctx, g.root, 1, c.spoil(items))
+		sw := sig.ChildID(g.root, 0)
+		items := lowerItems(g.root, sw, 1, task("b").success(task(taskEcho)))
+		_, err := e.s.AddItems(e.ctx, sw, 1, c.spoil(items))
 		expectErr(t, "AddItems with a "+c.name, err, storage.ErrState)
-		if _, err := e.s.Get(e.ctx, sig.ChildID(g.root, 1)); err == nil {
+		if _, err := e.s.Get(e.ctx, sig.ChildID(sw, 1)); err == nil {
 			t.Errorf("AddItems with a %s stored the item", c.name)
+		}
+		for id, kind := range map[string]sig.Kind{g.root: sig.KindChain, sw: sig.KindSwarm} {
+			if r, err := e.s.Get(e.ctx, id); err != nil || r.Kind != kind || (kind == sig.KindSwarm && r.Children != 1) {
+				t.Errorf("after AddItems with a %s: %s is %+v (%v), want the %s as it was", c.name, id, r, err, kind)
+			}
 		}
 	}
 }

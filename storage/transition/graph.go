@@ -91,7 +91,7 @@ func (m *machine) insert(recs []*sig.Record, known map[string]bool, owned bool) 
 // Stores that do not run transitions in Go call it before sending records
 // to their scripts.
 func Prepare(root string, recs []*sig.Record, known map[string]bool, now time.Time, owned bool) ([]*sig.Record, error) {
-	v := newShape(root, known)
+	v := newShape(root, known, len(recs))
 	out := make([]*sig.Record, 0, len(recs))
 	for _, in := range recs {
 		if in == nil {

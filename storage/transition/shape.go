@@ -11,25 +11,34 @@ import (
 
 // shape checks that records, taken in order, make a graph: each a valid
 // record of the graph, placed where its id says, under a parent stored
-// before it that counts it, once; and, at the end, every child and
-// callback a record counts present. It keeps, per record that counts
-// children or callbacks (and per id its caller knows to be stored), which
-// of its places are taken: a bit per place, not an entry per record, so a
-// swarm of a million items costs its swarm 3 bits per 24 items.
+// before it that counts it, once, and none of them an id stored before;
+// and, at the end, every child and callback a record counts present. It
+// keeps, per record that counts children or callbacks, which of its
+// places are taken: a bit per place, not an entry per record, so a swarm
+// of a million items costs its swarm 3 bits per 24 items. No record may
+// count more places than there are records, so the bits are bounded by
+// the records given.
 type shape struct {
 	root    string
 	rooted  bool
+	known   map[string]bool
+	max     int
 	parents map[string]*places
 }
 
-// places are the places of one parent, per role: how many it counts
-// (open: a stored parent, whose counts the caller checks), and which are
-// taken.
+// places are the places of one parent, per role: how many it counts, and
+// which are taken. A stored parent (a swarm receiving items) has items
+// only, as many as its caller checks: the indexes they take are kept in
+// items.
 type places struct {
 	open  bool
 	count [3]int
 	taken [3][]uint64
+	items map[int]bool
 }
+
+// roleNames name the places of each role slot in errors.
+var roleNames = [3]string{"children", "success callbacks", "error callbacks"}
 
 // roleSlot is the index of role in places' arrays, -1 for none.
 func roleSlot(role sig.Role) int {
@@ -44,12 +53,13 @@ func roleSlot(role sig.Role) int {
 	return -1
 }
 
-// newShape starts the check of records of the graph rooted at root whose
-// parents may be among known, ids stored before.
-func newShape(root string, known map[string]bool) *shape {
-	v := &shape{root: root, parents: make(map[string]*places, len(known)+1)}
+// newShape starts the check of n records of the graph rooted at root
+// whose parents may be among known, ids stored before: a stored graph,
+// whose root is stored too.
+func newShape(root string, known map[string]bool, n int) *shape {
+	v := &shape{root: root, rooted: len(known) > 0, known: known, max: n, parents: make(map[string]*places, len(known)+1)}
 	for k := range known {
-		v.parents[k] = &places{open: true}
+		v.parents[k] = &places{open: true, items: map[int]bool{}}
 	}
 	return v
 }
@@ -57,7 +67,17 @@ func newShape(root string, known map[string]bool) *shape {
 // take marks place i of role slot k taken, and reports whether it was
 // free and counted.
 func (p *places) take(k, i int) (counted, free bool) {
-	if !p.open && i >= p.count[k] {
+	if p.open {
+		if k != 0 {
+			return false, true // a stored parent gets items, no callbacks
+		}
+		if p.items[i] {
+			return true, false
+		}
+		p.items[i] = true
+		return true, true
+	}
+	if i >= p.count[k] {
 		return false, true
 	}
 	w := i / 64
@@ -104,6 +124,10 @@ func (v *shape) add(r *sig.Record) error {
 		return bad("not in graph %s", v.root)
 	case r.Children < 0 || r.OnSuccess < 0 || r.OnError < 0 || r.Index < 0:
 		return bad("negative count")
+	case r.Children > v.max || r.OnSuccess > v.max || r.OnError > v.max:
+		return bad("counts more places than the %d records given", v.max)
+	case v.known[r.ID]:
+		return bad("duplicate id: stored before")
 	}
 	switch r.Kind {
 	case sig.KindTask:
@@ -160,7 +184,7 @@ func (v *shape) place(r *sig.Record, bad func(string, ...any) error) error {
 	}
 	counted, free := p.take(k, r.Index)
 	if !counted {
-		return bad("parent %s counts %d of its kind", r.Parent, p.count[k])
+		return bad("parent %s counts %d %s", r.Parent, p.count[k], roleNames[k])
 	}
 	if !free {
 		return bad("duplicate id")
