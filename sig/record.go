@@ -64,6 +64,13 @@ type Record struct {
 	Gen int
 	// RunID is the backend run that holds the claim on a task.
 	RunID string
+	// Ahead is set on a task that the transition dispatching it claimed
+	// for RunID in the same operation (storage.Aheader), before the run
+	// started: its dispatch, which names the run, stays owed until the
+	// run confirms the claim (a claim or Confirm by RunID) or ends the
+	// task, so that a worker that died before the run started loses
+	// nothing.
+	Ahead bool
 	// Lone is the task this record's latest transition dispatched alone.
 	// A lone dispatch is owed by its target, in the target's own outbox,
 	// until the target's claim takes it there (the engine acknowledges a
@@ -167,6 +174,9 @@ type Dispatch struct {
 	// Epoch is Target's Record.Epoch, for a start and for a cancel of
 	// the flows it started.
 	Epoch int
+	// Run, for a start, is the backend run the transition that decided
+	// it claimed Target for (Record.Ahead): the dispatch names that run.
+	Run string
 }
 
 // DisplayName is the name the tools show for r: its Label (flow.Named),

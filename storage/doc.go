@@ -23,6 +23,21 @@
 // the effects still owed, so nothing decided is lost and nothing is
 // decided twice.
 //
+// # Claims made ahead
+//
+// A store that is an [Aheader] also completes a task and claims the task
+// that completion dispatches alone (the next chain step, the next swarm
+// item) in one operation, for a run the caller names: a worker whose
+// backend runs that dispatch on the same worker (backend.Continuer) then
+// runs the task without a store call to claim it, so that a step costs
+// one operation instead of two. The target's record is Active with
+// [sig.Record.Ahead] set, and its dispatch, which names the run
+// ([sig.Dispatch.Run]), stays owed: if the worker dies before the run
+// starts, any worker delivers it again after the grace, to a run of that
+// name, whose claim is the run's own. A run that lasts confirms its claim
+// ([Aheader.Confirm]) before the grace, so that nothing delivers it
+// twice; a claim by the run does too, and so does the run's end.
+//
 // # Contract
 //
 // Implementations are safe for concurrent use by many goroutines and

@@ -74,6 +74,9 @@ type Effects struct {
 	// engine tells its middlewares (middleware.Fanner) before it sends
 	// them. Nil when it started none.
 	Swarms []Swarm
+	// Claimed is the run for which the operation claimed the target of
+	// its lone dispatch ([Aheader]); empty when it claimed none.
+	Claimed string
 }
 
 // Swarm names a swarm an operation started: its record's id and the name
@@ -223,6 +226,49 @@ type Store interface {
 
 	// Get returns record id.
 	Get(ctx context.Context, id string) (*sig.Record, error)
+}
+
+// Aheader is implemented by stores that claim, in the operation that
+// completes a task, the task that completion dispatches alone (the next
+// step of a chain, the next item of a swarm), for a run the caller names:
+// a worker that runs that task itself, at once, makes one store operation
+// per task instead of two.
+type Aheader interface {
+	// CompleteAhead is Complete, which also claims the target of the
+	// operation's lone dispatch for run next when a claim would take it
+	// (it waits for that dispatch), and then says so in Effects.Claimed.
+	// The target's record is Active with RunID next and Ahead set, and
+	// the dispatch, which names the run (sig.Dispatch.Run), stays owed
+	// until the run confirms the claim or ends the task. Replayed on a
+	// Done task, it reports Claimed again while the claim it made is
+	// still ahead.
+	CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (Effects, error)
+
+	// Confirm makes the claim of task id made ahead for runID the run's
+	// own: the dispatch is owed no more. A run that lasts confirms its
+	// claim before the recovery grace passes, so that no worker delivers
+	// its dispatch again. It is a no-op when the task is not claimed
+	// ahead for runID.
+	Confirm(ctx context.Context, id, runID string) error
+}
+
+// CompleteAhead is s's CompleteAhead when s is an [Aheader], else its
+// Complete, which claims nothing: a wrapper of a store passes the
+// operation on with it.
+func CompleteAhead(ctx context.Context, s Store, id, runID string, result []byte, next string) (Effects, error) {
+	if a, ok := s.(Aheader); ok {
+		return a.CompleteAhead(ctx, id, runID, result, next)
+	}
+	return s.Complete(ctx, id, runID, result)
+}
+
+// Confirm is s's Confirm when s is an [Aheader]; a store that is not
+// claims nothing ahead, and has nothing to confirm.
+func Confirm(ctx context.Context, s Store, id, runID string) error {
+	if a, ok := s.(Aheader); ok {
+		return a.Confirm(ctx, id, runID)
+	}
+	return nil
 }
 
 // Lister is implemented by stores that can list the graphs they hold, for

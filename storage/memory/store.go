@@ -132,6 +132,22 @@ func (s *Store) Complete(ctx context.Context, id, runID string, result []byte) (
 	return eff, err
 }
 
+// CompleteAhead implements storage.Aheader.
+func (s *Store) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (eff storage.Effects, err error) {
+	err = s.run(ctx, "complete", id, func(t transition.Tx) (err error) {
+		eff, err = transition.CompleteAhead(t, id, runID, result, next)
+		return err
+	})
+	return eff, err
+}
+
+// Confirm implements storage.Aheader.
+func (s *Store) Confirm(ctx context.Context, id, runID string) error {
+	return s.run(ctx, "confirm", id, func(t transition.Tx) error {
+		return transition.Confirm(t, id, runID)
+	})
+}
+
 // Fail implements storage.Store.
 func (s *Store) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (eff storage.Effects, err error) {
 	err = s.run(ctx, "fail", id, func(t transition.Tx) (err error) {
@@ -321,6 +337,8 @@ func (s *Store) sweep(now time.Time) {
 }
 
 var _ storage.Lister = (*Store)(nil)
+
+var _ storage.Aheader = (*Store)(nil)
 
 // Roots implements storage.Lister: the roots of live graphs in id order,
 // n at a time; the cursor is the last root of the previous page.

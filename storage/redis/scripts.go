@@ -24,7 +24,7 @@ type script struct {
 
 // scripts are the store's operations and the library that holds them.
 type scripts struct {
-	create, start, claim, complete, fail, add, close, apply, ack, owed, due, touch, spawn, request *script
+	create, start, claim, complete, fail, add, close, apply, ack, owed, due, touch, spawn, confirm, request *script
 	// batch runs claims, completions and failures of one graph in one
 	// call (see batch.go).
 	batch *script
@@ -68,6 +68,7 @@ func loadScripts() (*scripts, error) {
 		{&s.due, "due", nil},
 		{&s.touch, "touch", nil},
 		{&s.spawn, "spawn", nil},
+		{&s.confirm, "confirm", nil},
 		{&s.request, "request", nil},
 		{&s.batch, "batch", []string{"owned"}},
 	}

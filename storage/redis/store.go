@@ -58,6 +58,8 @@ const (
 
 var _ storage.Store = (*Store)(nil)
 
+var _ storage.Aheader = (*Store)(nil)
+
 // New returns a store that keeps its records in Redis through c, which the
 // caller configures (TLS, ACL user, Sentinel, Cluster) and closes.
 //
@@ -235,7 +237,7 @@ func (s *Store) effects(ctx context.Context, sc *script, op, id string, args ...
 	if err := unmarshal(raw, &w); err != nil {
 		return storage.Effects{}, fmt.Errorf("storage/redis: %s %s: decode reply: %v: %w", op, id, err, storage.ErrCorrupt)
 	}
-	eff := storage.Effects{Source: w.Source, Cancels: w.Cancels}
+	eff := storage.Effects{Source: w.Source, Cancels: w.Cancels, Claimed: w.Claimed}
 	if len(eff.Cancels) == 0 {
 		eff.Cancels = nil
 	}
@@ -341,6 +343,18 @@ var outcomes = map[string]storage.Outcome{
 // Complete implements storage.Store. One round trip.
 func (s *Store) Complete(ctx context.Context, id, runID string, result []byte) (storage.Effects, error) {
 	return s.effects(ctx, s.lua.complete, "complete", id, id, runID, orNull(result))
+}
+
+// CompleteAhead implements storage.Aheader. One round trip, shared with
+// other operations of the graph under load, as Complete's.
+func (s *Store) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
+	return s.effects(ctx, s.lua.complete, "complete", id, id, runID, orNull(result), next)
+}
+
+// Confirm implements storage.Aheader. One round trip.
+func (s *Store) Confirm(ctx context.Context, id, runID string) error {
+	_, err := s.eval(ctx, s.lua.confirm, "confirm", id, id, runID)
+	return err
 }
 
 // Fail implements storage.Store. One round trip.

@@ -36,6 +36,7 @@ type wireRecord struct {
 	Held       bool              `msgpack:"h,omitempty"`
 	Gen        int               `msgpack:"g,omitempty"`
 	RunID      string            `msgpack:"run,omitempty"`
+	Ahead      bool              `msgpack:"ah,omitempty"`
 	Lone       string            `msgpack:"lo,omitempty"`
 	Attempts   int               `msgpack:"at,omitempty"`
 	Spawned    int               `msgpack:"sp,omitempty"`
@@ -89,6 +90,7 @@ type wireDispatch struct {
 	Spawned  int    `msgpack:"sp,omitempty"`
 	Attempts int    `msgpack:"at,omitempty"`
 	Epoch    int    `msgpack:"ep,omitempty"`
+	Run      string `msgpack:"rn,omitempty"`
 }
 
 // wireEffects is what the transition scripts return.
@@ -99,6 +101,7 @@ type wireEffects struct {
 	Flows      []wireDispatch `msgpack:"fw,omitempty"`
 	Ended      *wireRecord    `msgpack:"en,omitempty"`
 	Swarms     []wireStarted  `msgpack:"sw,omitempty"`
+	Claimed    string         `msgpack:"cl,omitempty"`
 }
 
 // wireStarted is a swarm a transition started.
@@ -229,6 +232,7 @@ func toWire(r *sig.Record) *wireRecord {
 		Held:       r.Held,
 		Gen:        r.Gen,
 		RunID:      r.RunID,
+		Ahead:      r.Ahead,
 		Lone:       r.Lone,
 		Attempts:   r.Attempts,
 		Spawned:    r.Spawned,
@@ -263,11 +267,11 @@ func toWire(r *sig.Record) *wireRecord {
 }
 
 func toWireDispatch(d sig.Dispatch) wireDispatch {
-	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts, Epoch: d.Epoch}
+	return wireDispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: string(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts, Epoch: d.Epoch, Run: d.Run}
 }
 
 func fromWireDispatch(d wireDispatch) sig.Dispatch {
-	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts, Epoch: d.Epoch}
+	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts, Epoch: d.Epoch, Run: d.Run}
 }
 
 // fromWire converts a stored record back; id is its hash field. It fails
@@ -306,6 +310,7 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		Held:       w.Held,
 		Gen:        w.Gen,
 		RunID:      w.RunID,
+		Ahead:      w.Ahead,
 		Lone:       w.Lone,
 		Attempts:   w.Attempts,
 		Spawned:    w.Spawned,

@@ -113,7 +113,7 @@ func drawDiffNode(t *rapid.T, depth int, count *int) *node {
 // step draws one operation and performs it on both stores.
 func (d *differ) step(i int) {
 	id := rapid.SampledFrom(d.ids).Draw(d.t, "id")
-	switch op := rapid.IntRange(0, 11).Draw(d.t, "op"); op {
+	switch op := rapid.IntRange(0, 12).Draw(d.t, "op"); op {
 	case 11: // every dispatched task runs, and ends one way or the other
 		d.runAll(i)
 	case 0, 1, 2: // claim, by a new run or by the holder
@@ -129,6 +129,18 @@ func (d *differ) step(i int) {
 	case 3, 4: // complete
 		run := d.holder(id)
 		result := strconv.Itoa(rapid.IntRange(0, 9).Draw(d.t, "result"))
+		if _, ok := d.a.(storage.Aheader); ok && rapid.Bool().Draw(d.t, "ahead") {
+			// complete, and claim ahead what it dispatches alone
+			d.runs++
+			next := "run-" + strconv.Itoa(d.runs)
+			got := d.do("complete ahead "+id+" "+next, func(s storage.Store) (any, error) {
+				return s.(storage.Aheader).CompleteAhead(d.ctx, id, run, []byte(result), next)
+			})
+			if eff, ok := got.(storage.Effects); ok && eff.Claimed != "" && len(eff.Dispatches) == 1 {
+				d.claims[eff.Dispatches[0].Target] = next
+			}
+			return
+		}
 		d.do("complete "+id, func(s storage.Store) (any, error) { return s.Complete(d.ctx, id, run, []byte(result)) })
 	case 5: // fail
 		run := d.holder(id)
@@ -164,6 +176,12 @@ func (d *differ) step(i int) {
 	case 10: // a task notes a flow it started
 		n := rapid.IntRange(1, 3).Draw(d.t, "spawned")
 		d.do("spawn "+id, func(s storage.Store) (any, error) { return nil, s.Spawn(d.ctx, id, n) })
+	case 12: // the run of a task claimed ahead confirms its claim
+		if _, ok := d.a.(storage.Aheader); !ok {
+			return
+		}
+		run := d.holder(id)
+		d.do("confirm "+id+" "+run, func(s storage.Store) (any, error) { return nil, s.(storage.Aheader).Confirm(d.ctx, id, run) })
 	case 9: // what is owed, and what is due
 		d.do("owed "+id, func(s storage.Store) (any, error) { return s.Owed(d.ctx, id) })
 		d.do("due", func(s storage.Store) (any, error) {
@@ -179,16 +197,24 @@ func (d *differ) step(i int) {
 func (d *differ) runAll(i int) {
 	for _, id := range d.ids {
 		r, err := d.a.Get(d.ctx, id)
-		if err != nil || r.Kind != sig.KindTask || r.Status != sig.Pending || r.Gen == 0 || r.RunID != "" {
+		if err != nil || r.Kind != sig.KindTask {
 			continue
 		}
-		d.runs++
-		run := "run-" + strconv.Itoa(d.runs)
-		got := d.do("claim "+id+" "+run, func(s storage.Store) (any, error) { return s.Claim(d.ctx, id, run) })
-		if c, ok := got.(storage.Claim); !ok || c.Outcome != storage.Claimed {
+		var run string
+		switch {
+		case r.Status == sig.Active && r.Ahead:
+			run = r.RunID // claimed ahead: its run goes on
+		case r.Status != sig.Pending || r.Gen == 0 || r.RunID != "":
 			continue
+		default:
+			d.runs++
+			run = "run-" + strconv.Itoa(d.runs)
+			got := d.do("claim "+id+" "+run, func(s storage.Store) (any, error) { return s.Claim(d.ctx, id, run) })
+			if c, ok := got.(storage.Claim); !ok || c.Outcome != storage.Claimed {
+				continue
+			}
+			d.claims[id] = run
 		}
-		d.claims[id] = run
 		if rapid.Bool().Draw(d.t, "fails") {
 			info := sig.ErrorInfo{Task: "t", Message: "boom " + strconv.Itoa(i), Attempts: 1, Kind: sig.ErrorTask}
 			d.do("fail "+id, func(s storage.Store) (any, error) { return s.Fail(d.ctx, id, run, info) })

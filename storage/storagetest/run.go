@@ -46,6 +46,7 @@ func cases() []testCase {
 		createCases(),
 		malformedCases(),
 		claimCases(),
+		aheadCases(),
 		completeCases(),
 		failCases(),
 		swarmCases(),

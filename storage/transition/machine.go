@@ -25,6 +25,10 @@ type machine struct {
 	// is); if the graph finishes now, finish unpauses what it never
 	// entered.
 	endsPaused bool
+	// ahead is the run for which finish claims the target of the
+	// transition's lone dispatch (CompleteAhead); claimed says it did.
+	ahead   string
+	claimed bool
 }
 
 func newMachine(tx Tx, root string) *machine {
@@ -113,7 +117,7 @@ func (m *machine) fanOut(x *sig.Record) {
 func (m *machine) dispatch(x *sig.Record) error {
 	m.take(x)
 	x.Gen++
-	x.RunID = ""
+	x.RunID, x.Ahead = "", false
 	x.Held = false
 	m.out = append(m.out, sig.Dispatch{
 		Key:      DispatchKey(x.ID, x.Gen),
@@ -426,8 +430,14 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 		}
 		s.Lone = m.out[0].Target
 		source = s.Lone
+		if err := m.claimAhead(); err != nil {
+			return storage.Effects{}, err
+		}
 	}
 	eff := storage.Effects{Source: source, Dispatches: m.out, Cancels: m.cancels, Swarms: m.swarms}
+	if m.claimed {
+		eff.Claimed = m.ahead
+	}
 	for _, d := range m.stops {
 		if d.Spawned > 0 {
 			eff.Flows = append(eff.Flows, d)
@@ -478,6 +488,31 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 		m.tx.Expire(m.rootID, m.now.Add(root.ActiveTTL))
 	}
 	return eff, nil
+}
+
+// claimAhead claims the target of the transition's lone dispatch for run
+// m.ahead, when it is set and a claim would take the target: the target
+// becomes Active for that run, with Ahead set, and the dispatch names
+// the run. Its outbox is written after, with the dispatch in it.
+func (m *machine) claimAhead() error {
+	if m.ahead == "" || len(m.cancels) > 0 {
+		return nil
+	}
+	d := &m.out[0]
+	t, err := m.get(d.Target)
+	if err != nil {
+		return err
+	}
+	if t.Kind != sig.KindTask || t.Status != sig.Pending || !t.Entered || t.RunID != "" || t.Held {
+		return nil
+	}
+	t.Status = sig.Active
+	t.RunID = m.ahead
+	t.Ahead = true
+	t.Attempts++
+	d.Run = m.ahead
+	m.claimed = true
+	return nil
 }
 
 // unpauseUnentered puts the records a graph that finished while paused

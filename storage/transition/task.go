@@ -49,7 +49,7 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 			return storage.Claim{}, err
 		}
 		x.LastStatus = sig.Pending
-		x.RunID = ""
+		x.RunID, x.Ahead = "", false
 		x.Held = true
 		outcome = storage.Held
 		m.take(x)
@@ -73,6 +73,10 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 		if x, err = m.get(id); err != nil {
 			return storage.Claim{}, err
 		}
+		// a retry, or a delivery again of the run's attempt; of a run
+		// claimed ahead, its first claim of its own, which confirms the
+		// claim: its dispatch is owed no more
+		confirm(&m, x)
 		x.Attempts++
 	}
 	if _, err := m.finish(id); err != nil {
@@ -119,8 +123,12 @@ func Owed(tx Tx, id string) (storage.Effects, error) {
 }
 
 // Undelivered reports whether task t still waits for its dispatch key:
-// it is that dispatch's generation, and no run claimed or held it.
+// it is that dispatch's generation, and no run claimed or held it, or the
+// claim was made ahead and its run has not confirmed it.
 func Undelivered(t *sig.Record, key string) bool {
+	if t.Status == sig.Active && t.Ahead {
+		return IsDispatchKey(key, t.ID, t.Gen)
+	}
 	waiting := t.Status == sig.Pending || (t.Status == sig.Suspended && t.LastStatus == sig.Pending)
 	return waiting && t.Entered && t.RunID == "" && !t.Held && IsDispatchKey(key, t.ID, t.Gen)
 }
@@ -142,6 +150,13 @@ func owned(x *sig.Record, runID string) (ended bool, err error) {
 
 // Complete records the result of task id run by runID.
 func Complete(tx Tx, id, runID string, result []byte) (storage.Effects, error) {
+	return CompleteAhead(tx, id, runID, result, "")
+}
+
+// CompleteAhead records the result of task id run by runID and, when next
+// is not empty and the operation dispatches one task alone, claims that
+// task for run next (storage.Aheader).
+func CompleteAhead(tx Tx, id, runID string, result []byte, next string) (storage.Effects, error) {
 	var m machine
 	x, err := loadTask(&m, tx, id)
 	if err != nil {
@@ -155,16 +170,50 @@ func Complete(tx Tx, id, runID string, result []byte) (storage.Effects, error) {
 		if x.Status != sig.Done {
 			return storage.Effects{}, errorf(id, storage.ErrState, "complete a %s task", x.Status)
 		}
-		return replay(tx, x), nil
+		eff := replay(tx, x)
+		if next != "" && len(eff.Dispatches) == 1 && len(eff.Cancels) == 0 {
+			if t, err := tx.Read(eff.Dispatches[0].Target); err == nil && t.Status == sig.Active && t.Ahead && t.RunID == next {
+				eff.Claimed = next // the claim this operation made
+			}
+		}
+		return eff, nil
 	}
 	if x, err = m.get(id); err != nil {
 		return storage.Effects{}, err
 	}
+	confirm(&m, x)
 	m.endsPaused = x.Status.Paused()
+	m.ahead = next
 	if err := m.complete(x, result); err != nil {
 		return storage.Effects{}, err
 	}
 	return m.finish(id)
+}
+
+// confirm makes the claim of task x made ahead its run's own: its
+// dispatch, in its own outbox, is owed no more. x is loaded for change.
+func confirm(m *machine, x *sig.Record) {
+	if x.Ahead {
+		x.Ahead = false
+		m.take(x)
+	}
+}
+
+// Confirm makes the claim of task id made ahead for runID the run's own.
+func Confirm(tx Tx, id, runID string) error {
+	var m machine
+	x, err := loadTask(&m, tx, id)
+	if err != nil {
+		return err
+	}
+	if !x.Ahead || x.RunID != runID {
+		return nil
+	}
+	if x, err = tx.Get(id); err != nil {
+		return err
+	}
+	confirm(&m, x)
+	return nil
 }
 
 // Fail records the final failure of task id run by runID.
@@ -187,6 +236,7 @@ func Fail(tx Tx, id, runID string, info sig.ErrorInfo) (storage.Effects, error) 
 	if x, err = m.get(id); err != nil {
 		return storage.Effects{}, err
 	}
+	confirm(&m, x)
 	m.endsPaused = x.Status.Paused()
 	if x.Status == sig.Interrupted {
 		// the interrupt stopped it; resume runs it again

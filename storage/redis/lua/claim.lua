@@ -31,6 +31,7 @@ elseif paused(x.s) then
   end
   x.ls = 'pending'
   x.run = nil
+  x.ah = nil
   x.h = true
   outcome = 'held'
   take(x)
@@ -46,6 +47,9 @@ elseif x.s == 'active' then
   if x.run ~= run then
     return reply('duplicate')
   end
+  -- a retry, or a delivery again of the run's attempt; of a run claimed
+  -- ahead, its first claim of its own, which confirms the claim (see Go)
+  confirmAhead(x)
   x.at = (x.at or 0) + 1
 end
 finish(id)

@@ -1,5 +1,10 @@
--- complete.lua: Complete. ARGV: now, task id, run id, result.
+-- complete.lua: Complete. ARGV: now, task id, run id, result, and
+-- optionally the run for which to claim the task its completion
+-- dispatches alone (CompleteAhead).
 local id = ARGV[2]
+if ARGV[5] and ARGV[5] ~= '' then
+  ahead = ARGV[5]
+end
 local x, ended = owned(id, ARGV[3])
 if ended then
   if x.s ~= 'done' then
@@ -7,6 +12,7 @@ if ended then
   end
   return effectsOf(id, x)
 end
+confirmAhead(x)
 endsPaused = paused(x.s)
 complete(x, ARGV[4])
 return finish(id)

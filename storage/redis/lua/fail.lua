@@ -8,6 +8,7 @@ if ended then
   end
   return effectsOf(id, x)
 end
+confirmAhead(x)
 endsPaused = paused(x.s)
 if x.s == 'interrupted' then
   -- the interrupt stopped it; resume runs it again

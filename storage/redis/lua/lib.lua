@@ -18,6 +18,9 @@ local batching, finished, opMark
 -- emptied; cleared, the ids of those an operation left empty, which the
 -- calls one by one would drop from the owed index (see commit).
 local emptied, cleared
+-- ahead is the run for which finish claims the target of the operation's
+-- lone dispatch (complete with a next run); claimedAhead says it did.
+local ahead, claimedAhead
 
 -- begin readies the per-call state for an operation on the graph in
 -- keys[1], whose shard's index of owed records is keys[2], at the
@@ -35,6 +38,7 @@ local function begin(keys, argv)
   expireAt, expireExact, endsPaused, indexed = nil, false, false, nil
   batching, finished, opMark = false, false, 0
   emptied, cleared = {}, {}
+  ahead, claimedAhead = nil, false
 end
 
 -- beginOp readies the per-operation state for the next operation of a
@@ -44,6 +48,7 @@ local function beginOp()
   out, cancels, stops, swarms = {}, {}, {}, nil
   endsPaused, finished, opMark = false, false, #order
   emptied = {}
+  ahead, claimedAhead = nil, false
 end
 
 -- endOp notes, after an operation of a batch that finished, the records
@@ -241,6 +246,7 @@ local function dispatch(x)
   take(x)
   x.g = (x.g or 0) + 1
   x.run = nil
+  x.ah = nil
   x.h = nil
   out[#out + 1] = {k = id .. '#' .. x.g, t = x.n, tg = id, rt = ROOT, p = taskPayload(x.a, x['in']), at = x.at, ep = x.ep}
 end
@@ -500,7 +506,7 @@ reset = function(x)
   x.s, x.ls = 'pending', nil
   x.en, x.h = nil, nil
   x['in'], x.re, x.er = nil, nil, nil
-  x.run = nil
+  x.run, x.ah = nil, nil
   x.at = nil
   x.cu = nil
   x.ea = nil
@@ -556,7 +562,7 @@ revive = function(x)
   x.s, x.ls = 'pending', nil
   x.en, x.h = nil, nil
   x.er = nil
-  x.run = nil
+  x.run, x.ah = nil, nil
   x.at = nil
   x.ea = nil
   local id = idof[x]
@@ -759,6 +765,34 @@ local function unpauseUnentered()
   end
 end
 
+-- claimAhead claims the target of the operation's lone dispatch for run
+-- ahead, when it is set and a claim would take the target (see Go).
+local function claimAhead()
+  if not ahead or #cancels > 0 then
+    return
+  end
+  local d = out[1]
+  local t = get(d.tg)
+  if t.k ~= 'task' or t.s ~= 'pending' or not t.en or t.run or t.h then
+    return
+  end
+  t.s = 'active'
+  t.run = ahead
+  t.ah = true
+  t.at = (t.at or 0) + 1
+  d.rn = ahead
+  claimedAhead = true
+end
+
+-- confirmAhead makes the claim of task x made ahead its run's own: its
+-- dispatch, in its own outbox, is owed no more (see Go).
+local function confirmAhead(x)
+  if x.ah then
+    x.ah = nil
+    take(x)
+  end
+end
+
 -- finish writes the decided dispatches to source's outbox, sets the
 -- graph's expiry, commits, and returns the effects.
 local function finish(source)
@@ -767,6 +801,7 @@ local function finish(source)
     local s = get(source)
     s.lo = out[1].tg
     source = s.lo
+    claimAhead()
   end
   if #out + #stops > 0 then
     local s = get(source)
@@ -811,6 +846,9 @@ local function finish(source)
     commit()
   end
   local reply = {src = source, d = out, c = cancels}
+  if claimedAhead then
+    reply.cl = ahead
+  end
   if endsNow then
     -- this transition ended the graph: its root, as it ended
     reply.en = r
@@ -854,9 +892,17 @@ local function owed(ob)
       t = peek(d.tg)
     end
     if t then
-      local waiting = t.s == 'pending' or (t.s == 'suspended' and t.ls == 'pending')
-      if waiting and t.en and not t.run and not t.h and d.k == d.tg .. '#' .. (t.g or 0) then
-        kept[#kept + 1] = d
+      local key = d.k == d.tg .. '#' .. (t.g or 0)
+      if t.s == 'active' and t.ah then
+        -- claimed ahead, and not confirmed by its run
+        if key then
+          kept[#kept + 1] = d
+        end
+      else
+        local waiting = t.s == 'pending' or (t.s == 'suspended' and t.ls == 'pending')
+        if waiting and t.en and not t.run and not t.h and key then
+          kept[#kept + 1] = d
+        end
       end
     end
   end
@@ -879,6 +925,14 @@ local function effectsFrom(id, ob)
   local reply = {src = id, d = d, c = c}
   if #fw > 0 then
     reply.fw = fw
+  end
+  if ahead and #d == 1 and #c == 0 then
+    -- a replay of complete with a next run: the claim it made, if still
+    -- ahead (see Go)
+    local t = peek(d[1].tg)
+    if t and t.s == 'active' and t.ah and t.run == ahead then
+      reply.cl = ahead
+    end
   end
   return cmsgpack.pack(reply)
 end

@@ -1,0 +1,232 @@
+package storagetest
+
+import (
+	"testing"
+
+	"github.com/mageflow-go/mageflow/sig"
+	"github.com/mageflow-go/mageflow/storage"
+)
+
+// aheadCases check storage.Aheader: the claim made, in the operation that
+// completes a task, of the task that completion dispatches alone.
+func aheadCases() []testCase {
+	return []testCase{
+		{
+			Name: "CompleteAheadClaimsTheNextStep",
+			Rule: "CompleteAhead of a chain step claims the next step for the run named: Claimed names it, the step is Active for it with Ahead set and Attempts 1, and its dispatch, which names the run, stays owed in its outbox until the step ends.",
+			Test: testCompleteAheadClaimsNextStep,
+		},
+		{
+			Name: "CompleteAheadReplay",
+			Rule: "CompleteAhead repeated after it applied returns the same dispatch and Claimed again, and claims nothing twice.",
+			Test: testCompleteAheadReplay,
+		},
+		{
+			Name: "ConfirmTakesTheClaim",
+			Rule: "Confirm by the run a task was claimed ahead for clears Ahead and takes the dispatch out of the outbox, the attempts unchanged; Confirm by another run, or again, changes nothing.",
+			Test: testConfirmTakesClaim,
+		},
+		{
+			Name: "ClaimOfATaskClaimedAhead",
+			Rule: "A claim of a task claimed ahead is, by its run (a retry, or a delivery again), Claimed, and confirms the claim: Ahead cleared, the dispatch owed no more, one attempt more; by another run it is Duplicate.",
+			Test: testClaimOfTaskClaimedAhead,
+		},
+		{
+			Name: "CompleteAheadOnlyALoneDispatch",
+			Rule: "CompleteAhead claims nothing when the completion dispatches several tasks, or none: Claimed is empty and the dispatches wait for their claims.",
+			Test: testCompleteAheadOnlyLone,
+		},
+		{
+			Name: "CompleteAheadNextSwarmItem",
+			Rule: "CompleteAhead of a swarm item that frees a slot claims the next item for the run named.",
+			Test: testCompleteAheadNextSwarmItem,
+		},
+		{
+			Name: "RedeliveryResendsTheClaimedAheadDispatch",
+			Rule: "A claim of the completed task (a redelivery) is Ended and resends the dispatch of the task claimed ahead, naming its run, until that run confirms its claim.",
+			Test: testRedeliveryResendsAhead,
+		},
+	}
+}
+
+// aheader returns e's store as a storage.Aheader, or skips the case.
+func (e *env) aheader() storage.Aheader {
+	e.t.Helper()
+	a, ok := e.s.(storage.Aheader)
+	if !ok {
+		e.t.Skip("the store does not implement storage.Aheader")
+	}
+	return a
+}
+
+// completeAhead completes task id held by run with result, claiming
+// ahead for next, and returns the effects.
+func (e *env) completeAhead(id, run, result, next string) storage.Effects {
+	e.t.Helper()
+	eff, err := e.aheader().CompleteAhead(e.ctx, id, run, []byte(result), next)
+	if err != nil {
+		e.t.Fatalf("CompleteAhead(%s, %s, next %s): %v", id, run, next, err)
+	}
+	return eff
+}
+
+// claimedAhead checks that eff claimed target ahead for run, and that the
+// target's record says so, with its dispatch owed; it returns the record.
+func (e *env) claimedAhead(eff storage.Effects, target, run string) *sig.Record {
+	e.t.Helper()
+	if eff.Claimed != run {
+		e.t.Fatalf("Effects.Claimed = %q, want %q", eff.Claimed, run)
+	}
+	if len(eff.Dispatches) != 1 || eff.Dispatches[0].Target != target || eff.Dispatches[0].Run != run {
+		e.t.Fatalf("dispatches %+v, want one to %s naming run %s", eff.Dispatches, target, run)
+	}
+	e.checkDispatch(eff.Dispatches[0])
+	rec := e.status(target, sig.Active)
+	if rec.RunID != run || !rec.Ahead || rec.Attempts != 1 {
+		e.t.Fatalf("%s: RunID %q Ahead %v Attempts %d, want %s, true, 1", target, rec.RunID, rec.Ahead, rec.Attempts, run)
+	}
+	if keys := keysOf(rec.Outbox); len(keys) != 1 || keys[0] != eff.Dispatches[0].Key {
+		e.t.Fatalf("%s: outbox %v, want its dispatch %s owed", target, keys, eff.Dispatches[0].Key)
+	}
+	return rec
+}
+
+func testCompleteAheadClaimsNextStep(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskDbl)))
+	e.start(g, `1`)
+	s0, s1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	run := e.claim(s0)
+	eff := e.completeAhead(s0, run, `2`, "run-next")
+	e.claimedAhead(eff, s1, "run-next")
+	owed, err := e.s.Owed(e.ctx, s1)
+	if err != nil {
+		t.Fatalf("Owed(%s): %v", s1, err)
+	}
+	if len(owed.Dispatches) != 1 || owed.Dispatches[0].Run != "run-next" {
+		t.Fatalf("Owed(%s) = %+v, want its dispatch naming run-next", s1, owed.Dispatches)
+	}
+	e.complete(s1, "run-next", `4`)
+	rec := e.status(s1, sig.Done)
+	if rec.Ahead || len(rec.Outbox) != 0 {
+		t.Errorf("%s done: Ahead %v outbox %v, want neither", s1, rec.Ahead, keysOf(rec.Outbox))
+	}
+	expectJSON(t, "chain result", e.status(g.root, sig.Done).Result, `4`)
+}
+
+func testCompleteAheadReplay(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskDbl)))
+	e.start(g, `1`)
+	s0, s1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	run := e.claim(s0)
+	first := e.completeAhead(s0, run, `2`, "run-next")
+	again := e.completeAhead(s0, run, `2`, "run-next")
+	e.claimedAhead(again, s1, "run-next")
+	if first.Dispatches[0].Key != again.Dispatches[0].Key {
+		t.Errorf("replay dispatch key %s, want %s", again.Dispatches[0].Key, first.Dispatches[0].Key)
+	}
+	// a replay naming another run claims nothing
+	if other := e.completeAhead(s0, run, `2`, "run-other"); other.Claimed != "" {
+		t.Errorf("replay naming another run: Claimed %q, want none", other.Claimed)
+	}
+	e.claimedAhead(again, s1, "run-next")
+}
+
+func testConfirmTakesClaim(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskDbl)))
+	e.start(g, `1`)
+	s0, s1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	e.claimedAhead(e.completeAhead(s0, e.claim(s0), `2`, "run-next"), s1, "run-next")
+	a := e.aheader()
+	if err := a.Confirm(e.ctx, s1, "run-other"); err != nil {
+		t.Fatalf("Confirm by another run: %v", err)
+	}
+	if rec := e.get(s1); !rec.Ahead || len(rec.Outbox) != 1 {
+		t.Fatalf("after Confirm by another run: Ahead %v outbox %v, want unchanged", rec.Ahead, keysOf(rec.Outbox))
+	}
+	for range 2 {
+		if err := a.Confirm(e.ctx, s1, "run-next"); err != nil {
+			t.Fatalf("Confirm: %v", err)
+		}
+		rec := e.status(s1, sig.Active)
+		if rec.Ahead || len(rec.Outbox) != 0 || rec.RunID != "run-next" || rec.Attempts != 1 {
+			t.Fatalf("after Confirm: Ahead %v outbox %v RunID %q Attempts %d, want false, empty, run-next, 1", rec.Ahead, keysOf(rec.Outbox), rec.RunID, rec.Attempts)
+		}
+	}
+	if owed, err := e.s.Owed(e.ctx, s1); err != nil || len(owed.Dispatches) != 0 {
+		t.Fatalf("Owed(%s) after Confirm = %+v, %v; want nothing", s1, owed.Dispatches, err)
+	}
+	if err := a.Confirm(e.ctx, g.root, "run-next"); err == nil {
+		t.Errorf("Confirm of a chain: no error")
+	}
+	e.complete(s1, "run-next", `4`)
+	e.status(g.root, sig.Done)
+}
+
+func testClaimOfTaskClaimedAhead(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskDbl)))
+	e.start(g, `1`)
+	s0, s1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	e.claimedAhead(e.completeAhead(s0, e.claim(s0), `2`, "run-next"), s1, "run-next")
+	e.claimOutcome(s1, "run-other", storage.Duplicate)
+	e.claimOutcome(s1, "run-next", storage.Claimed)
+	rec := e.status(s1, sig.Active)
+	if rec.Ahead || len(rec.Outbox) != 0 || rec.Attempts != 2 || rec.RunID != "run-next" {
+		t.Fatalf("after the run's claim: Ahead %v outbox %v Attempts %d RunID %q, want false, empty, 2, run-next", rec.Ahead, keysOf(rec.Outbox), rec.Attempts, rec.RunID)
+	}
+	e.claimOutcome(s1, "run-other", storage.Duplicate)
+}
+
+func testCompleteAheadOnlyLone(t *testing.T, e *env) {
+	g := e.graph(task(taskInc).success(task(taskEcho), task(taskEcho)))
+	e.start(g, `1`)
+	eff := e.completeAhead(g.root, e.claim(g.root), `2`, "run-next")
+	if eff.Claimed != "" || len(eff.Dispatches) != 2 {
+		t.Fatalf("two callbacks: Claimed %q, %d dispatches; want none claimed, 2", eff.Claimed, len(eff.Dispatches))
+	}
+	for _, d := range e.take(eff, g.root) {
+		if d.Run != "" {
+			t.Errorf("dispatch %s names run %q, want none", d.Key, d.Run)
+		}
+		if rec := e.status(d.Target, sig.Pending); rec.Ahead || rec.RunID != "" {
+			t.Errorf("%s: Ahead %v RunID %q, want unclaimed", d.Target, rec.Ahead, rec.RunID)
+		}
+		e.claim(d.Target)
+	}
+	// a completion that dispatches nothing claims nothing
+	last := e.graph(task(taskInc))
+	e.start(last, `1`)
+	if eff := e.completeAhead(last.root, e.claim(last.root), `2`, "run-last"); eff.Claimed != "" || len(eff.Dispatches) != 0 {
+		t.Fatalf("a lone task: Claimed %q, %d dispatches; want none", eff.Claimed, len(eff.Dispatches))
+	}
+	e.status(last.root, sig.Done)
+}
+
+func testCompleteAheadNextSwarmItem(t *testing.T, e *env) {
+	g := e.graph(swarm(sig.SwarmConfig{MaxConcurrency: 1}, task(taskInc), task(taskInc)))
+	ds := e.start(g, `1`)
+	if len(ds) != 1 {
+		t.Fatalf("swarm of 1 at once dispatched %d", len(ds))
+	}
+	i0, i1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	e.claimedAhead(e.completeAhead(i0, e.claim(i0), `2`, "run-next"), i1, "run-next")
+	e.complete(i1, "run-next", `3`)
+	expectJSON(t, "swarm result", e.status(g.root, sig.Done).Result, `[2,3]`)
+}
+
+func testRedeliveryResendsAhead(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskDbl)))
+	e.start(g, `1`)
+	s0, s1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	run := e.claim(s0)
+	e.claimedAhead(e.completeAhead(s0, run, `2`, "run-next"), s1, "run-next")
+	c := e.claimOutcome(s0, run, storage.Ended)
+	if len(c.Record.Outbox) != 1 || c.Record.Outbox[0].Target != s1 || c.Record.Outbox[0].Run != "run-next" {
+		t.Fatalf("Ended claim resends %+v, want the dispatch of %s naming run-next", c.Record.Outbox, s1)
+	}
+	if err := e.aheader().Confirm(e.ctx, s1, "run-next"); err != nil {
+		t.Fatalf("Confirm: %v", err)
+	}
+	if c := e.claimOutcome(s0, run, storage.Ended); len(c.Record.Outbox) != 0 {
+		t.Fatalf("Ended claim after Confirm resends %+v, want nothing", c.Record.Outbox)
+	}
+}
