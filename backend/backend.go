@@ -111,6 +111,10 @@ type Delivery struct {
 	// MaxAttempts is the number of attempts the backend makes at most; a
 	// failure of attempt MaxAttempts is final.
 	MaxAttempts int
+	// Claimed is set on the first attempt of a run dispatched with
+	// [Dispatch.Claimed]: the store already claimed the run's record for
+	// RunID.
+	Claimed bool
 }
 
 // Handler executes one delivery. Returning an error makes the backend retry
@@ -135,6 +139,16 @@ type Dispatch struct {
 	// first run lives); the store's claim refuses any repeat it lets
 	// through.
 	Key string
+	// Run, when set, is the id the run takes, from [Continuer.NextRun]
+	// (or a run the store claimed for one, dispatched again): a backend
+	// that implements Continuer honours it, and while a run of that id
+	// lives, a dispatch naming it returns it. Only the engine sets it,
+	// and only on such a backend.
+	Run string
+	// Claimed says the store claimed the run's record for Run in the
+	// operation that decided the dispatch: its first attempt's Delivery
+	// says so.
+	Claimed bool
 }
 
 // Backend runs tasks by name.
@@ -167,6 +181,21 @@ type Backend interface {
 // id or its error, in order; it follows Dispatch's contract for each.
 type Batcher interface {
 	DispatchBatch(ctx context.Context, ds []Dispatch) (runIDs []string, errs []error)
+}
+
+// Continuer is implemented by backends whose worker runs the dispatch a
+// handler makes as its last act ([Tail]) itself, once the handler
+// returned, and that let the handler name that run before it dispatches
+// it: the handler has the store claim the run's record in the operation
+// that completes its own (storage.Aheader), and the worker runs it
+// without a store call of its own to claim it. A remote engine, which
+// assigns runs to workers itself, does not implement it.
+type Continuer interface {
+	// NextRun returns a new run id for the dispatch the handler whose
+	// context is ctx makes as its last act (with Dispatch.Run set to
+	// it), or "" when that dispatch will not run on the handler's worker:
+	// ctx is not such a handler's, or the worker is stopping.
+	NextRun(ctx context.Context) string
 }
 
 // finalError marks an error as not to be retried.

@@ -53,6 +53,8 @@ type task struct {
 
 var _ backend.Backend = (*Backend)(nil)
 
+var _ backend.Continuer = (*Backend)(nil)
+
 // New returns a Backend that is not started. Dispatches made before
 // [Backend.Start] are queued and delivered once it starts.
 func New(opts ...Option) *Backend {

@@ -39,6 +39,10 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID strin
 			return id, nil
 		}
 	}
+	if _, ok := b.runs[d.Run]; ok && d.Run != "" {
+		b.stats.Deduplicated++ // the run it names lives
+		return d.Run, nil
+	}
 	var r *run
 	if from != nil && from.tail == nil && b.state == started && backend.IsTail(ctx) {
 		r = b.makeRun(t, d)
@@ -51,7 +55,9 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID strin
 		b.keys[d.Key] = r.id
 	}
 	if b.fire(DuplicateDelivery, d.Task) {
-		b.newRun(t, d)
+		dup := d
+		dup.Run, dup.Claimed = "", false // another run of the same dispatch
+		b.newRun(t, dup)
 	}
 	return r.id, nil
 }
@@ -64,11 +70,16 @@ func (b *Backend) newRun(t *task, d backend.Dispatch) *run {
 	return r
 }
 
-// makeRun creates a run of d with a fresh id. b.mu must be held.
+// makeRun creates a run of d with the id d names, else a fresh one. b.mu
+// must be held.
 func (b *Backend) makeRun(t *task, d backend.Dispatch) *run {
-	b.seq++
+	id := d.Run
+	if id == "" {
+		id = b.newID()
+	}
 	r := &run{
-		id:      runID(b.seq),
+		id:      id,
+		claimed: d.Claimed && d.Run != "",
 		task:    t,
 		payload: d.Payload,
 		record:  d.Record,
@@ -80,6 +91,35 @@ func (b *Backend) makeRun(t *task, d backend.Dispatch) *run {
 	b.runs[r.id] = r
 	b.stats.Dispatched++
 	return r
+}
+
+// newID returns a run id no live run has (a run dispatched again by
+// another Backend's id may hold one of this one's). b.mu must be held.
+func (b *Backend) newID() string {
+	for {
+		b.seq++
+		id := runID(b.seq)
+		if _, ok := b.runs[id]; !ok {
+			return id
+		}
+	}
+}
+
+// NextRun implements backend.Continuer: the id the run of the dispatch
+// that the handler whose context is ctx makes as its last act will have,
+// reserved for it; "" when ctx is not the context of a running attempt of
+// b, the attempt already made such a dispatch, or b is stopping.
+func (b *Backend) NextRun(ctx context.Context) string {
+	from := b.attemptFrom(ctx)
+	if from == nil {
+		return ""
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if from.tail != nil || b.state != started {
+		return ""
+	}
+	return b.newID()
 }
 
 // enqueue puts r in the queue and wakes a worker. b.mu must be held.

@@ -16,6 +16,13 @@
 // repeat after the end is a new run, which the store's claim refuses in a
 // flow.
 //
+// A Backend is a [backend.Continuer]: the dispatch a handler makes as its
+// last act ([backend.Tail]) runs on the handler's own worker once the
+// handler returned, and [Backend.NextRun] names that run beforehand, so
+// that the engine has the store claim it in the operation that completes
+// the handler's task. A dispatch naming a run ([backend.Dispatch.Run])
+// makes a run of that id, or returns it while it lives.
+//
 // # Faults
 //
 // [Backend.Inject] makes the backend misbehave the way a real queue may, so

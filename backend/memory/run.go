@@ -27,6 +27,9 @@ type run struct {
 	root    string
 	meta    map[string]string
 	key     string // the dispatch's dedupe key, kept in Backend.keys while the run lives
+	// claimed: the store claimed the run's record for it when the run
+	// was dispatched; its first delivery says so.
+	claimed bool
 
 	attempt  int
 	state    runState
@@ -47,6 +50,7 @@ func (r *run) delivery() backend.Delivery {
 		RunID:       r.id,
 		Attempt:     r.attempt,
 		MaxAttempts: r.task.spec.MaxAttempts(),
+		Claimed:     r.claimed,
 	}
 }
 

@@ -55,7 +55,9 @@ func (b *Backend) next(tail *run) (context.Context, *attempt, backend.Delivery, 
 		r.state = runRunning
 		b.running++
 		b.stats.Delivered++
-		return ctx, a, r.delivery(), true
+		d := r.delivery()
+		r.claimed = false // a redelivery or a retry claims as any does
+		return ctx, a, d, true
 	}
 }
 
