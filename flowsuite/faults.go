@@ -169,6 +169,17 @@ func (l *Lossy) Apply(ctx context.Context, root string, op sig.Op) (storage.Effe
 	return l.effects("apply", eff, err)
 }
 
+// CompleteAhead implements storage.Aheader, losing replies as Complete.
+func (l *Lossy) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
+	eff, err := storage.CompleteAhead(ctx, l.Store, id, runID, result, next)
+	return l.effects("complete", eff, err)
+}
+
+// Confirm implements storage.Aheader.
+func (l *Lossy) Confirm(ctx context.Context, id, runID string) error {
+	return storage.Confirm(ctx, l.Store, id, runID)
+}
+
 // Complete implements storage.Store.
 func (l *Lossy) Complete(ctx context.Context, id, runID string, result []byte) (storage.Effects, error) {
 	eff, err := l.Store.Complete(ctx, id, runID, result)

@@ -68,6 +68,12 @@ type Engine struct {
 	now     func() time.Time
 	derive  bool
 	sweep   Sweep
+	// cont and ahead are the backend and the store when the engine has
+	// the store claim, in the operation that completes a task, the task
+	// that completion dispatches alone, for a run the backend's worker
+	// then runs itself (worker.go).
+	cont  backend.Continuer
+	ahead storage.Aheader
 
 	mws      []middleware.Middleware
 	starters []middleware.Starter
@@ -109,6 +115,14 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 		sweep:      cfg.Sweep,
 		tasks:      make(map[string]*graph.TaskDef),
 		known:      make(map[string]bool),
+	}
+	if c, ok := b.(backend.Continuer); ok {
+		if a, ok := s.(storage.Aheader); ok && e.sweep.Grace > e.sweep.Every {
+			// a run claimed ahead confirms its claim at the recovery
+			// loop's first tick after it started, which comes before
+			// the grace after which a worker delivers it again
+			e.cont, e.ahead = c, a
+		}
 	}
 	for _, m := range cfg.Middleware {
 		e.mws = append(e.mws, m)

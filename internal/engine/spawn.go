@@ -34,6 +34,9 @@ type taskContext struct {
 	// touched is when the attempt's graph was last kept alive (or the
 	// attempt started); the engine's runMu guards it.
 	touched time.Time
+	// ahead: the attempt runs on a claim the store made ahead for it,
+	// which it has not confirmed yet (touch.go); runMu guards it.
+	ahead bool
 }
 
 // withTask returns ctx for one attempt of the task info describes.

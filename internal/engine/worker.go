@@ -104,10 +104,16 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		sctx := withMeta(context.WithoutCancel(ctx), flowMeta(d.Meta))
 
 		var cl storage.Claim
-		err := e.retry(sctx, "claim", func() (err error) {
-			cl, err = e.store.Claim(sctx, id, d.RunID)
-			return err
-		})
+		var err error
+		if d.Claimed && e.ahead != nil {
+			// the transition that dispatched it claimed it for this run
+			cl.Outcome = storage.Claimed
+		} else {
+			err = e.retry(sctx, "claim", func() (err error) {
+				cl, err = e.store.Claim(sctx, id, d.RunID)
+				return err
+			})
+		}
 		if errors.Is(err, storage.ErrNotFound) {
 			log.get().WarnContext(ctx, "mageflow: record of delivered task not found (expired?); dropped")
 			return nil
@@ -132,6 +138,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		}
 		info := task.RunInfo{Record: id, Root: sig.RootOf(id), Task: def.Name(), RunID: d.RunID, Attempt: d.Attempt, MaxAttempts: d.MaxAttempts}
 		tctx := withTask(ctx, info, metaInt(d.Meta, metaEpoch))
+		tctx.ahead = d.Claimed && e.ahead != nil
 		e.track(tctx)
 		var x *middleware.Execution
 		if len(e.mws) > 0 {
@@ -149,8 +156,18 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		}
 		if runErr == nil {
 			var eff storage.Effects
+			next := ""
+			if e.cont != nil {
+				next = e.cont.NextRun(ctx)
+			}
 			err := e.retry(sctx, "complete", func() (err error) {
-				eff, err = e.store.Complete(sctx, id, d.RunID, out)
+				if next != "" {
+					// one operation completes this task and claims the
+					// one it dispatches alone, which this worker runs next
+					eff, err = e.ahead.CompleteAhead(sctx, id, d.RunID, out, next)
+				} else {
+					eff, err = e.store.Complete(sctx, id, d.RunID, out)
+				}
 				return err
 			})
 			if err != nil {
@@ -263,14 +280,17 @@ func (e *Engine) resend(ctx context.Context, eff storage.Effects) error {
 const metaAttempts = "mageflow-attempts"
 
 // toBackend is the backend's form of a stored dispatch, carrying the
-// flow's metadata meta.
-func toBackend(d sig.Dispatch, meta map[string]string) backend.Dispatch {
+// flow's metadata meta; claimed is the run the store claimed its target
+// for in the operation that returned it, if any.
+func toBackend(d sig.Dispatch, meta map[string]string, claimed string) backend.Dispatch {
 	bd := backend.Dispatch{
 		Task:    d.Task,
 		Payload: d.Payload,
 		Record:  d.Target,
 		Root:    d.Root,
 		Key:     d.Key,
+		Run:     d.Run,
+		Claimed: d.Run != "" && d.Run == claimed,
 	}
 	bd.Meta = dispatchMeta(meta, d.Attempts, d.Epoch)
 	return bd
@@ -325,7 +345,7 @@ func (e *Engine) deliver(ctx context.Context, eff storage.Effects, ack bool) err
 	var sendErr error
 	for try := 1; ; try++ {
 		var sent []sig.Dispatch
-		sent, pending, sendErr = e.dispatch(ctx, pending)
+		sent, pending, sendErr = e.dispatch(ctx, pending, eff.Claimed)
 		if keys != nil { // acknowledged with the cancels: no claim takes a dispatch out of its sender's outbox
 			for _, d := range sent {
 				keys = append(keys, d.Key)
@@ -401,8 +421,9 @@ func refused(err error) bool {
 }
 
 // dispatch sends ds to the backend, in one batch when it takes them, and
-// returns those sent, those not sent, and the errors of the latter.
-func (e *Engine) dispatch(ctx context.Context, ds []sig.Dispatch) (sent, failed []sig.Dispatch, err error) {
+// returns those sent, those not sent, and the errors of the latter;
+// claimed is the run the store claimed a target for (toBackend).
+func (e *Engine) dispatch(ctx context.Context, ds []sig.Dispatch, claimed string) (sent, failed []sig.Dispatch, err error) {
 	meta := metaOf(ctx)
 	var fanned fanned
 	if len(e.fanners) > 0 {
@@ -411,7 +432,7 @@ func (e *Engine) dispatch(ctx context.Context, ds []sig.Dispatch) (sent, failed 
 	if b, ok := e.backend.(backend.Batcher); ok && len(ds) > 1 {
 		bds := make([]backend.Dispatch, len(ds))
 		for i, d := range ds {
-			bds[i] = toBackend(d, fanned.meta(d, meta))
+			bds[i] = toBackend(d, fanned.meta(d, meta), claimed)
 		}
 		_, errs := b.DispatchBatch(ctx, bds)
 		for i, derr := range errs {
@@ -425,7 +446,7 @@ func (e *Engine) dispatch(ctx context.Context, ds []sig.Dispatch) (sent, failed 
 		return sent, failed, err
 	}
 	for i, d := range ds {
-		if _, derr := e.backend.Dispatch(ctx, toBackend(d, fanned.meta(d, meta))); derr != nil {
+		if _, derr := e.backend.Dispatch(ctx, toBackend(d, fanned.meta(d, meta), claimed)); derr != nil {
 			// the rest waits for the next try
 			return ds[:i], ds[i:], fmt.Errorf("mageflow: dispatch %s (%s): %w", d.Target, d.Task, derr)
 		}

@@ -108,6 +108,14 @@ func (l *lossyStore) Complete(ctx context.Context, id, runID string, result []by
 	return l.drop(l.Store.Complete(ctx, id, runID, result))
 }
 
+func (l *lossyStore) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
+	return l.drop(storage.CompleteAhead(ctx, l.Store, id, runID, result, next))
+}
+
+func (l *lossyStore) Confirm(ctx context.Context, id, runID string) error {
+	return storage.Confirm(ctx, l.Store, id, runID)
+}
+
 func (l *lossyStore) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (storage.Effects, error) {
 	return l.drop(l.Store.Fail(ctx, id, runID, info))
 }
@@ -182,6 +190,16 @@ func (c *endCounter) Complete(ctx context.Context, id, runID string, result []by
 	eff, err := c.Store.Complete(ctx, id, runID, result)
 	c.count(err)
 	return eff, err
+}
+
+func (c *endCounter) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
+	eff, err := storage.CompleteAhead(ctx, c.Store, id, runID, result, next)
+	c.count(err)
+	return eff, err
+}
+
+func (c *endCounter) Confirm(ctx context.Context, id, runID string) error {
+	return storage.Confirm(ctx, c.Store, id, runID)
 }
 
 func (c *endCounter) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (storage.Effects, error) {

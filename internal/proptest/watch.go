@@ -45,6 +45,18 @@ func (w *watch) Complete(ctx context.Context, id, runID string, result []byte) (
 	return eff, err
 }
 
+func (w *watch) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
+	eff, err := storage.CompleteAhead(ctx, w.Store, id, runID, result, next)
+	if err == nil {
+		w.note(ctx, id)
+	}
+	return eff, err
+}
+
+func (w *watch) Confirm(ctx context.Context, id, runID string) error {
+	return storage.Confirm(ctx, w.Store, id, runID)
+}
+
 func (w *watch) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (storage.Effects, error) {
 	eff, err := w.Store.Fail(ctx, id, runID, info)
 	if err == nil {
