@@ -20,6 +20,10 @@ func (s *countingStore) ops() int64 {
 	return s.claims.Load() + s.completes.Load() + s.fails.Load() + s.others.Load()
 }
 
+// runs is the task runs the store saw end: each ends in one complete or
+// fail.
+func (s *countingStore) runs() int64 { return s.completes.Load() + s.fails.Load() }
+
 func (s *countingStore) reset() {
 	s.claims.Store(0)
 	s.completes.Store(0)
@@ -35,6 +39,16 @@ func (s *countingStore) Claim(ctx context.Context, id, runID string) (storage.Cl
 func (s *countingStore) Complete(ctx context.Context, id, runID string, result []byte) (storage.Effects, error) {
 	s.completes.Add(1)
 	return s.Store.Complete(ctx, id, runID, result)
+}
+
+func (s *countingStore) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
+	s.completes.Add(1)
+	return s.Store.CompleteAhead(ctx, id, runID, result, next)
+}
+
+func (s *countingStore) Confirm(ctx context.Context, id, runID string) error {
+	s.others.Add(1)
+	return s.Store.Confirm(ctx, id, runID)
 }
 
 func (s *countingStore) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (storage.Effects, error) {

@@ -103,13 +103,17 @@ func procStatus(b *testing.B, field string) int64 {
 // completion; a call may run a batch of them), and the calls per
 // operation.
 func serverTime(b *testing.B, c goredis.UniversalClient, cs *countingStore, fn func()) {
-	before, ops := callStats(b, c), cs.ops()
+	before, ops, runs := callStats(b, c), cs.ops(), cs.runs()
 	fn()
 	after := callStats(b, c)
 	calls, usec := after.calls-before.calls, after.usec-before.usec
 	if n := cs.ops() - ops; n > 0 {
 		b.ReportMetric(float64(usec)/float64(n), "us/op")
 		b.ReportMetric(float64(calls)/float64(n), "calls/op")
+	}
+	if n := cs.runs() - runs; n > 0 {
+		b.ReportMetric(float64(usec)/float64(n), "us/task")
+		b.ReportMetric(float64(cs.ops()-ops)/float64(n), "ops/task")
 	}
 }
 
