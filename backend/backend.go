@@ -139,11 +139,10 @@ type Dispatch struct {
 	// first run lives); the store's claim refuses any repeat it lets
 	// through.
 	Key string
-	// Run, when set, is the id the run takes, from [Continuer.NextRun]
-	// (or a run the store claimed for one, dispatched again): a backend
-	// that implements Continuer honours it, and while a run of that id
-	// lives, a dispatch naming it returns it. Only the engine sets it,
-	// and only on such a backend.
+	// Run, when set, names the run the store claimed the record for:
+	// the id [Continuer.NextRun] reserved. A Continuer gives the run that
+	// id while it is reserved, returns the run while it lives, and
+	// otherwise makes a run of its own, as other backends do.
 	Run string
 	// Claimed says the store claimed the run's record for Run in the
 	// operation that decided the dispatch: its first attempt's Delivery
@@ -191,10 +190,12 @@ type Batcher interface {
 // without a store call of its own to claim it. A remote engine, which
 // assigns runs to workers itself, does not implement it.
 type Continuer interface {
-	// NextRun returns a new run id for the dispatch the handler whose
-	// context is ctx makes as its last act (with Dispatch.Run set to
-	// it), or "" when that dispatch will not run on the handler's worker:
-	// ctx is not such a handler's, or the worker is stopping.
+	// NextRun reserves a new run id, unique to the backend, for the
+	// dispatch the handler whose context is ctx makes as its last act
+	// (with Dispatch.Run set to it), or returns "" when that dispatch
+	// will not run on the handler's worker: ctx is not such a handler's,
+	// or the worker is stopping. Cancel of a reserved id before the
+	// dispatch makes the dispatch start nothing.
 	NextRun(ctx context.Context) string
 }
 

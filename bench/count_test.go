@@ -41,9 +41,9 @@ func (s *countingStore) Complete(ctx context.Context, id, runID string, result [
 	return s.Store.Complete(ctx, id, runID, result)
 }
 
-func (s *countingStore) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
+func (s *countingStore) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string, lease time.Duration) (storage.Effects, error) {
 	s.completes.Add(1)
-	return s.Store.CompleteAhead(ctx, id, runID, result, next)
+	return s.Store.CompleteAhead(ctx, id, runID, result, next, lease)
 }
 
 func (s *countingStore) Confirm(ctx context.Context, id, runID string) error {

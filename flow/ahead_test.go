@@ -39,9 +39,9 @@ func (s *aheadStore) Complete(ctx context.Context, id, runID string, result []by
 	return s.Store.Complete(ctx, id, runID, result)
 }
 
-func (s *aheadStore) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
+func (s *aheadStore) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string, lease time.Duration) (storage.Effects, error) {
 	s.completes.Add(1)
-	eff, err := storage.CompleteAhead(ctx, s.Store, id, runID, result, next)
+	eff, err := storage.CompleteAhead(ctx, s.Store, id, runID, result, next, lease)
 	if err == nil && s.afterAhead != nil {
 		return s.afterAhead(id, eff)
 	}
@@ -162,8 +162,8 @@ func TestClaimedAheadStepConfirmsItsClaim(t *testing.T) {
 		if err != nil {
 			return 0, err
 		}
-		if r.Ahead || len(r.Outbox) != 0 || r.Status != sig.Active {
-			return 0, fmt.Errorf("confirmed while running: Ahead %v, outbox %d, %s; want false, 0, active", r.Ahead, len(r.Outbox), r.Status)
+		if r.ClaimedAhead() || len(r.Outbox) != 0 || r.Status != sig.Active {
+			return 0, fmt.Errorf("confirmed while running: Ahead %v, outbox %d, %s; want false, 0, active", r.ClaimedAhead(), len(r.Outbox), r.Status)
 		}
 		return v * 10, nil
 	})
@@ -187,8 +187,9 @@ func TestClaimedAheadStepConfirmsItsClaim(t *testing.T) {
 // TestClaimedAheadStepRecoveredAfterItsWorkerDied: the worker that
 // completed a step and claimed the next one ahead dies before it sends
 // that step (the store applied the operation; its reply never came). The
-// step's dispatch, naming the run, stays owed; another worker delivers it
-// after the grace, and the step runs once.
+// step's dispatch stays owed; another worker delivers it after its grace,
+// and once the claim's lease (the first worker's grace) is over, that
+// delivery takes the claim over: the step runs once.
 func TestClaimedAheadStepRecoveredAfterItsWorkerDied(t *testing.T) {
 	t.Parallel()
 	runs := flowsuite.NewRecorder()
@@ -202,7 +203,7 @@ func TestClaimedAheadStepRecoveredAfterItsWorkerDied(t *testing.T) {
 		// the operation applied, and its worker is gone: it sends nothing
 		return storage.Effects{}, fmt.Errorf("worker died after completing %s: %w", id, storage.ErrNotOwner)
 	}}
-	a, stopA := aheadClient(t, membackend.New(), dying, nil, regs...)
+	a, stopA := aheadClient(t, membackend.New(), dying, []mageflow.Option{mageflow.WithSweep(20*time.Millisecond, 300*time.Millisecond)}, regs...)
 	ctx := testCtx(t)
 	run, err := flow.Start(ctx, a, flow.Chain(steps...), 0)
 	if err != nil {
@@ -211,7 +212,7 @@ func TestClaimedAheadStepRecoveredAfterItsWorkerDied(t *testing.T) {
 	step1 := sig.ChildID(run.ID(), 1)
 	flowsuite.Eventually(t, "the second step claimed ahead", func() bool {
 		r, err := base.Get(ctx, step1)
-		return err == nil && r.Ahead && died.Load()
+		return err == nil && r.ClaimedAhead() && died.Load()
 	})
 	stopA()
 	r, err := base.Get(ctx, step1)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mageflow-go/mageflow"
 	"github.com/mageflow-go/mageflow/backend"
@@ -170,8 +171,8 @@ func (l *Lossy) Apply(ctx context.Context, root string, op sig.Op) (storage.Effe
 }
 
 // CompleteAhead implements storage.Aheader, losing replies as Complete.
-func (l *Lossy) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
-	eff, err := storage.CompleteAhead(ctx, l.Store, id, runID, result, next)
+func (l *Lossy) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string, lease time.Duration) (storage.Effects, error) {
+	eff, err := storage.CompleteAhead(ctx, l.Store, id, runID, result, next, lease)
 	return l.effects("complete", eff, err)
 }
 

@@ -64,13 +64,14 @@ type Record struct {
 	Gen int
 	// RunID is the backend run that holds the claim on a task.
 	RunID string
-	// Ahead is set on a task that the transition dispatching it claimed
-	// for RunID in the same operation (storage.Aheader), before the run
-	// started: its dispatch, which names the run, stays owed until the
-	// run confirms the claim (a claim or Confirm by RunID) or ends the
-	// task, so that a worker that died before the run started loses
-	// nothing.
-	Ahead bool
+	// AheadUntil is set on a task that the transition dispatching it
+	// claimed for RunID in the same operation (storage.Aheader), before
+	// the run started: the claim's lease. Its dispatch stays owed until
+	// the run confirms the claim (a claim or Confirm by RunID) or ends the
+	// task; a run of another id that claims it after the lease takes the
+	// claim over, so that a worker that died before the run started loses
+	// nothing, while a duplicate delivery during the lease is refused.
+	AheadUntil time.Time
 	// Lone is the task this record's latest transition dispatched alone.
 	// A lone dispatch is owed by its target, in the target's own outbox,
 	// until the target's claim takes it there (the engine acknowledges a
@@ -175,9 +176,13 @@ type Dispatch struct {
 	// the flows it started.
 	Epoch int
 	// Run, for a start, is the backend run the transition that decided
-	// it claimed Target for (Record.Ahead): the dispatch names that run.
+	// it claimed Target for (Record.AheadUntil).
 	Run string
 }
+
+// ClaimedAhead reports whether task r holds a claim made ahead that its
+// run has not confirmed (AheadUntil).
+func (r *Record) ClaimedAhead() bool { return !r.AheadUntil.IsZero() }
 
 // DisplayName is the name the tools show for r: its Label (flow.Named),
 // else its Name (the task's, or "chain" or "swarm").

@@ -30,13 +30,15 @@
 // item) in one operation, for a run the caller names: a worker whose
 // backend runs that dispatch on the same worker (backend.Continuer) then
 // runs the task without a store call to claim it, so that a step costs
-// one operation instead of two. The target's record is Active with
-// [sig.Record.Ahead] set, and its dispatch, which names the run
-// ([sig.Dispatch.Run]), stays owed: if the worker dies before the run
-// starts, any worker delivers it again after the grace, to a run of that
-// name, whose claim is the run's own. A run that lasts confirms its claim
-// ([Aheader.Confirm]) before the grace, so that nothing delivers it
-// twice; a claim by the run does too, and so does the run's end.
+// one operation instead of two. The target's record is Active with a
+// lease on the claim ([sig.Record.AheadUntil], the recovery grace), and
+// its dispatch stays owed, whatever acknowledges it: if the worker dies
+// before the run starts, any worker delivers it again after the grace,
+// and that delivery's claim, once the lease is over, takes the claim
+// over (during the lease, a delivery of another run is a duplicate). A
+// run that lasts confirms its claim ([Aheader.Confirm]) at the worker's
+// next recovery tick, before the lease ends; a claim by the run does
+// too, and so does the run's end.
 //
 // # Contract
 //

@@ -237,27 +237,29 @@ type Aheader interface {
 	// CompleteAhead is Complete, which also claims the target of the
 	// operation's lone dispatch for run next when a claim would take it
 	// (it waits for that dispatch), and then says so in Effects.Claimed.
-	// The target's record is Active with RunID next and Ahead set, and
-	// the dispatch, which names the run (sig.Dispatch.Run), stays owed
-	// until the run confirms the claim or ends the task. Replayed on a
+	// The target's record is Active with RunID next and AheadUntil the
+	// claim's lease, lease from now, and the dispatch (its Run names
+	// next) stays owed, and no Ack takes it, until the run confirms the
+	// claim or ends the task. A claim of the target by another run is
+	// Duplicate during the lease, and after it takes the claim over (the
+	// worker that made it died before the run started). Replayed on a
 	// Done task, it reports Claimed again while the claim it made is
 	// still ahead.
-	CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (Effects, error)
+	CompleteAhead(ctx context.Context, id, runID string, result []byte, next string, lease time.Duration) (Effects, error)
 
 	// Confirm makes the claim of task id made ahead for runID the run's
 	// own: the dispatch is owed no more. A run that lasts confirms its
-	// claim before the recovery grace passes, so that no worker delivers
-	// its dispatch again. It is a no-op when the task is not claimed
-	// ahead for runID.
+	// claim before its lease ends, so that no other run takes it over.
+	// It is a no-op when the task is not claimed ahead for runID.
 	Confirm(ctx context.Context, id, runID string) error
 }
 
 // CompleteAhead is s's CompleteAhead when s is an [Aheader], else its
 // Complete, which claims nothing: a wrapper of a store passes the
 // operation on with it.
-func CompleteAhead(ctx context.Context, s Store, id, runID string, result []byte, next string) (Effects, error) {
+func CompleteAhead(ctx context.Context, s Store, id, runID string, result []byte, next string, lease time.Duration) (Effects, error) {
 	if a, ok := s.(Aheader); ok {
-		return a.CompleteAhead(ctx, id, runID, result, next)
+		return a.CompleteAhead(ctx, id, runID, result, next, lease)
 	}
 	return s.Complete(ctx, id, runID, result)
 }

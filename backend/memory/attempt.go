@@ -21,6 +21,9 @@ type attempt struct {
 	// backend.Tail): the worker runs it next, without the queue. Guarded
 	// by Backend.mu.
 	tail *run
+	// reserved is the run id NextRun reserved for the attempt's tail
+	// dispatch. Guarded by Backend.mu.
+	reserved string
 	// stopTimeout releases the timeout context of a task with a timeout.
 	stopTimeout context.CancelFunc
 

@@ -26,12 +26,18 @@ type Backend struct {
 	noBackoff bool
 	late      bool // Register after Start is allowed (WithLateRegistration)
 
-	mu      sync.Mutex
-	cond    *sync.Cond // signaled when the queue grows or the state changes
-	state   lifecycle
-	tasks   map[string]*task
-	keys    map[string]string // dedupe key -> id of its live run
-	runs    map[string]*run   // runs not ended yet
+	mu    sync.Mutex
+	cond  *sync.Cond // signaled when the queue grows or the state changes
+	state lifecycle
+	tasks map[string]*task
+	keys  map[string]string // dedupe key -> id of its live run
+	runs  map[string]*run   // runs not ended yet
+	// reserved are the run ids NextRun gave, until the run is dispatched
+	// or the attempt that asked ends (see reservation).
+	reserved map[string]reservation
+	// tag makes the ids NextRun gives unique to this Backend: the store
+	// holds them, where another Backend's runs meet them.
+	tag     string
 	queue   queue
 	seq     uint64
 	running int // handlers executing now
@@ -70,6 +76,8 @@ func New(opts ...Option) *Backend {
 		tasks:     make(map[string]*task),
 		keys:      make(map[string]string),
 		runs:      make(map[string]*run),
+		reserved:  make(map[string]reservation),
+		tag:       newTag(),
 		done:      make(chan struct{}),
 	}
 	b.cond = sync.NewCond(&b.mu)
@@ -112,6 +120,13 @@ func (b *Backend) Known(ctx context.Context, name string) (bool, error) {
 func (b *Backend) Cancel(ctx context.Context, runID string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if rv, ok := b.reserved[runID]; ok {
+		// reserved and not dispatched yet: it never starts
+		rv.canceled = true
+		b.reserved[runID] = rv
+		b.stats.Canceled++
+		return nil
+	}
 	r, ok := b.runs[runID]
 	if !ok || r.canceled {
 		return nil

@@ -28,9 +28,6 @@ func TestNextRunNamesTheTailRun(t *testing.T) {
 		if err != nil || got != id {
 			return backend.Final(errors.New("tail dispatch did not take the reserved id"))
 		}
-		if again, err := b.Dispatch(ctx, backend.Dispatch{Task: "next", Run: id}); err != nil || again != id {
-			return backend.Final(errors.New("a dispatch naming a live run made another"))
-		}
 		reserved <- id
 		return nil
 	})
@@ -57,21 +54,79 @@ func TestNextRunNamesTheTailRun(t *testing.T) {
 	quiet(t, got, "third delivery")
 }
 
-// TestNamedRunDispatchedAgain: a dispatch naming a run that no longer
-// lives (a run claimed ahead by a worker that died) makes a run of that
-// id, whose delivery claims as any does.
-func TestNamedRunDispatchedAgain(t *testing.T) {
+// TestReservedRunCanceledBeforeItsDispatch: a run canceled between
+// NextRun and its dispatch (a lifecycle operation that crossed the store
+// operation claiming it) never starts.
+func TestReservedRunCanceledBeforeItsDispatch(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	done := make(chan error, 1)
+	register(t, b, backend.TaskSpec{Name: "a"}, func(ctx context.Context, d backend.Delivery) error {
+		id := b.NextRun(ctx)
+		if again := b.NextRun(ctx); id == "" || again != "" {
+			done <- errors.New("NextRun: want one reservation per attempt")
+			return nil
+		}
+		if err := b.Cancel(ctx, id); err != nil {
+			done <- err
+			return nil
+		}
+		got, err := b.Dispatch(backend.Tail(ctx), backend.Dispatch{Task: "next", Run: id, Claimed: true})
+		if err == nil && got != id {
+			err = errors.New("the dispatch of a canceled reservation returned another run")
+		}
+		done <- err
+		return nil
+	})
 	h, got := recorder(succeed)
-	register(t, b, backend.TaskSpec{Name: "t"}, h)
+	register(t, b, backend.TaskSpec{Name: "next"}, h)
 	start(t, b)
-	if id := dispatch(t, b, backend.Dispatch{Task: "t", Run: "mem-elsewhere-7"}); id != "mem-elsewhere-7" {
-		t.Fatalf("Dispatch = %q, want the run it names", id)
+	dispatch(t, b, backend.Dispatch{Task: "a"})
+	if err := recv(t, done, "handler"); err != nil {
+		t.Fatal(err)
 	}
-	if d := recv(t, got, "delivery"); d.RunID != "mem-elsewhere-7" || d.Claimed {
-		t.Fatalf("delivery: run %q Claimed %v, want mem-elsewhere-7, false", d.RunID, d.Claimed)
+	quiet(t, got, "delivery of a canceled run")
+	// a run this Backend did not reserve (another's, recovered from the
+	// store): a run of its own, whose claim checks
+	id := dispatch(t, b, backend.Dispatch{Task: "next", Run: "mem-elsewhere-1", Claimed: true})
+	if d := recv(t, got, "delivery"); id == "mem-elsewhere-1" || d.RunID != id || d.Claimed {
+		t.Fatalf("dispatch naming another's run: run %q, delivery %q Claimed %v; want a fresh, unclaimed run", id, d.RunID, d.Claimed)
 	}
+}
+
+// TestReservedRunLostToACrashIsMadeWhenSentAgain: a crash fault loses the
+// tail dispatch of a reserved run; the redelivered task sends it again,
+// and that makes the run of the reserved id, not claimed.
+func TestReservedRunLostToACrashIsMadeWhenSentAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.Inject(memory.Fault{Task: "a", Kind: memory.CrashBeforeDispatch})
+	var reservedID string
+	lost := make(chan error, 2)
+	register(t, b, backend.TaskSpec{Name: "a"}, func(ctx context.Context, d backend.Delivery) error {
+		first := reservedID == ""
+		if first {
+			reservedID = b.NextRun(ctx)
+		}
+		// sent again by the redelivered run, it claims nothing itself
+		_, err := b.Dispatch(backend.Tail(ctx), backend.Dispatch{Task: "next", Run: reservedID, Claimed: first})
+		lost <- err
+		return nil
+	})
+	h, got := recorder(succeed)
+	register(t, b, backend.TaskSpec{Name: "next"}, h)
+	start(t, b)
+	dispatch(t, b, backend.Dispatch{Task: "a"})
+	if err := recv(t, lost, "the lost dispatch"); !errors.Is(err, memory.ErrCrashed) {
+		t.Fatalf("first dispatch: %v, want ErrCrashed", err)
+	}
+	if err := recv(t, lost, "the dispatch again"); err != nil {
+		t.Fatal(err)
+	}
+	if d := recv(t, got, "delivery"); d.RunID != reservedID || d.Claimed {
+		t.Fatalf("delivery: run %q Claimed %v, want %q, false", d.RunID, d.Claimed, reservedID)
+	}
+	quiet(t, got, "second delivery")
 }
 
 // TestDuplicateOfAClaimedRunIsAnotherRun: a duplicate delivery of a
@@ -82,17 +137,25 @@ func TestDuplicateOfAClaimedRunIsAnotherRun(t *testing.T) {
 	h, got := recorder(succeed)
 	register(t, b, backend.TaskSpec{Name: "t"}, h)
 	b.Inject(memory.Fault{Task: "t", Kind: memory.DuplicateDelivery})
+	named := make(chan string, 1)
+	register(t, b, backend.TaskSpec{Name: "a"}, func(ctx context.Context, d backend.Delivery) error {
+		id := b.NextRun(ctx)
+		_, err := b.Dispatch(backend.Tail(ctx), backend.Dispatch{Task: "t", Run: id, Claimed: true})
+		named <- id
+		return err
+	})
 	start(t, b)
-	dispatch(t, b, backend.Dispatch{Task: "t", Run: "mem-named", Claimed: true})
+	dispatch(t, b, backend.Dispatch{Task: "a"})
+	id := recv(t, named, "reserved run")
 	seen := map[string]bool{}
 	for range 2 {
 		d := recv(t, got, "delivery")
-		if d.Claimed != (d.RunID == "mem-named") {
+		if d.Claimed != (d.RunID == id) {
 			t.Errorf("delivery of run %q: Claimed %v", d.RunID, d.Claimed)
 		}
 		seen[d.RunID] = true
 	}
-	if !seen["mem-named"] || len(seen) != 2 {
-		t.Fatalf("runs delivered %v, want mem-named and another", seen)
+	if !seen[id] || len(seen) != 2 {
+		t.Fatalf("runs delivered %v, want %s and another", seen, id)
 	}
 }

@@ -2,6 +2,8 @@ package memory
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 
@@ -31,6 +33,12 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID strin
 		return "", fmt.Errorf("backend/memory: dispatch %q: %w", d.Task, backend.ErrUnknownTask)
 	}
 	if from != nil && b.crash(from) {
+		if rv, ok := b.reserved[d.Run]; ok && d.Run != "" {
+			// the store claimed the run's record for it: a dispatch of it
+			// again (the redelivered task's) makes the run of that id
+			rv.dead = true
+			b.reserved[d.Run] = rv
+		}
 		return "", fmt.Errorf("backend/memory: dispatch %q from run %s: %w (%w)", d.Task, from.run.id, ErrCrashed, backend.ErrStopped)
 	}
 	if d.Key != "" {
@@ -39,9 +47,22 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID strin
 			return id, nil
 		}
 	}
-	if _, ok := b.runs[d.Run]; ok && d.Run != "" {
-		b.stats.Deduplicated++ // the run it names lives
-		return d.Run, nil
+	if d.Run != "" {
+		if _, ok := b.runs[d.Run]; ok {
+			b.stats.Deduplicated++ // the run it names lives
+			return d.Run, nil
+		}
+		rv, ok := b.reserved[d.Run]
+		delete(b.reserved, d.Run)
+		switch {
+		case !ok:
+			// not reserved here, or made and ended: a run of its own
+			d.Run, d.Claimed = "", false
+		case rv.canceled:
+			return d.Run, nil // canceled before it was made: it never starts
+		case rv.dead:
+			d.Claimed = false // dispatched again: its claim says what it finds
+		}
 	}
 	var r *run
 	if from != nil && from.tail == nil && b.state == started && backend.IsTail(ctx) {
@@ -70,8 +91,8 @@ func (b *Backend) newRun(t *task, d backend.Dispatch) *run {
 	return r
 }
 
-// makeRun creates a run of d with the id d names, else a fresh one. b.mu
-// must be held.
+// makeRun creates a run of d with the id d names (NextRun reserved it),
+// else a fresh one. b.mu must be held.
 func (b *Backend) makeRun(t *task, d backend.Dispatch) *run {
 	id := d.Run
 	if id == "" {
@@ -93,22 +114,22 @@ func (b *Backend) makeRun(t *task, d backend.Dispatch) *run {
 	return r
 }
 
-// newID returns a run id no live run has (a run dispatched again by
-// another Backend's id may hold one of this one's). b.mu must be held.
+// newID returns a fresh run id. b.mu must be held.
 func (b *Backend) newID() string {
-	for {
-		b.seq++
-		id := runID(b.seq)
-		if _, ok := b.runs[id]; !ok {
-			return id
-		}
-	}
+	b.seq++
+	return runID(b.seq)
 }
 
 // NextRun implements backend.Continuer: the id the run of the dispatch
-// that the handler whose context is ctx makes as its last act will have,
-// reserved for it; "" when ctx is not the context of a running attempt of
-// b, the attempt already made such a dispatch, or b is stopping.
+// that the handler whose context is ctx makes as its last act will have
+// ("mem-<tag>-<n>", the tag unique to b), reserved for it until that
+// dispatch or the attempt's end; "" when ctx is not the context of a
+// running attempt of b, the attempt already made such a dispatch or
+// reservation, or b is stopping. Canceling a reserved run before its
+// dispatch makes that dispatch start nothing. A dispatch that names a
+// run (backend.Dispatch.Run) gets the run while it lives, makes it when
+// it is reserved (also after a crash fault lost its first dispatch), and
+// is otherwise a run of its own.
 func (b *Backend) NextRun(ctx context.Context) string {
 	from := b.attemptFrom(ctx)
 	if from == nil {
@@ -116,10 +137,31 @@ func (b *Backend) NextRun(ctx context.Context) string {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if from.tail != nil || b.state != started {
+	if from.tail != nil || from.reserved != "" || b.state != started {
 		return ""
 	}
-	return b.newID()
+	b.seq++
+	var buf [48]byte
+	id := string(strconv.AppendUint(append(append(append(buf[:0], "mem-"...), b.tag...), '-'), b.seq, 10))
+	b.reserved[id] = reservation{}
+	from.reserved = id
+	return id
+}
+
+// reservation is a run id NextRun reserved and no dispatch made yet.
+type reservation struct {
+	// canceled: Cancel canceled the run before it was made.
+	canceled bool
+	// dead: its dispatch was lost to a crash fault; it lives on after
+	// the attempt, for the dispatch again that makes the run.
+	dead bool
+}
+
+// newTag returns a random tag for a Backend's reserved run ids.
+func newTag() string {
+	var t [4]byte
+	_, _ = rand.Read(t[:])
+	return hex.EncodeToString(t[:])
 }
 
 // enqueue puts r in the queue and wakes a worker. b.mu must be held.

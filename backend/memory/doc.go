@@ -20,8 +20,7 @@
 // last act ([backend.Tail]) runs on the handler's own worker once the
 // handler returned, and [Backend.NextRun] names that run beforehand, so
 // that the engine has the store claim it in the operation that completes
-// the handler's task. A dispatch naming a run ([backend.Dispatch.Run])
-// makes a run of that id, or returns it while it lives.
+// the handler's task; [backend.Dispatch.Run] gives the run that id.
 //
 // # Faults
 //

@@ -122,6 +122,10 @@ func (b *Backend) finish(a *attempt, err error) *run {
 	}
 	tail := a.tail
 	a.tail = nil
+	if rv, ok := b.reserved[a.reserved]; ok && !rv.dead {
+		delete(b.reserved, a.reserved) // never to be dispatched
+	}
+	a.reserved = ""
 	b.mu.Unlock()
 	if msg != "" {
 		b.log.Log(context.Background(), level, msg, attrs...)

@@ -120,7 +120,7 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 		if a, ok := s.(storage.Aheader); ok && e.sweep.Grace > e.sweep.Every {
 			// a run claimed ahead confirms its claim at the recovery
 			// loop's first tick after it started, which comes before
-			// the grace after which a worker delivers it again
+			// the claim's lease, the grace, ends
 			e.cont, e.ahead = c, a
 		}
 	}

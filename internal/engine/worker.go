@@ -164,7 +164,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 				if next != "" {
 					// one operation completes this task and claims the
 					// one it dispatches alone, which this worker runs next
-					eff, err = e.ahead.CompleteAhead(sctx, id, d.RunID, out, next)
+					eff, err = e.ahead.CompleteAhead(sctx, id, d.RunID, out, next, e.sweep.Grace)
 				} else {
 					eff, err = e.store.Complete(sctx, id, d.RunID, out)
 				}
@@ -290,6 +290,9 @@ func toBackend(d sig.Dispatch, meta map[string]string, claimed string) backend.D
 		Root:    d.Root,
 		Key:     d.Key,
 		Run:     d.Run,
+		// the store claimed its target for the run the backend named
+		// (backend.Continuer) in the operation that returned d; sent
+		// again, the dispatch names the run, and its claim checks
 		Claimed: d.Run != "" && d.Run == claimed,
 	}
 	bd.Meta = dispatchMeta(meta, d.Attempts, d.Epoch)

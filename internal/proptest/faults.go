@@ -108,8 +108,8 @@ func (l *lossyStore) Complete(ctx context.Context, id, runID string, result []by
 	return l.drop(l.Store.Complete(ctx, id, runID, result))
 }
 
-func (l *lossyStore) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
-	return l.drop(storage.CompleteAhead(ctx, l.Store, id, runID, result, next))
+func (l *lossyStore) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string, lease time.Duration) (storage.Effects, error) {
+	return l.drop(storage.CompleteAhead(ctx, l.Store, id, runID, result, next, lease))
 }
 
 func (l *lossyStore) Confirm(ctx context.Context, id, runID string) error {
@@ -192,8 +192,8 @@ func (c *endCounter) Complete(ctx context.Context, id, runID string, result []by
 	return eff, err
 }
 
-func (c *endCounter) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
-	eff, err := storage.CompleteAhead(ctx, c.Store, id, runID, result, next)
+func (c *endCounter) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string, lease time.Duration) (storage.Effects, error) {
+	eff, err := storage.CompleteAhead(ctx, c.Store, id, runID, result, next, lease)
 	c.count(err)
 	return eff, err
 }

@@ -3,6 +3,7 @@ package proptest
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
@@ -45,8 +46,8 @@ func (w *watch) Complete(ctx context.Context, id, runID string, result []byte) (
 	return eff, err
 }
 
-func (w *watch) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
-	eff, err := storage.CompleteAhead(ctx, w.Store, id, runID, result, next)
+func (w *watch) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string, lease time.Duration) (storage.Effects, error) {
+	eff, err := storage.CompleteAhead(ctx, w.Store, id, runID, result, next, lease)
 	if err == nil {
 		w.note(ctx, id)
 	}

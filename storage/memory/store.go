@@ -133,9 +133,9 @@ func (s *Store) Complete(ctx context.Context, id, runID string, result []byte) (
 }
 
 // CompleteAhead implements storage.Aheader.
-func (s *Store) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (eff storage.Effects, err error) {
+func (s *Store) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string, lease time.Duration) (eff storage.Effects, err error) {
 	err = s.run(ctx, "complete", id, func(t transition.Tx) (err error) {
-		eff, err = transition.CompleteAhead(t, id, runID, result, next)
+		eff, err = transition.CompleteAhead(t, id, runID, result, next, lease)
 		return err
 	})
 	return eff, err

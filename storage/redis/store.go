@@ -347,8 +347,8 @@ func (s *Store) Complete(ctx context.Context, id, runID string, result []byte) (
 
 // CompleteAhead implements storage.Aheader. One round trip, shared with
 // other operations of the graph under load, as Complete's.
-func (s *Store) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string) (storage.Effects, error) {
-	return s.effects(ctx, s.lua.complete, "complete", id, id, runID, orNull(result), next)
+func (s *Store) CompleteAhead(ctx context.Context, id, runID string, result []byte, next string, lease time.Duration) (storage.Effects, error) {
+	return s.effects(ctx, s.lua.complete, "complete", id, id, runID, orNull(result), next, lease.Milliseconds())
 }
 
 // Confirm implements storage.Aheader. One round trip.

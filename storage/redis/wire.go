@@ -36,7 +36,7 @@ type wireRecord struct {
 	Held       bool              `msgpack:"h,omitempty"`
 	Gen        int               `msgpack:"g,omitempty"`
 	RunID      string            `msgpack:"run,omitempty"`
-	Ahead      bool              `msgpack:"ah,omitempty"`
+	AheadUntil int64             `msgpack:"ah,omitempty"`
 	Lone       string            `msgpack:"lo,omitempty"`
 	Attempts   int               `msgpack:"at,omitempty"`
 	Spawned    int               `msgpack:"sp,omitempty"`
@@ -232,7 +232,7 @@ func toWire(r *sig.Record) *wireRecord {
 		Held:       r.Held,
 		Gen:        r.Gen,
 		RunID:      r.RunID,
-		Ahead:      r.Ahead,
+		AheadUntil: ms(r.AheadUntil),
 		Lone:       r.Lone,
 		Attempts:   r.Attempts,
 		Spawned:    r.Spawned,
@@ -310,7 +310,7 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		Held:       w.Held,
 		Gen:        w.Gen,
 		RunID:      w.RunID,
-		Ahead:      w.Ahead,
+		AheadUntil: fromMS(w.AheadUntil),
 		Lone:       w.Lone,
 		Attempts:   w.Attempts,
 		Spawned:    w.Spawned,

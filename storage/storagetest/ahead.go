@@ -1,7 +1,9 @@
 package storagetest
 
 import (
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
@@ -42,6 +44,21 @@ func aheadCases() []testCase {
 			Test: testCompleteAheadNextSwarmItem,
 		},
 		{
+			Name: "AheadClaimTakenOverAfterItsLease",
+			Rule: "Once the lease of a claim made ahead is over, a claim by another run (a delivery of the dispatch by a worker that recovered it) takes the claim over: Claimed, RunID that run, the dispatch owed no more, the attempt already counted.",
+			Test: testAheadClaimTakenOver,
+		},
+		{
+			Name: "AckKeepsTheStartOfATaskClaimedAhead",
+			Rule: "Ack leaves the dispatch of a task claimed ahead in its outbox, still owed, until its run confirms the claim or another takes it over.",
+			Test: testAckKeepsAheadStart,
+		},
+		{
+			Name: "SuspendedAheadClaimHeldAfterItsLease",
+			Rule: "A task claimed ahead whose graph is suspended keeps its dispatch owed; once the lease is over, a delivery of it is Held, and resume dispatches the task again.",
+			Test: testSuspendedAheadClaimHeld,
+		},
+		{
 			Name: "RedeliveryResendsTheClaimedAheadDispatch",
 			Rule: "A claim of the completed task (a redelivery) is Ended and resends the dispatch of the task claimed ahead, naming its run, until that run confirms its claim.",
 			Test: testRedeliveryResendsAhead,
@@ -59,11 +76,21 @@ func (e *env) aheader() storage.Aheader {
 	return a
 }
 
+// aheadLease is the lease of the claims the cases make ahead: longer than
+// any case.
+const aheadLease = time.Hour
+
 // completeAhead completes task id held by run with result, claiming
-// ahead for next, and returns the effects.
+// ahead for next with aheadLease, and returns the effects.
 func (e *env) completeAhead(id, run, result, next string) storage.Effects {
 	e.t.Helper()
-	eff, err := e.aheader().CompleteAhead(e.ctx, id, run, []byte(result), next)
+	return e.completeAheadFor(id, run, result, next, aheadLease)
+}
+
+// completeAheadFor is completeAhead with a lease of lease.
+func (e *env) completeAheadFor(id, run, result, next string, lease time.Duration) storage.Effects {
+	e.t.Helper()
+	eff, err := e.aheader().CompleteAhead(e.ctx, id, run, []byte(result), next, lease)
 	if err != nil {
 		e.t.Fatalf("CompleteAhead(%s, %s, next %s): %v", id, run, next, err)
 	}
@@ -82,8 +109,8 @@ func (e *env) claimedAhead(eff storage.Effects, target, run string) *sig.Record 
 	}
 	e.checkDispatch(eff.Dispatches[0])
 	rec := e.status(target, sig.Active)
-	if rec.RunID != run || !rec.Ahead || rec.Attempts != 1 {
-		e.t.Fatalf("%s: RunID %q Ahead %v Attempts %d, want %s, true, 1", target, rec.RunID, rec.Ahead, rec.Attempts, run)
+	if rec.RunID != run || !rec.ClaimedAhead() || rec.Attempts != 1 {
+		e.t.Fatalf("%s: RunID %q Ahead %v Attempts %d, want %s, true, 1", target, rec.RunID, rec.ClaimedAhead(), rec.Attempts, run)
 	}
 	if keys := keysOf(rec.Outbox); len(keys) != 1 || keys[0] != eff.Dispatches[0].Key {
 		e.t.Fatalf("%s: outbox %v, want its dispatch %s owed", target, keys, eff.Dispatches[0].Key)
@@ -107,8 +134,8 @@ func testCompleteAheadClaimsNextStep(t *testing.T, e *env) {
 	}
 	e.complete(s1, "run-next", `4`)
 	rec := e.status(s1, sig.Done)
-	if rec.Ahead || len(rec.Outbox) != 0 {
-		t.Errorf("%s done: Ahead %v outbox %v, want neither", s1, rec.Ahead, keysOf(rec.Outbox))
+	if rec.ClaimedAhead() || len(rec.Outbox) != 0 {
+		t.Errorf("%s done: Ahead %v outbox %v, want neither", s1, rec.ClaimedAhead(), keysOf(rec.Outbox))
 	}
 	expectJSON(t, "chain result", e.status(g.root, sig.Done).Result, `4`)
 }
@@ -140,16 +167,16 @@ func testConfirmTakesClaim(t *testing.T, e *env) {
 	if err := a.Confirm(e.ctx, s1, "run-other"); err != nil {
 		t.Fatalf("Confirm by another run: %v", err)
 	}
-	if rec := e.get(s1); !rec.Ahead || len(rec.Outbox) != 1 {
-		t.Fatalf("after Confirm by another run: Ahead %v outbox %v, want unchanged", rec.Ahead, keysOf(rec.Outbox))
+	if rec := e.get(s1); !rec.ClaimedAhead() || len(rec.Outbox) != 1 {
+		t.Fatalf("after Confirm by another run: Ahead %v outbox %v, want unchanged", rec.ClaimedAhead(), keysOf(rec.Outbox))
 	}
 	for range 2 {
 		if err := a.Confirm(e.ctx, s1, "run-next"); err != nil {
 			t.Fatalf("Confirm: %v", err)
 		}
 		rec := e.status(s1, sig.Active)
-		if rec.Ahead || len(rec.Outbox) != 0 || rec.RunID != "run-next" || rec.Attempts != 1 {
-			t.Fatalf("after Confirm: Ahead %v outbox %v RunID %q Attempts %d, want false, empty, run-next, 1", rec.Ahead, keysOf(rec.Outbox), rec.RunID, rec.Attempts)
+		if rec.ClaimedAhead() || len(rec.Outbox) != 0 || rec.RunID != "run-next" || rec.Attempts != 1 {
+			t.Fatalf("after Confirm: Ahead %v outbox %v RunID %q Attempts %d, want false, empty, run-next, 1", rec.ClaimedAhead(), keysOf(rec.Outbox), rec.RunID, rec.Attempts)
 		}
 	}
 	if owed, err := e.s.Owed(e.ctx, s1); err != nil || len(owed.Dispatches) != 0 {
@@ -170,8 +197,8 @@ func testClaimOfTaskClaimedAhead(t *testing.T, e *env) {
 	e.claimOutcome(s1, "run-other", storage.Duplicate)
 	e.claimOutcome(s1, "run-next", storage.Claimed)
 	rec := e.status(s1, sig.Active)
-	if rec.Ahead || len(rec.Outbox) != 0 || rec.Attempts != 2 || rec.RunID != "run-next" {
-		t.Fatalf("after the run's claim: Ahead %v outbox %v Attempts %d RunID %q, want false, empty, 2, run-next", rec.Ahead, keysOf(rec.Outbox), rec.Attempts, rec.RunID)
+	if rec.ClaimedAhead() || len(rec.Outbox) != 0 || rec.Attempts != 2 || rec.RunID != "run-next" {
+		t.Fatalf("after the run's claim: Ahead %v outbox %v Attempts %d RunID %q, want false, empty, 2, run-next", rec.ClaimedAhead(), keysOf(rec.Outbox), rec.Attempts, rec.RunID)
 	}
 	e.claimOutcome(s1, "run-other", storage.Duplicate)
 }
@@ -187,8 +214,8 @@ func testCompleteAheadOnlyLone(t *testing.T, e *env) {
 		if d.Run != "" {
 			t.Errorf("dispatch %s names run %q, want none", d.Key, d.Run)
 		}
-		if rec := e.status(d.Target, sig.Pending); rec.Ahead || rec.RunID != "" {
-			t.Errorf("%s: Ahead %v RunID %q, want unclaimed", d.Target, rec.Ahead, rec.RunID)
+		if rec := e.status(d.Target, sig.Pending); rec.ClaimedAhead() || rec.RunID != "" {
+			t.Errorf("%s: Ahead %v RunID %q, want unclaimed", d.Target, rec.ClaimedAhead(), rec.RunID)
 		}
 		e.claim(d.Target)
 	}
@@ -229,4 +256,66 @@ func testRedeliveryResendsAhead(t *testing.T, e *env) {
 	if c := e.claimOutcome(s0, run, storage.Ended); len(c.Record.Outbox) != 0 {
 		t.Fatalf("Ended claim after Confirm resends %+v, want nothing", c.Record.Outbox)
 	}
+}
+
+func testAheadClaimTakenOver(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskDbl)))
+	e.start(g, `1`)
+	s0, s1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	eff := e.completeAheadFor(s0, e.claim(s0), `2`, "run-dead", 0)
+	if eff.Claimed != "run-dead" {
+		t.Fatalf("Claimed = %q, want run-dead", eff.Claimed)
+	}
+	owed, err := e.s.Owed(e.ctx, s1)
+	if err != nil || len(owed.Dispatches) != 1 {
+		t.Fatalf("Owed(%s) = %+v, %v; want its dispatch", s1, owed.Dispatches, err)
+	}
+	e.claimOutcome(s1, "run-recovered", storage.Claimed)
+	rec := e.status(s1, sig.Active)
+	if rec.RunID != "run-recovered" || rec.ClaimedAhead() || len(rec.Outbox) != 0 || rec.Attempts != 1 {
+		t.Fatalf("taken over: RunID %q ahead %v outbox %v Attempts %d, want run-recovered, false, empty, 1", rec.RunID, rec.ClaimedAhead(), keysOf(rec.Outbox), rec.Attempts)
+	}
+	if _, err := e.s.Complete(e.ctx, s1, "run-dead", []byte(`4`)); !errors.Is(err, storage.ErrNotOwner) {
+		t.Fatalf("Complete by the run taken over: %v, want ErrNotOwner", err)
+	}
+	e.complete(s1, "run-recovered", `4`)
+	expectJSON(t, "chain result", e.status(g.root, sig.Done).Result, `4`)
+}
+
+func testAckKeepsAheadStart(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskDbl)))
+	e.start(g, `1`)
+	s0, s1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	eff := e.completeAhead(s0, e.claim(s0), `2`, "run-next")
+	e.claimedAhead(eff, s1, "run-next")
+	if err := e.s.Ack(e.ctx, s1, keysOf(eff.Dispatches)); err != nil {
+		t.Fatalf("Ack: %v", err)
+	}
+	e.claimedAhead(eff, s1, "run-next") // still owed
+	e.claimOutcome(s1, "run-early", storage.Duplicate)
+	if err := e.aheader().Confirm(e.ctx, s1, "run-next"); err != nil {
+		t.Fatalf("Confirm: %v", err)
+	}
+	if rec := e.get(s1); len(rec.Outbox) != 0 {
+		t.Fatalf("after Confirm: outbox %v, want empty", keysOf(rec.Outbox))
+	}
+}
+
+func testSuspendedAheadClaimHeld(t *testing.T, e *env) {
+	g := e.graph(chain(task(taskInc), task(taskDbl)))
+	e.start(g, `1`)
+	s0, s1 := sig.ChildID(g.root, 0), sig.ChildID(g.root, 1)
+	e.completeAheadFor(s0, e.claim(s0), `2`, "run-dead", 0)
+	e.apply(g.root, sig.OpSuspend)
+	owed, err := e.s.Owed(e.ctx, s1)
+	if err != nil || len(owed.Dispatches) != 1 {
+		t.Fatalf("Owed(%s) while suspended = %+v, %v; want its dispatch", s1, owed.Dispatches, err)
+	}
+	e.claimOutcome(s1, "run-recovered", storage.Held)
+	eff := e.apply(g.root, sig.OpResume)
+	if len(eff.Dispatches) != 1 || eff.Dispatches[0].Target != s1 {
+		t.Fatalf("resume dispatched %v, want %s again", targets(eff.Dispatches), s1)
+	}
+	e.complete(s1, e.claim(s1), `4`)
+	expectJSON(t, "chain result", e.status(g.root, sig.Done).Result, `4`)
 }

@@ -113,7 +113,7 @@ func drawDiffNode(t *rapid.T, depth int, count *int) *node {
 // step draws one operation and performs it on both stores.
 func (d *differ) step(i int) {
 	id := rapid.SampledFrom(d.ids).Draw(d.t, "id")
-	switch op := rapid.IntRange(0, 12).Draw(d.t, "op"); op {
+	switch op := rapid.IntRange(0, 13).Draw(d.t, "op"); op {
 	case 11: // every dispatched task runs, and ends one way or the other
 		d.runAll(i)
 	case 0, 1, 2: // claim, by a new run or by the holder
@@ -133,8 +133,11 @@ func (d *differ) step(i int) {
 			// complete, and claim ahead what it dispatches alone
 			d.runs++
 			next := "run-" + strconv.Itoa(d.runs)
+			// the clock moves a millisecond per operation: short leases
+			// end within the case, so that other runs take claims over
+			lease := time.Duration(rapid.SampledFrom([]int{0, 1, 3, 10, 1000}).Draw(d.t, "lease")) * time.Millisecond
 			got := d.do("complete ahead "+id+" "+next, func(s storage.Store) (any, error) {
-				return s.(storage.Aheader).CompleteAhead(d.ctx, id, run, []byte(result), next)
+				return s.(storage.Aheader).CompleteAhead(d.ctx, id, run, []byte(result), next, lease)
 			})
 			if eff, ok := got.(storage.Effects); ok && eff.Claimed != "" && len(eff.Dispatches) == 1 {
 				d.claims[eff.Dispatches[0].Target] = next
@@ -182,6 +185,23 @@ func (d *differ) step(i int) {
 		}
 		run := d.holder(id)
 		d.do("confirm "+id+" "+run, func(s storage.Store) (any, error) { return nil, s.(storage.Aheader).Confirm(d.ctx, id, run) })
+	case 13: // another run delivers a task claimed ahead (a duplicate, or a recovery after the lease)
+		var ahead []string
+		for _, id := range d.ids {
+			if r, err := d.a.Get(d.ctx, id); err == nil && r.ClaimedAhead() {
+				ahead = append(ahead, id)
+			}
+		}
+		if len(ahead) == 0 {
+			return
+		}
+		id := rapid.SampledFrom(ahead).Draw(d.t, "ahead")
+		d.runs++
+		run := "run-" + strconv.Itoa(d.runs)
+		got := d.do("claim ahead "+id+" "+run, func(s storage.Store) (any, error) { return s.Claim(d.ctx, id, run) })
+		if c, ok := got.(storage.Claim); ok && c.Outcome == storage.Claimed {
+			d.claims[id] = run
+		}
 	case 9: // what is owed, and what is due
 		d.do("owed "+id, func(s storage.Store) (any, error) { return s.Owed(d.ctx, id) })
 		d.do("due", func(s storage.Store) (any, error) {
@@ -202,7 +222,7 @@ func (d *differ) runAll(i int) {
 		}
 		var run string
 		switch {
-		case r.Status == sig.Active && r.Ahead:
+		case r.Status == sig.Active && r.ClaimedAhead():
 			run = r.RunID // claimed ahead: its run goes on
 		case r.Status != sig.Pending || r.Gen == 0 || r.RunID != "":
 			continue

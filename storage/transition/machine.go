@@ -28,6 +28,7 @@ type machine struct {
 	// ahead is the run for which finish claims the target of the
 	// transition's lone dispatch (CompleteAhead); claimed says it did.
 	ahead   string
+	lease   time.Duration
 	claimed bool
 }
 
@@ -117,7 +118,7 @@ func (m *machine) fanOut(x *sig.Record) {
 func (m *machine) dispatch(x *sig.Record) error {
 	m.take(x)
 	x.Gen++
-	x.RunID, x.Ahead = "", false
+	x.RunID, x.AheadUntil = "", time.Time{}
 	x.Held = false
 	m.out = append(m.out, sig.Dispatch{
 		Key:      DispatchKey(x.ID, x.Gen),
@@ -508,7 +509,7 @@ func (m *machine) claimAhead() error {
 	}
 	t.Status = sig.Active
 	t.RunID = m.ahead
-	t.Ahead = true
+	t.AheadUntil = m.now.Add(m.lease)
 	t.Attempts++
 	d.Run = m.ahead
 	m.claimed = true

@@ -116,7 +116,7 @@ func (m *machine) revive(x *sig.Record) error {
 	x.Status, x.LastStatus = sig.Pending, ""
 	x.Entered, x.Held = false, false
 	x.Error = nil
-	x.RunID, x.Ahead = "", false
+	x.RunID, x.AheadUntil = "", time.Time{}
 	x.Attempts = 0
 	x.EndedAt = time.Time{}
 	switch x.Kind {
@@ -198,7 +198,7 @@ func (m *machine) reset(x *sig.Record) error {
 	x.Status, x.LastStatus = sig.Pending, ""
 	x.Entered, x.Held = false, false
 	x.Input, x.Result, x.Error = nil, nil, nil
-	x.RunID, x.Ahead = "", false
+	x.RunID, x.AheadUntil = "", time.Time{}
 	x.Attempts = 0
 	x.Cursor = 0
 	x.EndedAt = time.Time{}

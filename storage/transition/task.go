@@ -1,6 +1,8 @@
 package transition
 
 import (
+	"time"
+
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 )
@@ -41,15 +43,17 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 			// delivery, nothing to hold
 			return storage.Claim{Outcome: storage.Dropped, Record: x.Clone()}, nil
 		}
-		if x.LastStatus == sig.Active && x.RunID != runID {
-			// the holder still runs; this is another delivery
+		if x.LastStatus == sig.Active && x.RunID != runID && !leaseOver(x, m.now) {
+			// the holder still runs; this is another delivery (a
+			// claim made ahead whose lease is over has no holder: the
+			// delivery of its dispatch is held)
 			return storage.Claim{Outcome: storage.Duplicate, Record: x.Clone()}, nil
 		}
 		if x, err = m.get(id); err != nil {
 			return storage.Claim{}, err
 		}
 		x.LastStatus = sig.Pending
-		x.RunID, x.Ahead = "", false
+		x.RunID, x.AheadUntil = "", time.Time{}
 		x.Held = true
 		outcome = storage.Held
 		m.take(x)
@@ -67,11 +71,19 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 		x.Attempts++
 		m.take(x)
 	case sig.Active:
-		if x.RunID != runID {
+		if x.RunID != runID && !leaseOver(x, m.now) {
 			return storage.Claim{Outcome: storage.Duplicate, Record: x.Clone()}, nil
 		}
 		if x, err = m.get(id); err != nil {
 			return storage.Claim{}, err
+		}
+		if x.RunID != runID {
+			// a claim made ahead whose lease is over: its worker died
+			// before the run started, and this delivery of the dispatch
+			// takes it over (the claim made ahead counted the attempt)
+			x.RunID = runID
+			confirm(&m, x)
+			break
 		}
 		// a retry, or a delivery again of the run's attempt; of a run
 		// claimed ahead, its first claim of its own, which confirms the
@@ -86,6 +98,12 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 		return storage.Claim{Outcome: outcome}, nil // the run needs no record
 	}
 	return storage.Claim{Outcome: outcome, Record: x.Clone()}, nil
+}
+
+// leaseOver reports whether task x holds a claim made ahead whose lease
+// ended by now.
+func leaseOver(x *sig.Record, now time.Time) bool {
+	return x.ClaimedAhead() && !now.Before(x.AheadUntil)
 }
 
 // owed returns x with, in its outbox, only what is still owed: every
@@ -124,9 +142,10 @@ func Owed(tx Tx, id string) (storage.Effects, error) {
 
 // Undelivered reports whether task t still waits for its dispatch key:
 // it is that dispatch's generation, and no run claimed or held it, or the
-// claim was made ahead and its run has not confirmed it.
+// claim was made ahead and its run has not confirmed it (while the
+// claim's lease lasts, its delivery is refused as a duplicate).
 func Undelivered(t *sig.Record, key string) bool {
-	if t.Status == sig.Active && t.Ahead {
+	if t.ClaimedAhead() && (t.Status == sig.Active || (t.Status.Paused() && t.LastStatus == sig.Active)) {
 		return IsDispatchKey(key, t.ID, t.Gen)
 	}
 	waiting := t.Status == sig.Pending || (t.Status == sig.Suspended && t.LastStatus == sig.Pending)
@@ -150,13 +169,13 @@ func owned(x *sig.Record, runID string) (ended bool, err error) {
 
 // Complete records the result of task id run by runID.
 func Complete(tx Tx, id, runID string, result []byte) (storage.Effects, error) {
-	return CompleteAhead(tx, id, runID, result, "")
+	return CompleteAhead(tx, id, runID, result, "", 0)
 }
 
 // CompleteAhead records the result of task id run by runID and, when next
 // is not empty and the operation dispatches one task alone, claims that
-// task for run next (storage.Aheader).
-func CompleteAhead(tx Tx, id, runID string, result []byte, next string) (storage.Effects, error) {
+// task for run next, with a lease of lease (storage.Aheader).
+func CompleteAhead(tx Tx, id, runID string, result []byte, next string, lease time.Duration) (storage.Effects, error) {
 	var m machine
 	x, err := loadTask(&m, tx, id)
 	if err != nil {
@@ -172,7 +191,7 @@ func CompleteAhead(tx Tx, id, runID string, result []byte, next string) (storage
 		}
 		eff := replay(tx, x)
 		if next != "" && len(eff.Dispatches) == 1 && len(eff.Cancels) == 0 {
-			if t, err := tx.Read(eff.Dispatches[0].Target); err == nil && t.Status == sig.Active && t.Ahead && t.RunID == next {
+			if t, err := tx.Read(eff.Dispatches[0].Target); err == nil && t.Status == sig.Active && t.ClaimedAhead() && t.RunID == next {
 				eff.Claimed = next // the claim this operation made
 			}
 		}
@@ -183,7 +202,7 @@ func CompleteAhead(tx Tx, id, runID string, result []byte, next string) (storage
 	}
 	confirm(&m, x)
 	m.endsPaused = x.Status.Paused()
-	m.ahead = next
+	m.ahead, m.lease = next, lease
 	if err := m.complete(x, result); err != nil {
 		return storage.Effects{}, err
 	}
@@ -193,8 +212,8 @@ func CompleteAhead(tx Tx, id, runID string, result []byte, next string) (storage
 // confirm makes the claim of task x made ahead its run's own: its
 // dispatch, in its own outbox, is owed no more. x is loaded for change.
 func confirm(m *machine, x *sig.Record) {
-	if x.Ahead {
-		x.Ahead = false
+	if x.ClaimedAhead() {
+		x.AheadUntil = time.Time{}
 		m.take(x)
 	}
 }
@@ -206,7 +225,7 @@ func Confirm(tx Tx, id, runID string) error {
 	if err != nil {
 		return err
 	}
-	if !x.Ahead || x.RunID != runID {
+	if !x.ClaimedAhead() || x.RunID != runID {
 		return nil
 	}
 	if x, err = tx.Get(id); err != nil {
@@ -266,7 +285,9 @@ func Ack(tx Tx, id string, keys []string) error {
 	}
 	kept := x.Outbox[:0:0]
 	for _, d := range x.Outbox {
-		if !drop[d.Key] {
+		// the start of a task claimed ahead is owed until its run
+		// confirms the claim, or another takes it over: no Ack takes it
+		if !drop[d.Key] || (x.ClaimedAhead() && selfStart(x, d)) {
 			kept = append(kept, d)
 		}
 	}

@@ -9,7 +9,9 @@ if x.ob and #ARGV > 2 then
   end
   local kept = {}
   for _, d in ipairs(x.ob) do
-    if not drop[d.k] then
+    -- the start of a task claimed ahead is owed until its run confirms
+    -- the claim, or another takes it over (see Go)
+    if not drop[d.k] or (x.ah and not d.cx and not d.sp and d.tg == id) then
       kept[#kept + 1] = d
     end
   end

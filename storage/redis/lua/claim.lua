@@ -26,7 +26,8 @@ elseif paused(x.s) then
   if (x.g or 0) == 0 or not x.en then
     return reply('dropped')
   end
-  if x.ls == 'active' and x.run ~= run then
+  if x.ls == 'active' and x.run ~= run and not leaseOver(x) then
+    -- the holder still runs (see Go)
     return reply('duplicate')
   end
   x.ls = 'pending'
@@ -44,13 +45,20 @@ elseif x.s == 'pending' then
   x.at = (x.at or 0) + 1
   take(x)
 elseif x.s == 'active' then
-  if x.run ~= run then
+  if x.run ~= run and not leaseOver(x) then
     return reply('duplicate')
   end
-  -- a retry, or a delivery again of the run's attempt; of a run claimed
-  -- ahead, its first claim of its own, which confirms the claim (see Go)
-  confirmAhead(x)
-  x.at = (x.at or 0) + 1
+  if x.run ~= run then
+    -- a claim made ahead whose lease is over, taken over (see Go)
+    x.run = run
+    confirmAhead(x)
+  else
+    -- a retry, or a delivery again of the run's attempt; of a run
+    -- claimed ahead, its first claim of its own, which confirms the
+    -- claim (see Go)
+    confirmAhead(x)
+    x.at = (x.at or 0) + 1
+  end
 end
 finish(id)
 if outcome == 'claimed' then

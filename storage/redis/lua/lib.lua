@@ -19,8 +19,9 @@ local batching, finished, opMark
 -- calls one by one would drop from the owed index (see commit).
 local emptied, cleared
 -- ahead is the run for which finish claims the target of the operation's
--- lone dispatch (complete with a next run); claimedAhead says it did.
-local ahead, claimedAhead
+-- lone dispatch (complete with a next run), for lease ms; claimedAhead
+-- says it did.
+local ahead, lease, claimedAhead
 
 -- begin readies the per-call state for an operation on the graph in
 -- keys[1], whose shard's index of owed records is keys[2], at the
@@ -38,7 +39,7 @@ local function begin(keys, argv)
   expireAt, expireExact, endsPaused, indexed = nil, false, false, nil
   batching, finished, opMark = false, false, 0
   emptied, cleared = {}, {}
-  ahead, claimedAhead = nil, false
+  ahead, lease, claimedAhead = nil, 0, false
 end
 
 -- beginOp readies the per-operation state for the next operation of a
@@ -48,7 +49,7 @@ local function beginOp()
   out, cancels, stops, swarms = {}, {}, {}, nil
   endsPaused, finished, opMark = false, false, #order
   emptied = {}
-  ahead, claimedAhead = nil, false
+  ahead, lease, claimedAhead = nil, 0, false
 end
 
 -- endOp notes, after an operation of a batch that finished, the records
@@ -778,10 +779,16 @@ local function claimAhead()
   end
   t.s = 'active'
   t.run = ahead
-  t.ah = true
+  t.ah = NOW + lease
   t.at = (t.at or 0) + 1
   d.rn = ahead
   claimedAhead = true
+end
+
+-- leaseOver says task x holds a claim made ahead whose lease ended (see
+-- Go).
+local function leaseOver(x)
+  return x.ah ~= nil and NOW >= x.ah
 end
 
 -- confirmAhead makes the claim of task x made ahead its run's own: its
@@ -893,7 +900,7 @@ local function owed(ob)
     end
     if t then
       local key = d.k == d.tg .. '#' .. (t.g or 0)
-      if t.s == 'active' and t.ah then
+      if t.ah and (t.s == 'active' or (paused(t.s) and t.ls == 'active')) then
         -- claimed ahead, and not confirmed by its run
         if key then
           kept[#kept + 1] = d
