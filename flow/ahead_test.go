@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -167,7 +168,7 @@ func TestClaimedAheadStepConfirmsItsClaim(t *testing.T) {
 		}
 		return v * 10, nil
 	})
-	c, _ := aheadClient(t, membackend.New(), s, []mageflow.Option{mageflow.WithSweep(20*time.Millisecond, 10*time.Second)}, first, slow)
+	c, _ := aheadClient(t, membackend.New(), s, []mageflow.Option{mageflow.WithSweep(20*time.Millisecond, 200*time.Millisecond)}, first, slow)
 	ctx := testCtx(t)
 	run, err := flow.Start(ctx, c, flow.Then(first, slow), 1)
 	if err != nil {
@@ -238,5 +239,81 @@ func TestClaimedAheadStepRecoveredAfterItsWorkerDied(t *testing.T) {
 	}
 	if n := len(runs.Calls()); n != 3 {
 		t.Errorf("%d steps ran, want 3", n)
+	}
+}
+
+// TestClaimedAheadStepConfirmsWhileItsWorkerStops: a worker that stops
+// while a step claimed ahead runs goes on confirming that claim until the
+// step returned, so that no other worker takes the claim over.
+func TestClaimedAheadStepConfirmsWhileItsWorkerStops(t *testing.T) {
+	t.Parallel()
+	confirmed := make(chan struct{})
+	var once sync.Once
+	s := &aheadStore{Store: teststore.New(t).Store, afterConfirm: func(string) { once.Do(func() { close(confirmed) }) }}
+	running := make(chan struct{})
+	var slowRuns atomic.Int64
+	first := task.New("first", func(ctx context.Context, v int) (int, error) { return v + 1, nil })
+	slow := task.New("slow", func(ctx context.Context, v int) (int, error) {
+		slowRuns.Add(1)
+		close(running)
+		select {
+		case <-confirmed:
+			return v * 10, nil
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	})
+	c, stop := aheadClient(t, membackend.New(), s, []mageflow.Option{mageflow.WithSweep(time.Hour, 200*time.Millisecond)}, first, slow)
+	ctx := testCtx(t)
+	run, err := flow.Start(ctx, c, flow.Then(first, slow), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-running
+	stop() // waits for the step, which waits for its claim's confirmation
+	if out, err := run.Wait(ctx); err != nil || out != 20 {
+		t.Fatalf("Wait = %d, %v; want 20", out, err)
+	}
+	if n := slowRuns.Load(); n != 1 {
+		t.Errorf("slow ran %d times, want once", n)
+	}
+}
+
+// TestClaimedAheadStepConfirmsBeforeItsRetry: an attempt on a claim made
+// ahead that fails, and waits for its retry, confirms the claim first:
+// the backoff may outlast the lease.
+func TestClaimedAheadStepConfirmsBeforeItsRetry(t *testing.T) {
+	t.Parallel()
+	var confirms atomic.Int64
+	s := &aheadStore{Store: teststore.New(t).Store, afterConfirm: func(string) { confirms.Add(1) }}
+	var attempts atomic.Int64
+	first := task.New("first", func(ctx context.Context, v int) (int, error) { return v + 1, nil })
+	flaky := task.New("flaky", func(ctx context.Context, v int) (int, error) {
+		if attempts.Add(1) == 1 {
+			return 0, errors.New("once")
+		}
+		if confirms.Load() == 0 {
+			return 0, task.NonRetryable(errors.New("the retry came before the claim was confirmed"))
+		}
+		return v * 10, nil
+	}, task.WithRetries(1))
+	c, _ := aheadClient(t, membackend.New(), s, []mageflow.Option{mageflow.WithSweep(time.Hour, 2*time.Hour)}, first, flaky)
+	ctx := testCtx(t)
+	run, err := flow.Start(ctx, c, flow.Then(first, flaky), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run.Wait(ctx); err != nil || out != 20 {
+		t.Fatalf("Wait = %d, %v; want 20", out, err)
+	}
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("flaky made %d attempts, want 2", n)
+	}
+	r, err := s.Get(ctx, sig.ChildID(run.ID(), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Attempts != 2 {
+		t.Errorf("record Attempts %d, want 2", r.Attempts)
 	}
 }

@@ -36,9 +36,11 @@
 // before the run starts, any worker delivers it again after the grace,
 // and that delivery's claim, once the lease is over, takes the claim
 // over (during the lease, a delivery of another run is a duplicate). A
-// run that lasts confirms its claim ([Aheader.Confirm]) at the worker's
-// next recovery tick, before the lease ends; a claim by the run does
-// too, and so does the run's end.
+// run that lasts confirms its claim ([Aheader.Confirm]) well before the
+// lease ends (the engine: every quarter of the grace, and before a
+// retry's backoff); a claim by the run does too, and so does the run's
+// end. The lease is read on the callers' clocks, as every time the
+// stores keep.
 //
 // # Contract
 //

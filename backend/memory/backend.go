@@ -225,6 +225,9 @@ func (b *Backend) stopTimer(r *run) {
 func (b *Backend) end(r *run) {
 	r.state = runEnded
 	delete(b.runs, r.id)
+	if r.dead != "" {
+		delete(b.reserved, r.dead)
+	}
 	if r.key != "" && b.keys[r.key] == r.id {
 		delete(b.keys, r.key)
 	}

@@ -38,6 +38,7 @@ func (b *Backend) Dispatch(ctx context.Context, d backend.Dispatch) (runID strin
 			// again (the redelivered task's) makes the run of that id
 			rv.dead = true
 			b.reserved[d.Run] = rv
+			from.run.dead = d.Run // forgotten when that run ends
 		}
 		return "", fmt.Errorf("backend/memory: dispatch %q from run %s: %w (%w)", d.Task, from.run.id, ErrCrashed, backend.ErrStopped)
 	}
@@ -153,7 +154,8 @@ type reservation struct {
 	// canceled: Cancel canceled the run before it was made.
 	canceled bool
 	// dead: its dispatch was lost to a crash fault; it lives on after
-	// the attempt, for the dispatch again that makes the run.
+	// the attempt, for the dispatch again that makes the run, until the
+	// run whose attempt reserved it ends.
 	dead bool
 }
 

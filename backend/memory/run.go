@@ -30,6 +30,9 @@ type run struct {
 	// claimed: the store claimed the run's record for it when the run
 	// was dispatched; its first delivery says so.
 	claimed bool
+	// dead is the reservation a crash fault made this run's attempt lose
+	// the dispatch of (see reservation), forgotten when the run ends.
+	dead string
 
 	attempt  int
 	state    runState

@@ -117,10 +117,8 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 		known:      make(map[string]bool),
 	}
 	if c, ok := b.(backend.Continuer); ok {
-		if a, ok := s.(storage.Aheader); ok && e.sweep.Grace > e.sweep.Every {
-			// a run claimed ahead confirms its claim at the recovery
-			// loop's first tick after it started, which comes before
-			// the claim's lease, the grace, ends
+		if a, ok := s.(storage.Aheader); ok {
+			// the claim's lease is the recovery grace (ahead.go)
 			e.cont, e.ahead = c, a
 		}
 	}

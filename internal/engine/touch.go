@@ -43,32 +43,14 @@ func (e *Engine) untrack(c *taskContext) {
 func (e *Engine) keepAlive(ctx context.Context) {
 	now := time.Now()
 	var roots []string
-	var ahead []*taskContext
 	e.runMu.Lock()
 	for c := range e.running {
 		if now.Sub(c.touched) >= e.touchEvery {
 			c.touched = now
 			roots = append(roots, c.info.Root)
 		}
-		if c.ahead {
-			ahead = append(ahead, c)
-		}
 	}
 	e.runMu.Unlock()
-	for _, c := range ahead {
-		// the run lasts: its claim, made ahead, becomes its own before a
-		// worker would deliver its dispatch again
-		err := e.ahead.Confirm(ctx, c.info.Record, c.info.RunID)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			if ctx.Err() == nil {
-				e.log.WarnContext(ctx, "mageflow: confirm the claim of a running task", slog.String("record", c.info.Record), slog.Any("error", err))
-			}
-			continue // the next tick tries again
-		}
-		e.runMu.Lock()
-		c.ahead = false
-		e.runMu.Unlock()
-	}
 	for _, root := range roots {
 		if err := e.store.Touch(ctx, root); err != nil && !errors.Is(err, storage.ErrNotFound) && ctx.Err() == nil {
 			e.log.WarnContext(ctx, "mageflow: keep the graph of a running task alive", slog.String("root", root), slog.Any("error", err))

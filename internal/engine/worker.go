@@ -41,13 +41,22 @@ func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, 
 	for _, loop := range loops {
 		wg.Go(func() { loop(lctx) })
 	}
+	// the claims made ahead are confirmed while the backend drains
+	cctx, cancelConfirm := context.WithCancel(context.WithoutCancel(ctx))
+	var cwg sync.WaitGroup
+	if e.ahead != nil {
+		cwg.Go(func() { e.confirmLoop(cctx) })
+	}
 	var once sync.Once
 	return func(ctx context.Context) error {
 		once.Do(func() {
 			cancel()
 			wg.Wait() // the loops may be sending; stop the backend after them
 		})
-		return stop(ctx)
+		err := stop(ctx)
+		cancelConfirm()
+		cwg.Wait()
+		return err
 	}, nil
 }
 
@@ -160,6 +169,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 			if e.cont != nil {
 				next = e.cont.NextRun(ctx)
 			}
+			began := time.Now()
 			err := e.retry(sctx, "complete", func() (err error) {
 				if next != "" {
 					// one operation completes this task and claims the
@@ -173,12 +183,22 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 			if err != nil {
 				return e.ignoreEnded(sctx, log, "complete", id, err)
 			}
+			if eff.Claimed != "" && time.Since(began) > e.aheadEvery() {
+				// too much of the claim's lease went by: the run claims
+				// for itself, and finds the claim its own, or taken over
+				eff.Claimed = ""
+			}
 			return e.owe(e.send(backend.Tail(sctx), eff), id)
 		}
 
 		final := task.IsNonRetryable(runErr) || d.Attempt >= d.MaxAttempts
 		if !final {
 			log.get().DebugContext(ctx, "mageflow: attempt failed; the backend retries", slog.Any("error", runErr))
+			if e.ahead != nil && e.unconfirmed(tctx) {
+				// the retry waits its backoff, which may outlast the
+				// claim's lease: the claim becomes the run's own first
+				e.confirm(sctx, tctx)
+			}
 			return runErr
 		}
 		ei := errorInfo(ctx, def.Name(), runErr, d.Attempt)

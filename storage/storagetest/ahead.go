@@ -20,7 +20,7 @@ func aheadCases() []testCase {
 		},
 		{
 			Name: "CompleteAheadReplay",
-			Rule: "CompleteAhead repeated after it applied returns the same dispatch and Claimed again, and claims nothing twice.",
+			Rule: "CompleteAhead repeated after it applied returns the same dispatch and Claimed again while the claim's lease lasts, and claims nothing twice; after the lease, the repeat reports no claim (the run must claim for itself).",
 			Test: testCompleteAheadReplay,
 		},
 		{
@@ -156,6 +156,17 @@ func testCompleteAheadReplay(t *testing.T, e *env) {
 		t.Errorf("replay naming another run: Claimed %q, want none", other.Claimed)
 	}
 	e.claimedAhead(again, s1, "run-next")
+
+	late := e.graph(chain(task(taskInc), task(taskDbl)))
+	e.start(late, `1`)
+	l0 := sig.ChildID(late.root, 0)
+	lrun := e.claim(l0)
+	if eff := e.completeAheadFor(l0, lrun, `2`, "run-late", 0); eff.Claimed != "run-late" {
+		t.Fatalf("Claimed = %q, want run-late", eff.Claimed)
+	}
+	if eff := e.completeAheadFor(l0, lrun, `2`, "run-late", 0); eff.Claimed != "" || len(eff.Dispatches) != 1 {
+		t.Fatalf("replay after the lease: Claimed %q, %d dispatches; want no claim and the dispatch", eff.Claimed, len(eff.Dispatches))
+	}
 }
 
 func testConfirmTakesClaim(t *testing.T, e *env) {

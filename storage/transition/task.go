@@ -191,7 +191,7 @@ func CompleteAhead(tx Tx, id, runID string, result []byte, next string, lease ti
 		}
 		eff := replay(tx, x)
 		if next != "" && len(eff.Dispatches) == 1 && len(eff.Cancels) == 0 {
-			if t, err := tx.Read(eff.Dispatches[0].Target); err == nil && t.Status == sig.Active && t.ClaimedAhead() && t.RunID == next {
+			if t, err := tx.Read(eff.Dispatches[0].Target); err == nil && t.Status == sig.Active && t.ClaimedAhead() && t.RunID == next && m.now.Before(t.AheadUntil) {
 				eff.Claimed = next // the claim this operation made
 			}
 		}

@@ -937,7 +937,7 @@ local function effectsFrom(id, ob)
     -- a replay of complete with a next run: the claim it made, if still
     -- ahead (see Go)
     local t = peek(d[1].tg)
-    if t and t.s == 'active' and t.ah and t.run == ahead then
+    if t and t.s == 'active' and t.ah and t.run == ahead and NOW < t.ah then
       reply.cl = ahead
     end
   end
