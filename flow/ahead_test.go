@@ -61,29 +61,8 @@ func (s *aheadStore) Confirm(ctx context.Context, id, runID string) error {
 // worker started; stop stops the worker.
 func aheadClient(t *testing.T, b *membackend.Backend, s storage.Store, opts []mageflow.Option, tasks ...task.Registrable) (*mageflow.Client, func()) {
 	t.Helper()
-	c, err := mageflow.New(b, s, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Register(tasks...); err != nil {
-		t.Fatal(err)
-	}
-	stop, err := c.StartWorker(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stopNow := func() {
-		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := stop(ctx); err != nil {
-				t.Errorf("stop worker: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stopNow)
-	return c, stopNow
+	env := flowsuite.NewEnv(t, b, flowsuite.Store{Store: s}, opts, tasks...)
+	return env.Client, env.Stop
 }
 
 // countingSteps returns n steps that add 1 and count their runs.

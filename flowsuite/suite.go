@@ -26,6 +26,7 @@ package flowsuite
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,6 +59,11 @@ type Env struct {
 	// KeyTTLs returns the time to live of each key the store holds for
 	// this test, for stores with keys (nil otherwise).
 	KeyTTLs func() map[string]time.Duration
+	// Stop stops the worker before the test ends (a worker that goes
+	// away while others run on), waiting up to a minute for running
+	// tasks; the end of the test stops it otherwise. Calls after the
+	// first do nothing.
+	Stop func()
 }
 
 // Harness builds the environment of one test.
@@ -203,12 +209,16 @@ func NewEnv(t testing.TB, b backend.Backend, s Store, opts []mageflow.Option, ta
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := stop(ctx); err != nil {
-			t.Errorf("stop worker: %v", err)
-		}
-	})
-	return Env{Client: c, Store: s.Store, Records: s.Records, KeyTTLs: s.KeyTTLs}
+	var once sync.Once
+	stopNow := func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := stop(ctx); err != nil {
+				t.Errorf("stop worker: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stopNow)
+	return Env{Client: c, Store: s.Store, Records: s.Records, KeyTTLs: s.KeyTTLs, Stop: stopNow}
 }

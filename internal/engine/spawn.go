@@ -35,7 +35,7 @@ type taskContext struct {
 	// attempt started); the engine's runMu guards it.
 	touched time.Time
 	// ahead: the attempt runs on a claim the store made ahead for it,
-	// which it has not confirmed yet (touch.go); runMu guards it.
+	// which it has not confirmed yet (ahead.go); runMu guards it.
 	ahead bool
 }
 

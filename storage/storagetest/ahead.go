@@ -15,7 +15,7 @@ func aheadCases() []testCase {
 	return []testCase{
 		{
 			Name: "CompleteAheadClaimsTheNextStep",
-			Rule: "CompleteAhead of a chain step claims the next step for the run named: Claimed names it, the step is Active for it with Ahead set and Attempts 1, and its dispatch, which names the run, stays owed in its outbox until the step ends.",
+			Rule: "CompleteAhead of a chain step claims the next step for the run named: Claimed names it, the step is Active for it with the claim's lease set and Attempts 1, and its dispatch, which names the run, stays owed in its outbox until the step ends.",
 			Test: testCompleteAheadClaimsNextStep,
 		},
 		{

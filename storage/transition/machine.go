@@ -493,8 +493,9 @@ func (m *machine) finish(source string) (storage.Effects, error) {
 
 // claimAhead claims the target of the transition's lone dispatch for run
 // m.ahead, when it is set and a claim would take the target: the target
-// becomes Active for that run, with Ahead set, and the dispatch names
-// the run. Its outbox is written after, with the dispatch in it.
+// becomes Active for that run, with the claim's lease in AheadUntil, and
+// the dispatch names the run. Its outbox is written after, with the
+// dispatch in it.
 func (m *machine) claimAhead() error {
 	if m.ahead == "" || len(m.cancels) > 0 {
 		return nil

@@ -82,14 +82,12 @@ func Claim(tx Tx, id, runID string) (storage.Claim, error) {
 			// before the run started, and this delivery of the dispatch
 			// takes it over (the claim made ahead counted the attempt)
 			x.RunID = runID
-			confirm(&m, x)
-			break
+		} else {
+			x.Attempts++ // a retry, or a delivery again of the attempt
 		}
-		// a retry, or a delivery again of the run's attempt; of a run
-		// claimed ahead, its first claim of its own, which confirms the
-		// claim: its dispatch is owed no more
+		// of a claim made ahead, the run's first claim of its own: its
+		// dispatch is owed no more
 		confirm(&m, x)
-		x.Attempts++
 	}
 	if _, err := m.finish(id); err != nil {
 		return storage.Claim{}, err

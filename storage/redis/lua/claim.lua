@@ -51,14 +51,11 @@ elseif x.s == 'active' then
   if x.run ~= run then
     -- a claim made ahead whose lease is over, taken over (see Go)
     x.run = run
-    confirmAhead(x)
   else
-    -- a retry, or a delivery again of the run's attempt; of a run
-    -- claimed ahead, its first claim of its own, which confirms the
-    -- claim (see Go)
-    confirmAhead(x)
-    x.at = (x.at or 0) + 1
+    x.at = (x.at or 0) + 1 -- a retry, or a delivery again of the attempt
   end
+  -- of a claim made ahead, the run's first claim of its own (see Go)
+  confirmAhead(x)
 end
 finish(id)
 if outcome == 'claimed' then
