@@ -35,15 +35,15 @@ func New[In, Out any](name string, fn func(ctx context.Context, in In) (Out, err
 	}
 	def.Err = validate(def, fn == nil)
 	def.Invoke = func(ctx context.Context, payload []byte) ([]byte, error) {
-		var in In
-		if err := json.Unmarshal(payload, &in); err != nil {
+		in, err := decode[In](payload)
+		if err != nil {
 			return nil, &DecodeError{Task: name, Err: err}
 		}
 		out, err := call(ctx, fn, in)
 		if err != nil {
 			return nil, err
 		}
-		b, err := json.Marshal(out)
+		b, err := encode(out)
 		if err != nil {
 			return nil, NonRetryable(fmt.Errorf("task %s: encode output: %w", name, err))
 		}
