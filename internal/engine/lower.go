@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/internal/graph"
@@ -166,22 +168,14 @@ func (l *lowering) lower(s *graph.Spec, id, root, parent string, role sig.Role, 
 		l.slab = make([]sig.Record, n)
 		l.recs = slices.Grow(l.recs, n)
 	}
+	// the slab is zero: only the fields that are not are set, which
+	// costs less than writing the whole record
 	r := &l.slab[0]
 	l.slab = l.slab[1:]
-	*r = sig.Record{
-		ID:        id,
-		Root:      root,
-		Kind:      s.Kind,
-		Name:      s.Name,
-		Label:     s.Label,
-		Parent:    parent,
-		Role:      role,
-		Index:     index,
-		Children:  len(s.Children),
-		OnSuccess: len(s.OnSuccess),
-		OnError:   len(s.OnError),
-		Args:      s.Args,
-	}
+	r.ID, r.Root, r.Kind, r.Name, r.Label = id, root, s.Kind, s.Name, s.Label
+	r.Parent, r.Role, r.Index = parent, role, index
+	r.Children, r.OnSuccess, r.OnError = len(s.Children), len(s.OnSuccess), len(s.OnError)
+	r.Args = s.Args
 	switch s.Kind {
 	case sig.KindTask:
 		r.Name = s.Task.Name()
@@ -199,8 +193,11 @@ func (l *lowering) lower(s *graph.Spec, id, root, parent string, role sig.Role, 
 		return errors.New("mageflow: graph too deep: record id too long")
 	}
 	l.recs = append(l.recs, r)
+	ids := newChildIDs(id, len(s.Children))
 	for i, c := range s.Children {
-		if err := l.lower(c, sig.ChildID(id, i), root, id, sig.RoleChild, i); err != nil {
+		var cid string
+		cid, ids = ids.next(i)
+		if err := l.lower(c, cid, root, id, sig.RoleChild, i); err != nil {
 			return err
 		}
 	}
@@ -215,6 +212,55 @@ func (l *lowering) lower(s *graph.Spec, id, root, parent string, role sig.Role, 
 		}
 	}
 	return nil
+}
+
+// childIDs are the ids of the children of one node, sig.ChildID(parent,
+// i) for i from 0, made in one allocation: they are stored together, and
+// expire together.
+type childIDs struct {
+	parent string
+	all    string // every id, one after the other
+}
+
+// newChildIDs returns the ids of n children of parent.
+func newChildIDs(parent string, n int) childIDs {
+	if n <= 1 {
+		return childIDs{parent: parent}
+	}
+	size := 0
+	for i := range n {
+		size += len(parent) + 1 + digits(i)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	var buf [20]byte
+	for i := range n {
+		b.WriteString(parent)
+		b.WriteByte('.')
+		b.Write(strconv.AppendInt(buf[:0], int64(i), 10))
+	}
+	return childIDs{parent: parent, all: b.String()}
+}
+
+// next returns the id of child i, the next one, and the ids after it.
+func (c childIDs) next(i int) (string, childIDs) {
+	if c.all == "" {
+		return sig.ChildID(c.parent, i), c
+	}
+	n := len(c.parent) + 1 + digits(i)
+	id := c.all[:n]
+	c.all = c.all[n:]
+	return id, c
+}
+
+// digits is the number of decimal digits of i, which is not negative.
+func digits(i int) int {
+	n := 1
+	for i >= 10 {
+		i /= 10
+		n++
+	}
+	return n
 }
 
 // graphTTL is the TTL of a graph: the largest TTLs of the kinds of node it
