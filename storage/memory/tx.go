@@ -21,9 +21,13 @@ type tx struct {
 	work  []*sig.Record
 	index map[string]*sig.Record
 	undo  []undo
-	// root and graph cache the graph of the last record looked up.
+	// root and graph cache the graph of the last record looked up, and
+	// lastID and last that record (a transition often reads a record,
+	// then loads it for change).
 	root    string
 	graph   *graph
+	lastID  string
+	last    *sig.Record
 	added   []*sig.Record
 	expires []expiry
 }
@@ -59,18 +63,27 @@ func (t *tx) reset(s *Store, now time.Time) {
 	clear(t.undo) // drop references to records
 	clear(t.work)
 	t.undo, t.work, t.added, t.expires, t.index = t.undo[:0], t.work[:0], t.added[:0], t.expires[:0], nil
-	t.root, t.graph = "", nil
+	t.root, t.graph, t.lastID, t.last = "", nil, "", nil
 }
 
-// live returns stored record id unless it is missing or its graph expired.
+// live returns stored record id unless it is missing or its graph
+// expired. The answer holds for the whole transition: the stored maps and
+// expiries change only at commit.
 func (t *tx) live(id string) *sig.Record {
+	if t.last != nil && id == t.lastID {
+		return t.last
+	}
 	if root := sig.RootOf(id); root != t.root || t.graph == nil {
 		t.root, t.graph = root, t.s.graphs[root]
 	}
 	if t.graph == nil || !t.now.Before(t.graph.expires) {
 		return nil
 	}
-	return t.graph.recs[id]
+	r := t.graph.recs[id]
+	if r != nil {
+		t.lastID, t.last = id, r
+	}
+	return r
 }
 
 // find returns the record id of this transition, or nil.
@@ -122,11 +135,13 @@ func (t *tx) Get(id string) (*sig.Record, error) {
 	if r == nil {
 		return nil, fmt.Errorf("record %s: %w", id, storage.ErrNotFound)
 	}
-	u := undo{live: r, saved: *r}
+	// the copy is made in its slot, not on the stack first
+	t.undo = append(t.undo, undo{})
+	u := &t.undo[len(t.undo)-1]
+	u.live, u.saved = r, *r
 	if r.Swarm != nil {
 		u.swarm = *r.Swarm
 	}
-	t.undo = append(t.undo, u)
 	t.hold(r)
 	return r, nil
 }
@@ -197,6 +212,7 @@ func (t *tx) rollback() {
 func (t *tx) commit() {
 	s := t.s
 	fresh := map[string]bool{}
+	indexed := "" // the graph whose map is the transition's index
 	for _, r := range t.added {
 		root := sig.RootOf(r.ID)
 		g := s.graphs[root]
@@ -214,13 +230,16 @@ func (t *tx) commit() {
 				// is) holds the new graph's records and no other: its
 				// index becomes the graph's map
 				g.recs, t.index = t.index, nil
+				indexed = root
 			} else {
 				g.recs = make(map[string]*sig.Record, len(t.added))
 			}
 			s.graphs[root] = g
 		}
 		g.ids = append(g.ids, r.ID)
-		g.recs[r.ID] = r // already there when the index became the map
+		if root != indexed {
+			g.recs[r.ID] = r // already there when the index became the map
+		}
 	}
 	for _, e := range t.expires {
 		if g := s.graphs[e.root]; g != nil {
