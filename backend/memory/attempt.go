@@ -8,9 +8,10 @@ import (
 
 // attempt is one delivery of a run. It is the handler's context, so that
 // Dispatch knows which delivery it is called from, and so that a delivery
-// costs one allocation: it is canceled by Cancel, by the end of the
-// attempt, and when a stop gives up waiting. A task with a timeout gets a
-// deadline context of its own under it.
+// costs one allocation at most (none for a run's first, which is part of
+// the run): it is canceled by Cancel, by the end of the attempt, and when
+// a stop gives up waiting. A task with a timeout gets a deadline context
+// of its own under it.
 type attempt struct {
 	b   *Backend // the Backend that made the delivery
 	run *run

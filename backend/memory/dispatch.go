@@ -109,6 +109,7 @@ func (b *Backend) makeRun(t *task, d backend.Dispatch) *run {
 		meta:    d.Meta,
 		key:     d.Key,
 		attempt: 1,
+		fresh:   true,
 	}
 	b.runs[r.id] = r
 	b.stats.Dispatched++

@@ -34,6 +34,12 @@ type run struct {
 	// the dispatch of (see reservation), forgotten when the run ends.
 	dead string
 
+	// first is the attempt of the run's first delivery, made with the
+	// run: a delivery costs no allocation of its own; fresh is true
+	// until it is used.
+	first attempt
+	fresh bool
+
 	attempt  int
 	state    runState
 	canceled bool        // canceled while running: ends when the handler returns

@@ -46,7 +46,14 @@ func (b *Backend) next(tail *run) (context.Context, *attempt, backend.Delivery, 
 				continue // canceled while queued
 			}
 		}
-		a := &attempt{b: b, run: r}
+		var a *attempt
+		if r.fresh {
+			r.fresh = false
+			a = &r.first
+			a.b, a.run = b, r
+		} else {
+			a = &attempt{b: b, run: r}
+		}
 		var ctx context.Context = a
 		if r.task.spec.Timeout > 0 {
 			ctx, a.stopTimeout = context.WithTimeout(a, r.task.spec.Timeout)
