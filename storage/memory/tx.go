@@ -2,10 +2,12 @@ package memory
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
+	"github.com/mageflow-go/mageflow/storage/transition"
 )
 
 // tx is a transition's view of the store. Transitions change the stored
@@ -135,6 +137,13 @@ func (t *tx) Get(id string) (*sig.Record, error) {
 	if r == nil {
 		return nil, fmt.Errorf("record %s: %w", id, storage.ErrNotFound)
 	}
+	t.load(r)
+	return r, nil
+}
+
+// load readies stored record r for change: it saves a copy to put back
+// on a rollback, and holds r.
+func (t *tx) load(r *sig.Record) {
 	// the copy is made in its slot, not on the stack first
 	t.undo = append(t.undo, undo{})
 	u := &t.undo[len(t.undo)-1]
@@ -143,7 +152,73 @@ func (t *tx) Get(id string) (*sig.Record, error) {
 		u.swarm = *r.Swarm
 	}
 	t.hold(r)
+}
+
+// GetChild implements transition.ChildTx: Get(sig.ChildID(parent, i)),
+// with the id built on the stack.
+func (t *tx) GetChild(parent string, i int) (*sig.Record, error) {
+	var buf [96]byte
+	id := childID(buf[:0], parent, i)
+	if r := t.findKey(id); r != nil {
+		return r, nil
+	}
+	r := t.liveKey(parent, id)
+	if r == nil {
+		return nil, fmt.Errorf("record %s: %w", string(id), storage.ErrNotFound)
+	}
+	t.load(r)
 	return r, nil
+}
+
+// ReadChild implements transition.ChildTx: Read(sig.ChildID(parent, i)),
+// with the id built on the stack.
+func (t *tx) ReadChild(parent string, i int) (*sig.Record, error) {
+	var buf [96]byte
+	id := childID(buf[:0], parent, i)
+	if r := t.findKey(id); r != nil {
+		return r, nil
+	}
+	if r := t.liveKey(parent, id); r != nil {
+		return r, nil
+	}
+	return nil, fmt.Errorf("record %s: %w", string(id), storage.ErrNotFound)
+}
+
+// childID appends sig.ChildID(parent, i) to b.
+func childID(b []byte, parent string, i int) []byte {
+	b = append(append(b, parent...), '.')
+	return strconv.AppendInt(b, int64(i), 10)
+}
+
+// findKey is find of the id in b.
+func (t *tx) findKey(b []byte) *sig.Record {
+	if t.index != nil {
+		return t.index[string(b)]
+	}
+	for _, r := range t.work {
+		if r.ID == string(b) {
+			return r
+		}
+	}
+	return nil
+}
+
+// liveKey is live of the id in b, a child of parent.
+func (t *tx) liveKey(parent string, b []byte) *sig.Record {
+	if t.last != nil && t.lastID == string(b) {
+		return t.last
+	}
+	if root := sig.RootOf(parent); root != t.root || t.graph == nil {
+		t.root, t.graph = root, t.s.graphs[root]
+	}
+	if t.graph == nil || !t.now.Before(t.graph.expires) {
+		return nil
+	}
+	r := t.graph.recs[string(b)]
+	if r != nil {
+		t.lastID, t.last = r.ID, r
+	}
+	return r
 }
 
 func (t *tx) Read(id string) (*sig.Record, error) {
@@ -267,3 +342,5 @@ func (t *tx) commit() {
 		}
 	}
 }
+
+var _ transition.ChildTx = (*tx)(nil)

@@ -46,6 +46,29 @@ func (m *machine) get(id string) (*sig.Record, error) {
 	return r, nil
 }
 
+// child loads child i of container parent for change, and marks it
+// updated by the transition.
+func (m *machine) child(parent string, i int) (*sig.Record, error) {
+	ct, ok := m.tx.(ChildTx)
+	if !ok {
+		return m.get(sig.ChildID(parent, i))
+	}
+	r, err := ct.GetChild(parent, i)
+	if err != nil {
+		return nil, err
+	}
+	r.UpdatedAt = m.now
+	return r, nil
+}
+
+// readChild reads child i of container parent.
+func (m *machine) readChild(parent string, i int) (*sig.Record, error) {
+	if ct, ok := m.tx.(ChildTx); ok {
+		return ct.ReadChild(parent, i)
+	}
+	return m.tx.Read(sig.ChildID(parent, i))
+}
+
 // graphRoot loads the root of the graph the transition works on.
 func (m *machine) graphRoot() (*sig.Record, error) {
 	if m.root != nil {
@@ -91,7 +114,7 @@ func (m *machine) start(x *sig.Record) error {
 		// a chain starts at its Cursor: 0, or the step a retry runs
 		// again, with the input that step had
 		x.Status = sig.Active
-		step, err := m.get(sig.ChildID(x.ID, x.Cursor))
+		step, err := m.child(x.ID, x.Cursor)
 		if err != nil {
 			return err
 		}
@@ -223,7 +246,7 @@ func (m *machine) notifyParent(x *sig.Record) error {
 
 // advance moves Active chain p on from its current step, if that ended.
 func (m *machine) advance(p *sig.Record) error {
-	step, err := m.get(sig.ChildID(p.ID, p.Cursor))
+	step, err := m.child(p.ID, p.Cursor)
 	if err != nil {
 		return err
 	}
@@ -237,7 +260,7 @@ func (m *machine) advanceFrom(p, step *sig.Record) error {
 	case sig.Done:
 		if p.Cursor+1 < p.Children {
 			p.Cursor++
-			next, err := m.get(sig.ChildID(p.ID, p.Cursor))
+			next, err := m.child(p.ID, p.Cursor)
 			if err != nil {
 				return err
 			}
@@ -279,7 +302,7 @@ func (m *machine) settle(s *sig.Record) error {
 		conc = sig.DefaultMaxConcurrency
 	}
 	for st.Running < conc && st.Next < s.Children {
-		item, err := m.get(sig.ChildID(s.ID, st.Next))
+		item, err := m.child(s.ID, st.Next)
 		if err != nil {
 			return err
 		}
@@ -295,7 +318,7 @@ func (m *machine) settle(s *sig.Record) error {
 	if st.Closed && st.Done+st.Failed == s.Children {
 		results := make([][]byte, 0, st.Done)
 		for i := 0; i < s.Children; i++ {
-			item, err := m.tx.Read(sig.ChildID(s.ID, i))
+			item, err := m.readChild(s.ID, i)
 			if err != nil {
 				return err
 			}
@@ -315,7 +338,7 @@ func (m *machine) settle(s *sig.Record) error {
 // when s fails at its failure limit: a failed swarm runs nothing more.
 func (m *machine) stopItems(s *sig.Record) error {
 	for i := 0; i < s.Swarm.Next; i++ {
-		item, err := m.get(sig.ChildID(s.ID, i))
+		item, err := m.child(s.ID, i)
 		if err != nil {
 			return err
 		}

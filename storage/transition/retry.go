@@ -65,7 +65,7 @@ func (m *machine) retryGraph(r *sig.Record) error {
 func (m *machine) retryUnder(x *sig.Record, stopped bool) (int, error) {
 	n := 0
 	for i := 0; i < x.Children; i++ {
-		c, err := m.get(sig.ChildID(x.ID, i))
+		c, err := m.child(x.ID, i)
 		if err != nil {
 			return 0, err
 		}
@@ -122,7 +122,7 @@ func (m *machine) revive(x *sig.Record) error {
 	switch x.Kind {
 	case sig.KindChain:
 		for i := 0; i < x.Children; i++ {
-			step, err := m.get(sig.ChildID(x.ID, i))
+			step, err := m.child(x.ID, i)
 			if err != nil {
 				return err
 			}
@@ -134,7 +134,7 @@ func (m *machine) revive(x *sig.Record) error {
 		st := x.Swarm
 		next := -1
 		for i := 0; i < x.Children; i++ {
-			item, err := m.get(sig.ChildID(x.ID, i))
+			item, err := m.child(x.ID, i)
 			if err != nil {
 				return err
 			}

@@ -29,3 +29,13 @@ type Tx interface {
 	// Now is the transition's clock.
 	Now() time.Time
 }
+
+// ChildTx is implemented by a Tx that finds the children of a container
+// without building their ids: GetChild(parent, i) is
+// Get(sig.ChildID(parent, i)) and ReadChild(parent, i) is
+// Read(sig.ChildID(parent, i)), answers and errors alike. The transitions
+// use it when the Tx has it.
+type ChildTx interface {
+	GetChild(parent string, i int) (*sig.Record, error)
+	ReadChild(parent string, i int) (*sig.Record, error)
+}
