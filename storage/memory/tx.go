@@ -62,7 +62,7 @@ func (t *tx) reset(s *Store, now time.Time) {
 	if cap(t.undo) > maxKept {
 		t.undo, t.work = nil, nil
 	}
-	clear(t.undo) // drop references to records
+	clear(t.undo) // drop references to records; load relies on the zero slots
 	clear(t.work)
 	t.undo, t.work, t.added, t.expires, t.index = t.undo[:0], t.work[:0], t.added[:0], t.expires[:0], nil
 	t.root, t.graph, t.lastID, t.last = "", nil, "", nil
@@ -144,9 +144,15 @@ func (t *tx) Get(id string) (*sig.Record, error) {
 // load readies stored record r for change: it saves a copy to put back
 // on a rollback, and holds r.
 func (t *tx) load(r *sig.Record) {
-	// the copy is made in its slot, not on the stack first
-	t.undo = append(t.undo, undo{})
-	u := &t.undo[len(t.undo)-1]
+	// the copy is made in its slot, not on the stack first, and a slot
+	// reset left zero is not zeroed again
+	n := len(t.undo)
+	if n < cap(t.undo) {
+		t.undo = t.undo[:n+1]
+	} else {
+		t.undo = append(t.undo, undo{})
+	}
+	u := &t.undo[n]
 	u.live, u.saved = r, *r
 	if r.Swarm != nil {
 		u.swarm = *r.Swarm
