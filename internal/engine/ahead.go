@@ -35,7 +35,7 @@ func (e *Engine) confirmLoop(ctx context.Context) {
 		}
 		var ahead []*taskContext
 		e.runMu.Lock()
-		for c := range e.running {
+		for c := e.running; c != nil; c = c.next {
 			if c.ahead {
 				ahead = append(ahead, c)
 			}

@@ -88,9 +88,10 @@ type Engine struct {
 	known map[string]bool // names the backend said it knows
 
 	// running are the attempts this worker runs, whose graphs it keeps
-	// alive (touch.go); touchEvery is how often.
+	// alive (touch.go), in a list through their taskContexts; touchEvery
+	// is how often.
 	runMu      sync.Mutex
-	running    map[*taskContext]struct{}
+	running    *taskContext
 	touchEvery time.Duration
 }
 
@@ -105,7 +106,6 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 	}
 	e := &Engine{
 		touchEvery: touchEvery,
-		running:    make(map[*taskContext]struct{}),
 		backend:    b,
 		store:      s,
 		log:        cfg.Logger,

@@ -37,6 +37,10 @@ type taskContext struct {
 	// ahead: the attempt runs on a claim the store made ahead for it,
 	// which it has not confirmed yet (ahead.go); runMu guards it.
 	ahead bool
+	// prev and next link the running attempts (Engine.running) while
+	// tracked is set; runMu guards them.
+	prev, next *taskContext
+	tracked    bool
 }
 
 // withTask returns ctx for one attempt of the task info describes.
