@@ -28,6 +28,7 @@ type tx struct {
 	// then loads it for change).
 	root    string
 	graph   *graph
+	looked  bool // root and graph are set (graph nil: no such graph)
 	lastID  string
 	last    *sig.Record
 	added   []*sig.Record
@@ -65,7 +66,7 @@ func (t *tx) reset(s *Store, now time.Time) {
 	clear(t.undo) // drop references to records; load relies on the zero slots
 	clear(t.work)
 	t.undo, t.work, t.added, t.expires, t.index = t.undo[:0], t.work[:0], t.added[:0], t.expires[:0], nil
-	t.root, t.graph, t.lastID, t.last = "", nil, "", nil
+	t.root, t.graph, t.looked, t.lastID, t.last = "", nil, false, "", nil
 }
 
 // live returns stored record id unless it is missing or its graph
@@ -75,17 +76,25 @@ func (t *tx) live(id string) *sig.Record {
 	if t.last != nil && id == t.lastID {
 		return t.last
 	}
-	if root := sig.RootOf(id); root != t.root || t.graph == nil {
-		t.root, t.graph = root, t.s.graphs[root]
-	}
-	if t.graph == nil || !t.now.Before(t.graph.expires) {
+	g := t.graphOf(sig.RootOf(id))
+	if g == nil || !t.now.Before(g.expires) {
 		return nil
 	}
-	r := t.graph.recs[id]
+	r := g.recs[id]
 	if r != nil {
 		t.lastID, t.last = id, r
 	}
 	return r
+}
+
+// graphOf returns the stored graph rooted at root, or nil, looking it up
+// once for the records of one graph (the stored graphs change only at
+// commit).
+func (t *tx) graphOf(root string) *graph {
+	if !t.looked || root != t.root {
+		t.root, t.graph, t.looked = root, t.s.graphs[root], true
+	}
+	return t.graph
 }
 
 // find returns the record id of this transition, or nil.
@@ -214,13 +223,11 @@ func (t *tx) liveKey(parent string, b []byte) *sig.Record {
 	if t.last != nil && t.lastID == string(b) {
 		return t.last
 	}
-	if root := sig.RootOf(parent); root != t.root || t.graph == nil {
-		t.root, t.graph = root, t.s.graphs[root]
-	}
-	if t.graph == nil || !t.now.Before(t.graph.expires) {
+	g := t.graphOf(sig.RootOf(parent))
+	if g == nil || !t.now.Before(g.expires) {
 		return nil
 	}
-	r := t.graph.recs[string(b)]
+	r := g.recs[string(b)]
 	if r != nil {
 		t.lastID, t.last = r.ID, r
 	}
@@ -293,29 +300,37 @@ func (t *tx) rollback() {
 func (t *tx) commit() {
 	s := t.s
 	fresh := map[string]bool{}
-	indexed := "" // the graph whose map is the transition's index
+	indexed := ""   // the graph whose map is the transition's index
+	var last *graph // the graph of the record before, rooted at lastRoot
+	lastRoot := ""
 	for _, r := range t.added {
 		root := sig.RootOf(r.ID)
-		g := s.graphs[root]
-		if !fresh[root] && (g == nil || !t.now.Before(g.expires)) {
-			fresh[root] = true
-			// a new graph, or one reusing the id of an expired one
-			if g != nil {
-				for _, old := range g.ids {
-					delete(s.owed, old)
+		// the graph of the record before, made or found live, is this
+		// one's when their roots are the same
+		g := last
+		if g == nil || root != lastRoot {
+			g = s.graphs[root]
+			if !fresh[root] && (g == nil || !t.now.Before(g.expires)) {
+				fresh[root] = true
+				// a new graph, or one reusing the id of an expired one
+				if g != nil {
+					for _, old := range g.ids {
+						delete(s.owed, old)
+					}
 				}
+				g = &graph{ids: make([]string, 0, len(t.added))}
+				if len(t.index) == len(t.added) && len(t.work) == len(t.added) && sig.RootOf(t.work[0].ID) == root {
+					// the transition (on one graph, as every transition
+					// is) holds the new graph's records and no other: its
+					// index becomes the graph's map
+					g.recs, t.index = t.index, nil
+					indexed = root
+				} else {
+					g.recs = make(map[string]*sig.Record, len(t.added))
+				}
+				s.graphs[root] = g
 			}
-			g = &graph{ids: make([]string, 0, len(t.added))}
-			if len(t.index) == len(t.added) && len(t.work) == len(t.added) && sig.RootOf(t.work[0].ID) == root {
-				// the transition (on one graph, as every transition
-				// is) holds the new graph's records and no other: its
-				// index becomes the graph's map
-				g.recs, t.index = t.index, nil
-				indexed = root
-			} else {
-				g.recs = make(map[string]*sig.Record, len(t.added))
-			}
-			s.graphs[root] = g
+			last, lastRoot = g, root
 		}
 		g.ids = append(g.ids, r.ID)
 		if root != indexed {
