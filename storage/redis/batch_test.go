@@ -333,7 +333,7 @@ func concurrentBatches(t *testing.T, c goredis.UniversalClient) {
 	run = func(d sig.Dispatch) {
 		defer wg.Done()
 		runID := "run-" + d.Key
-		wg.Add(2)
+		wg.Add(1)
 		go func() {
 			// a stale completion: another run's, which raises
 			defer wg.Done()
@@ -341,9 +341,17 @@ func concurrentBatches(t *testing.T, c goredis.UniversalClient) {
 				t.Errorf("stale complete %s: %v, want ErrNotOwner", d.Target, err)
 			}
 		}()
+		cl, err := s.Claim(ctx, d.Target, runID)
+		if err != nil || cl.Outcome != storage.Claimed {
+			t.Errorf("claim %s: %v, %v", d.Target, cl.Outcome, err)
+			return
+		}
+		wg.Add(1)
 		go func() {
-			// a claim whose caller gave up: it is not sent, or it is
-			// a duplicate, or its answer is lost to the caller
+			// a claim whose caller gave up, after the run's: it is not
+			// sent, or it is a duplicate, or its answer is lost to the
+			// caller (before the run's claim it could take the task,
+			// as a claim sent and then given up does)
 			defer wg.Done()
 			gone, cancel := context.WithCancel(ctx)
 			cancel()
@@ -352,11 +360,6 @@ func concurrentBatches(t *testing.T, c goredis.UniversalClient) {
 				t.Errorf("claim %s with an ended context: %v, %v", d.Target, cl.Outcome, err)
 			}
 		}()
-		cl, err := s.Claim(ctx, d.Target, runID)
-		if err != nil || cl.Outcome != storage.Claimed {
-			t.Errorf("claim %s: %v, %v", d.Target, cl.Outcome, err)
-			return
-		}
 		eff, err := s.Complete(ctx, d.Target, runID, []byte(`1`))
 		if err != nil {
 			t.Errorf("complete %s: %v", d.Target, err)
