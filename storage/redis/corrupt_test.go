@@ -34,9 +34,9 @@ func TestForeignAndCorruptValuesGiveClearErrors(t *testing.T) {
 	}{
 		{"a string key", func(key, id string) error { return c.Set(ctx, key, "hello", time.Minute).Err() }},
 		{"a list key", func(key, id string) error { return c.RPush(ctx, key, "x").Err() }},
-		{"garbage bytes", func(key, id string) error { return c.HSet(ctx, key, id, "\xc1\xff garbage").Err() }},
-		{"msgpack that is not a map", func(key, id string) error { return c.HSet(ctx, key, id, notAMap).Err() }},
-		{"a map without a kind", func(key, id string) error { return c.HSet(ctx, key, id, noKind).Err() }},
+		{"garbage bytes", func(key, id string) error { return c.HSet(ctx, key, redisstore.Field(id), "\xc1\xff garbage").Err() }},
+		{"msgpack that is not a map", func(key, id string) error { return c.HSet(ctx, key, redisstore.Field(id), notAMap).Err() }},
+		{"a map without a kind", func(key, id string) error { return c.HSet(ctx, key, redisstore.Field(id), noKind).Err() }},
 	}
 	for _, tc := range cases {
 		root := sig.NewRootID(time.Now())

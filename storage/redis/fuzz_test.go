@@ -98,10 +98,14 @@ func FuzzWireRoundTrip(f *testing.F) {
 			msTime = time.Time{}
 		}
 		ttlDur := time.Duration(ttl%(1<<43)) * time.Millisecond
+		status := sig.Status(name)
+		if status == "" { // a record always has a status; pending is stored as none
+			status = sig.Pending
+		}
 		r := &sig.Record{
 			ID: id, Root: sig.RootOf(id), Kind: sig.KindTask, Name: name, Parent: parent, Role: role, Index: index,
 			Children: n, OnSuccess: n / 2, OnError: -n, Args: nilIfEmpty(args), Input: nilIfEmpty(result), Result: nilIfEmpty(result),
-			Status: sig.Status(name), LastStatus: sig.Pending, Entered: swarm, Held: failed, Gen: gen, RunID: name,
+			Status: status, LastStatus: sig.Pending, Entered: swarm, Held: failed, Gen: gen, RunID: name,
 			Attempts: gen / 3, Cursor: n, Live: gen, Finished: outbox, ActiveTTL: ttlDur, DoneTTL: -ttlDur,
 			CreatedAt: msTime, UpdatedAt: msTime, EndedAt: msTime,
 		}

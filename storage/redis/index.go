@@ -181,7 +181,7 @@ func (s *Store) roots(ctx context.Context, es []entry) ([]*sig.Record, error) {
 	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, e := range es {
 			key := s.Key(e.id)
-			hgets[i] = p.HGet(ctx, key, e.id)
+			hgets[i] = p.HGet(ctx, key, Field(e.id))
 			pttls[i] = p.PTTL(ctx, key)
 		}
 		return nil
@@ -199,7 +199,7 @@ func (s *Store) roots(ctx context.Context, es []entry) ([]*sig.Record, error) {
 			return nil, translate("flows", s.Key(e.id), err)
 		}
 		var w wireRecord
-		if err := unmarshal(raw, &w); err != nil || w.Kind == "" {
+		if err := unmarshal(raw, &w); err != nil || !w.isRecord() {
 			return nil, fmt.Errorf("storage/redis: flows: key %s field %s does not decode (%v): %w", s.Key(e.id), e.id, err, storage.ErrCorrupt)
 		}
 		r, err := fromWire(e.id, &w)
@@ -228,10 +228,14 @@ func (s *Store) GetMany(ctx context.Context, root string, ids []string) ([]*sig.
 		}
 	}
 	key := s.Key(root)
+	fields := make([]string, len(ids))
+	for i, id := range ids {
+		fields[i] = Field(id)
+	}
 	var hm *goredis.SliceCmd
 	var pttl *goredis.DurationCmd
 	werr := s.send(ctx, key, func(p goredis.Pipeliner) {
-		hm = p.HMGet(ctx, key, ids...)
+		hm = p.HMGet(ctx, key, fields...)
 		pttl = p.PTTL(ctx, key)
 	})
 	if hm == nil {
@@ -251,7 +255,7 @@ func (s *Store) GetMany(ctx context.Context, root string, ids []string) ([]*sig.
 			continue // missing
 		}
 		var w wireRecord
-		if err := unmarshal(raw, &w); err != nil || w.Kind == "" {
+		if err := unmarshal(raw, &w); err != nil || !w.isRecord() {
 			return nil, fmt.Errorf("storage/redis: get many of %s: key %s field %s does not decode (%v): %w", root, key, ids[i], err, storage.ErrCorrupt)
 		}
 		r, err := fromWire(ids[i], &w)

@@ -11,8 +11,9 @@ import (
 	redisstore "github.com/mageflow-go/mageflow/storage/redis"
 )
 
-// maxBytesPerPendingItem bounds what a pending swarm item costs in Redis.
-const maxBytesPerPendingItem = 200
+// maxBytesPerPendingItem bounds what a pending swarm item costs in Redis
+// (BENCHMARKS.md's floor).
+const maxBytesPerPendingItem = 100
 
 // TestMemoryPerPendingSwarmItem stores swarms of plain tasks, not started,
 // and measures the graph's key with MEMORY USAGE: the cost of one pending

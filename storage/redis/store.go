@@ -108,6 +108,16 @@ func (s *Store) Prefix() string { return s.prefix }
 // Key returns the key of the hash that holds the graph rooted at root.
 func (s *Store) Key(root string) string { return s.shardBase(s.shard(root)) + root }
 
+// Field returns the field of record id in the hash of its graph ([Store.Key]
+// of its root): the id less its root, which the key names, so "" for the
+// root and ".3" for the root's item 3.
+func Field(id string) string {
+	if i := strings.IndexByte(id, '.'); i >= 0 {
+		return id[i:]
+	}
+	return ""
+}
+
 // shard returns the shard of the graph rooted at root: the FNV-1a hash of
 // the root id, modulo the number of shards.
 func (s *Store) shard(root string) int {
@@ -466,7 +476,7 @@ func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
 	var hget *goredis.StringCmd
 	var pttl *goredis.DurationCmd
 	werr := s.send(ctx, key, func(p goredis.Pipeliner) {
-		hget = p.HGet(ctx, key, id)
+		hget = p.HGet(ctx, key, Field(id))
 		pttl = p.PTTL(ctx, key)
 	})
 	if hget == nil {
@@ -484,7 +494,7 @@ func (s *Store) Get(ctx context.Context, id string) (*sig.Record, error) {
 		return nil, fmt.Errorf("storage/redis: get %s: key %s has no record %s: %w", id, key, id, storage.ErrNotFound)
 	}
 	var w wireRecord
-	if err := unmarshal(hget.Val(), &w); err != nil || w.Kind == "" {
+	if err := unmarshal(hget.Val(), &w); err != nil || !w.isRecord() {
 		return nil, fmt.Errorf("storage/redis: get %s: key %s field %s does not decode (%v): %w", id, key, id, err, storage.ErrCorrupt)
 	}
 	r, err := fromWire(id, &w)

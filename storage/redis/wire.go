@@ -17,8 +17,12 @@ import (
 // and written by the scripts too. A record's id, root, parent, role and
 // index are not stored: the hash field is the id, and the rest derive from
 // it. Times and TTLs are milliseconds, which Lua's numbers hold exactly.
+// A task's kind, a pending status, and the time of the latest change while
+// it is the creation time are left out: a pending item of a wide swarm
+// keeps its task's name and its creation time only (lib.lua's pack and
+// decode do the same).
 type wireRecord struct {
-	Kind       string            `msgpack:"k"`
+	Kind       string            `msgpack:"k,omitempty"`
 	Name       string            `msgpack:"n,omitempty"`
 	Label      string            `msgpack:"lb,omitempty"`
 	Metadata   map[string]string `msgpack:"md,omitempty"`
@@ -30,7 +34,7 @@ type wireRecord struct {
 	Input      string            `msgpack:"in,omitempty"`
 	Result     string            `msgpack:"re,omitempty"`
 	Error      *wireError        `msgpack:"er,omitempty"`
-	Status     string            `msgpack:"s"`
+	Status     string            `msgpack:"s,omitempty"`
 	LastStatus string            `msgpack:"ls,omitempty"`
 	Entered    bool              `msgpack:"en,omitempty"`
 	Held       bool              `msgpack:"h,omitempty"`
@@ -52,6 +56,10 @@ type wireRecord struct {
 	UpdatedAt  int64             `msgpack:"ua,omitempty"`
 	EndedAt    int64             `msgpack:"ea,omitempty"`
 }
+
+// isRecord says w can be a stored record: it names its kind or, a task
+// (whose kind is left out), its task.
+func (w *wireRecord) isRecord() bool { return w.Kind != "" || w.Name != "" }
 
 // wireError is an ErrorInfo as stored. Its first fields are always
 // written, so that Lua never sees it as an empty table (which it would
@@ -214,7 +222,6 @@ func fromWireError(e *wireError) *sig.ErrorInfo {
 // toWire converts a record to its stored form.
 func toWire(r *sig.Record) *wireRecord {
 	w := &wireRecord{
-		Kind:       string(r.Kind),
 		Name:       r.Name,
 		Label:      r.Label,
 		Metadata:   r.Metadata,
@@ -226,7 +233,6 @@ func toWire(r *sig.Record) *wireRecord {
 		Input:      string(r.Input),
 		Result:     string(r.Result),
 		Error:      toWireError(r.Error),
-		Status:     string(r.Status),
 		LastStatus: string(r.LastStatus),
 		Entered:    r.Entered,
 		Held:       r.Held,
@@ -243,8 +249,16 @@ func toWire(r *sig.Record) *wireRecord {
 		ActiveTTL:  r.ActiveTTL.Milliseconds(),
 		DoneTTL:    r.DoneTTL.Milliseconds(),
 		CreatedAt:  ms(r.CreatedAt),
-		UpdatedAt:  ms(r.UpdatedAt),
 		EndedAt:    ms(r.EndedAt),
+	}
+	if r.Kind != sig.KindTask {
+		w.Kind = string(r.Kind)
+	}
+	if r.Status != sig.Pending {
+		w.Status = string(r.Status)
+	}
+	if u := ms(r.UpdatedAt); u != w.CreatedAt {
+		w.UpdatedAt = u
 	}
 	if s := r.Swarm; s != nil {
 		w.Swarm = &wireSwarm{
@@ -274,7 +288,7 @@ func fromWireDispatch(d wireDispatch) sig.Dispatch {
 	return sig.Dispatch{Key: d.Key, Task: d.Task, Target: d.Target, Root: d.Root, Payload: bytesOf(d.Payload), Cancel: d.Cancel, Spawned: d.Spawned, Attempts: d.Attempts, Epoch: d.Epoch, Run: d.Run}
 }
 
-// fromWire converts a stored record back; id is its hash field. It fails
+// fromWire converts a stored record back; id is its id. It fails
 // on a TTL no time.Duration holds.
 func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 	activeTTL, err := durationOf("active TTL", w.ActiveTTL)
@@ -323,6 +337,15 @@ func fromWire(id string, w *wireRecord) (*sig.Record, error) {
 		CreatedAt:  fromMS(w.CreatedAt),
 		UpdatedAt:  fromMS(w.UpdatedAt),
 		EndedAt:    fromMS(w.EndedAt),
+	}
+	if w.Kind == "" {
+		r.Kind = sig.KindTask
+	}
+	if w.Status == "" {
+		r.Status = sig.Pending
+	}
+	if w.UpdatedAt == 0 {
+		r.UpdatedAt = r.CreatedAt
 	}
 	if s := w.Swarm; s != nil {
 		r.Swarm = &sig.SwarmState{

@@ -17,7 +17,7 @@ end
 local all = redis.call('HGETALL', G)
 local recs = {}
 for i = 1, #all, 2 do
-  local id = all[i]
+  local id = ROOT .. all[i]
   recs[#recs + 1] = cache[id] or keep(id, decode(id, all[i + 1]))
 end
 -- parents first, in the order of transition.ComparePlace

@@ -1,7 +1,7 @@
 -- create.lua: CreateGraph. ARGV: now, root id, start ("1" or "0"), input,
 -- active TTL (ms), done TTL (ms), then id/record pairs, the root first.
 ROOT = ARGV[2]
-if redis.call('HEXISTS', G, ROOT) == 1 then
+if redis.call('HEXISTS', G, fieldOf(ROOT)) == 1 then
   raise('EXISTS', ROOT)
 end
 local args = {}

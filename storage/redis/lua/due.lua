@@ -10,7 +10,7 @@ local due = {}
 local ttl = 0
 for _, id in ipairs(ids) do
   local g = base .. rootOf(id)
-  if redis.call('HEXISTS', g, id) == 1 then
+  if redis.call('HEXISTS', g, fieldOf(id)) == 1 then
     redis.call('ZADD', G, 'XX', NOW, id)
     due[#due + 1] = id
     ttl = math.max(ttl, redis.call('PTTL', g))

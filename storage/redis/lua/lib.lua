@@ -2,8 +2,8 @@
 -- this file, its helpers and every operation's body as one Redis function
 -- library (each body a function of its own); on servers without functions
 -- each operation is a script of this file followed by its own body. The
--- whole graph lives in one hash, KEYS[1]; each field is a record id, each
--- value a msgpack map.
+-- whole graph lives in one hash, KEYS[1]; each field is a record id less
+-- its root (fieldOf), each value a msgpack map.
 -- ARGV[1] is the caller's clock in milliseconds. Writes are buffered and
 -- made at the end, so a script that raises an error writes nothing.
 
@@ -93,12 +93,45 @@ local function place(id)
   return p, 'child', tonumber(last)
 end
 
+-- fieldOf is the hash field of record id: the id without its root, which
+-- the graph's key names ("" for the root, ".3" for its item 3).
+local function fieldOf(id)
+  local dot = string.find(id, '.', 1, true)
+  if not dot then
+    return ''
+  end
+  return string.sub(id, dot)
+end
+
 local function decode(id, raw)
   local ok, rec = pcall(cmsgpack.unpack, raw)
-  if not ok or type(rec) ~= 'table' or rec.k == nil then
+  if not ok or type(rec) ~= 'table' or (rec.k == nil and rec.n == nil) then
     raise('CORRUPT', G .. ' field ' .. id)
   end
+  -- a task's kind and a pending status are left out (see pack)
+  rec.k = rec.k or 'task'
+  rec.s = rec.s or 'pending'
   return rec
+end
+
+-- pack encodes rec as stored, leaving out what decode puts back (as
+-- wire.go does): a task's kind, a pending status, and the time of the
+-- latest change while it is the creation time. A pending item of a wide
+-- swarm keeps its name and creation time only.
+local function pack(rec)
+  local k, s, ua = rec.k, rec.s, rec.ua
+  if k == 'task' then
+    rec.k = nil
+  end
+  if s == 'pending' then
+    rec.s = nil
+  end
+  if ua == rec.ca then
+    rec.ua = nil
+  end
+  local raw = cmsgpack.pack(rec)
+  rec.k, rec.s, rec.ua = k, s, ua
+  return raw
 end
 
 -- keep puts rec in the working set under id.
@@ -117,7 +150,7 @@ local function stored(id)
   if raw then
     return raw
   end
-  return redis.call('HGET', G, id)
+  return redis.call('HGET', G, fieldOf(id))
 end
 
 -- get loads record id for change.
@@ -696,7 +729,7 @@ local function commit()
     local kv = stagedPairs
     for i = 1, #kv, 2 do
       if not cache[kv[i]] then
-        args[#args + 1] = kv[i]
+        args[#args + 1] = fieldOf(kv[i])
         args[#args + 1] = kv[i + 1]
       end
     end
@@ -717,8 +750,8 @@ local function commit()
     elseif had[id] and not r.ob then
       redis.call('ZREM', IDX, id)
     end
-    args[#args + 1] = id
-    args[#args + 1] = cmsgpack.pack(r)
+    args[#args + 1] = fieldOf(id)
+    args[#args + 1] = pack(r)
   end
   hset(args)
   if indexed then
@@ -755,7 +788,7 @@ end
 local function unpauseUnentered()
   local all = redis.call('HGETALL', G)
   for i = 1, #all, 2 do
-    local id = all[i]
+    local id = ROOT .. all[i]
     local x = cache[id] or decode(id, all[i + 1])
     if not x.en and paused(x.s) then
       if not cache[id] then
