@@ -17,6 +17,10 @@ import (
 // flow. A Task is a small value; copy it freely.
 type Task[In, Out any] struct {
 	def *graph.TaskDef
+	// spec is the task as a flow node, made once: specs are immutable,
+	// so every flow that uses the task shares it (a swarm of a million
+	// items of one task holds a million pointers, not a million nodes).
+	spec *graph.Spec
 }
 
 // New returns the task name that runs fn. Bad arguments (an empty name, a
@@ -49,7 +53,7 @@ func New[In, Out any](name string, fn func(ctx context.Context, in In) (Out, err
 		}
 		return b, nil
 	}
-	return Task[In, Out]{def: def}
+	return Task[In, Out]{def: def, spec: &graph.Spec{Kind: "task", Task: def}}
 }
 
 // validate checks a task's name and options.
@@ -124,11 +128,10 @@ func (t Task[In, Out]) Call(ctx context.Context, in In) (Out, error) {
 // FlowSpec returns the task as a flow node. It makes a Task a flow.Flow;
 // its result type is internal to this module.
 func (t Task[In, Out]) FlowSpec() graph.Ref[In, Out] {
-	spec := &graph.Spec{Kind: "task", Task: t.def}
-	if t.def == nil {
-		spec.Err = errors.New("task: zero Task (use task.New)")
+	if t.spec == nil {
+		return graph.RefOf[In, Out](&graph.Spec{Kind: "task", Err: errors.New("task: zero Task (use task.New)")})
 	}
-	return graph.RefOf[In, Out](spec)
+	return graph.RefOf[In, Out](t.spec)
 }
 
 // TaskDef returns the erased task for registration with a client. Its
