@@ -105,6 +105,15 @@ func New(c goredis.UniversalClient, opts ...Option) (*Store, error) {
 // Prefix returns the prefix of the store's keys.
 func (s *Store) Prefix() string { return s.prefix }
 
+// Library returns the name of the Redis function library the store loads,
+// mageflow_<hash of its code>. Each version of the store's code has its
+// own, so that workers of two versions run side by side during an
+// upgrade; a library stays on the server (and in its persistence) until
+// it is deleted, and every one makes each call of the server's Lua a
+// little slower, so an upgrade ends with FUNCTION DELETE of the libraries
+// no running version uses (RELIABILITY.md, "Upgrades").
+func (s *Store) Library() string { return s.lua.name }
+
 // Key returns the key of the hash that holds the graph rooted at root.
 func (s *Store) Key(root string) string { return s.shardBase(s.shard(root)) + root }
 
