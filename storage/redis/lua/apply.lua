@@ -17,8 +17,10 @@ end
 local all = redis.call('HGETALL', G)
 local recs = {}
 for i = 1, #all, 2 do
-  local id = ROOT .. all[i]
-  recs[#recs + 1] = cache[id] or keep(id, decode(id, all[i + 1]))
+  if not isOutcome(all[i]) then
+    local id = ROOT .. all[i]
+    recs[#recs + 1] = cache[id] or keep(id, decode(id, all[i + 1]))
+  end
 end
 -- parents first, in the order of transition.ComparePlace
 table.sort(recs, function(a, b)

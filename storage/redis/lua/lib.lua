@@ -22,6 +22,9 @@ local emptied, cleared
 -- lone dispatch (complete with a next run), for lease ms; claimedAhead
 -- says it did.
 local ahead, lease, claimedAhead
+-- outcomes holds the outcome fields this call writes, dropped those it
+-- deletes (see noteOutcome).
+local outcomes, dropped
 
 -- begin readies the per-call state for an operation on the graph in
 -- keys[1], whose shard's index of owed records is keys[2], at the
@@ -40,6 +43,7 @@ local function begin(keys, argv)
   batching, finished, opMark = false, false, 0
   emptied, cleared = {}, {}
   ahead, lease, claimedAhead = nil, 0, false
+  outcomes, dropped = {}, {}
 end
 
 -- beginOp readies the per-operation state for the next operation of a
@@ -101,6 +105,12 @@ local function fieldOf(id)
     return ''
   end
   return string.sub(id, dot)
+end
+
+-- isOutcome says hash field f is an item's outcome (see outcomeOf), not
+-- a record.
+local function isOutcome(f)
+  return string.byte(f, -1) == 61 -- '='
 end
 
 local function decode(id, raw)
@@ -227,6 +237,24 @@ end
 
 local function copyError(e)
   return {t = e.t, m = e.m, at = e.at, k = e.k, st = e.st}
+end
+
+-- outcomeOf is what the result of a swarm lists of its item x, index i,
+-- once x ended: its result, or nothing for an item that did not end done;
+-- a settled swarm lists every item's outcome (see Go). Each item that
+-- ends notes its outcome in a field of its own, its field and "=", so that
+-- the swarm's end reads short strings rather than every item's record.
+local function outcomeOf(settled, x, i)
+  if settled then
+    if x.s == 'done' then
+      return '{"index":' .. i .. ',"result":' .. orNull(x.re) .. '}'
+    end
+    local e = x.er or {t = x.n, m = 'item ' .. x.s}
+    return '{"index":' .. i .. ',"error":' .. errorJSON(e) .. '}'
+  elseif x.s == 'done' then
+    return orNull(x.re)
+  end
+  return ''
 end
 
 local enter, start, complete, failNode, notifyParent, advance, settle
@@ -430,6 +458,7 @@ notifyParent = function(x)
         st.le = copyError(x.er)
       end
     end
+    outcomes[fieldOf(idof[x]) .. '='] = outcomeOf(st.se, x, index)
     settle(c)
   else
     raise('CORRUPT', G .. ' field ' .. p .. ' is a ' .. tostring(c.k) .. ', not a container')
@@ -485,23 +514,36 @@ settle = function(s)
     end
   end
   if st.cl and (st.dn or 0) + (st.fl or 0) == n then
+    -- every item's outcome, from its outcome field where its record is
+    -- not loaded (noteOutcome), which goes with the swarm's end
     local results = {}
+    local prefix = fieldOf(id) .. '.'
+    local vals
     for i = 0, n - 1 do
-      local cid = childID(id, i)
-      local item = peek(cid)
-      if not item then
-        raise('NOTFOUND', cid)
-      end
-      if st.se then
-        -- a settled swarm lists every item's outcome (see Go)
-        if item.s == 'done' then
-          results[#results + 1] = '{"index":' .. i .. ',"result":' .. orNull(item.re) .. '}'
-        else
-          local e = item.er or {t = item.n, m = 'item ' .. item.s}
-          results[#results + 1] = '{"index":' .. i .. ',"error":' .. errorJSON(e) .. '}'
+      local k = i % 256
+      if k == 0 then
+        local fields = {}
+        for j = i, math.min(i + 256, n) - 1 do
+          fields[#fields + 1] = prefix .. j .. '='
         end
-      elseif item.s == 'done' then
-        results[#results + 1] = orNull(item.re)
+        vals = redis.call('HMGET', G, unpack(fields))
+        for _, f in ipairs(fields) do
+          outcomes[f] = nil
+          dropped[#dropped + 1] = f
+        end
+      end
+      local cid = id .. '.' .. i
+      local o = vals[k + 1]
+      local item = cache[cid]
+      if item or not o then
+        item = item or peek(cid)
+        if not item then
+          raise('NOTFOUND', cid)
+        end
+        o = outcomeOf(st.se, item, i)
+      end
+      if o ~= '' then
+        results[#results + 1] = o
       end
     end
     complete(s, '[' .. table.concat(results, ',') .. ']')
@@ -753,7 +795,14 @@ local function commit()
     args[#args + 1] = fieldOf(id)
     args[#args + 1] = pack(r)
   end
+  for f, v in pairs(outcomes) do
+    args[#args + 1] = f
+    args[#args + 1] = v
+  end
   hset(args)
+  for i = 1, #dropped, 1000 do
+    redis.call('HDEL', G, unpack(dropped, i, math.min(i + 999, #dropped)))
+  end
   if indexed then
     -- a new graph joins the index of flows, by creation time
     redis.call('ZADD', FLOWS, indexed, ROOT)
@@ -789,8 +838,8 @@ local function unpauseUnentered()
   local all = redis.call('HGETALL', G)
   for i = 1, #all, 2 do
     local id = ROOT .. all[i]
-    local x = cache[id] or decode(id, all[i + 1])
-    if not x.en and paused(x.s) then
+    local x = not isOutcome(all[i]) and (cache[id] or decode(id, all[i + 1]))
+    if x and not x.en and paused(x.s) then
       if not cache[id] then
         keep(id, x)
       end
