@@ -23,7 +23,8 @@ local emptied, cleared
 -- says it did.
 local ahead, lease, claimedAhead
 -- outcomes holds the outcome fields this call writes, dropped those it
--- deletes (see noteOutcome).
+-- deletes, as the containers' field prefixes and item counts (see
+-- outcomeOf).
 local outcomes, dropped
 
 -- begin readies the per-call state for an operation on the graph in
@@ -237,6 +238,16 @@ end
 
 local function copyError(e)
   return {t = e.t, m = e.m, at = e.at, k = e.k, st = e.st}
+end
+
+-- outcomeFields returns the fields of the outcomes of items from to to-1
+-- under field prefix (the container's field and ".").
+local function outcomeFields(prefix, from, to)
+  local fields = {}
+  for j = from, to - 1 do
+    fields[#fields + 1] = prefix .. j .. '='
+  end
+  return fields
 end
 
 -- outcomeOf is what the result of a swarm lists of its item x, index i,
@@ -515,26 +526,21 @@ settle = function(s)
   end
   if st.cl and (st.dn or 0) + (st.fl or 0) == n then
     -- every item's outcome, from its outcome field where its record is
-    -- not loaded (noteOutcome), which goes with the swarm's end
+    -- not loaded (see outcomeOf), which goes with the swarm's end
     local results = {}
     local prefix = fieldOf(id) .. '.'
     local vals
     for i = 0, n - 1 do
       local k = i % 256
       if k == 0 then
-        local fields = {}
-        for j = i, math.min(i + 256, n) - 1 do
-          fields[#fields + 1] = prefix .. j .. '='
-        end
-        vals = redis.call('HMGET', G, unpack(fields))
-        for _, f in ipairs(fields) do
-          outcomes[f] = nil
-          dropped[#dropped + 1] = f
-        end
+        vals = redis.call('HMGET', G, unpack(outcomeFields(prefix, i, math.min(i + 256, n))))
       end
       local cid = id .. '.' .. i
       local o = vals[k + 1]
       local item = cache[cid]
+      if item then
+        outcomes[prefix .. i .. '='] = nil -- noted in this call: dropped
+      end
       if item or not o then
         item = item or peek(cid)
         if not item then
@@ -546,6 +552,7 @@ settle = function(s)
         results[#results + 1] = o
       end
     end
+    dropped[#dropped + 1] = {prefix, n}
     complete(s, '[' .. table.concat(results, ',') .. ']')
   end
 end
@@ -800,8 +807,10 @@ local function commit()
     args[#args + 1] = v
   end
   hset(args)
-  for i = 1, #dropped, 1000 do
-    redis.call('HDEL', G, unpack(dropped, i, math.min(i + 999, #dropped)))
+  for _, d in ipairs(dropped) do
+    for i = 0, d[2] - 1, 1000 do
+      redis.call('HDEL', G, unpack(outcomeFields(d[1], i, math.min(i + 1000, d[2]))))
+    end
   end
   if indexed then
     -- a new graph joins the index of flows, by creation time
