@@ -34,9 +34,11 @@
 // status and an update time that is the creation time left out). An item
 // of a swarm that ended also notes its outcome, as the swarm's result
 // lists it, in a field of its own (its field and "="), until the swarm
-// ends: the swarm's end reads those short strings, not every item's
-// record (a swarm of 20,000 items ends in one call of 25 ms of Redis time
-// rather than 56-67). The shard (the
+// ends, done, failed or stopped: the swarm's end reads those short
+// strings, not every item's record (a swarm of 20,000 items ended in one
+// call of 25 ms of Redis time rather than 56-67). While the swarm runs, an
+// ended item's result is so held twice (TestOutcomeNotesGoWithTheirSwarm
+// checks that none outlives its swarm). The shard (the
 // FNV-1a hash of the root id modulo [WithShards], 16 by default) between
 // braces is a hash tag: every key of a graph is in its shard's slot, with
 // the shard's index of owed records,

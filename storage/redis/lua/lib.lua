@@ -327,6 +327,10 @@ end
 local function endNode(x)
   x.ea = NOW
   ended[#ended + 1] = idof[x]
+  if x.k == 'swarm' then
+    -- done, failed or stopped: its items' outcome notes go (see outcomeOf)
+    dropped[#dropped + 1] = {fieldOf(idof[x]) .. '.', x.c or 0}
+  end
   if x.en then
     local r = root()
     r.lv = (r.lv or 0) - 1
@@ -538,9 +542,6 @@ settle = function(s)
       local cid = id .. '.' .. i
       local o = vals[k + 1]
       local item = cache[cid]
-      if item then
-        outcomes[prefix .. i .. '='] = nil -- noted in this call: dropped
-      end
       if item or not o then
         item = item or peek(cid)
         if not item then
@@ -552,8 +553,7 @@ settle = function(s)
         results[#results + 1] = o
       end
     end
-    dropped[#dropped + 1] = {prefix, n}
-    complete(s, '[' .. table.concat(results, ',') .. ']')
+    complete(s, '[' .. table.concat(results, ',') .. ']') -- drops the notes
   end
 end
 
