@@ -533,19 +533,30 @@ settle = function(s)
     -- not loaded (see outcomeOf), which goes with the swarm's end
     local results = {}
     local prefix = fieldOf(id) .. '.'
+    -- the items this call loaded, by index (few), found without making
+    -- every item's id
+    local loaded = {}
+    for _, oid in ipairs(order) do
+      local p, role, idx = place(oid)
+      if p == id and role == 'child' then
+        loaded[idx] = cache[oid]
+      end
+    end
     local vals
     for i = 0, n - 1 do
       local k = i % 256
       if k == 0 then
         vals = redis.call('HMGET', G, unpack(outcomeFields(prefix, i, math.min(i + 256, n))))
       end
-      local cid = id .. '.' .. i
       local o = vals[k + 1]
-      local item = cache[cid]
+      local item = loaded[i]
       if item or not o then
-        item = item or peek(cid)
         if not item then
-          raise('NOTFOUND', cid)
+          local cid = childID(id, i)
+          item = peek(cid)
+          if not item then
+            raise('NOTFOUND', cid)
+          end
         end
         o = outcomeOf(st.se, item, i)
       end
