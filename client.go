@@ -111,7 +111,11 @@ func (c *Client) Register(tasks ...task.Registrable) error {
 }
 
 // StartWorker starts executing the registered tasks. stop stops taking new
-// deliveries and waits for running tasks until its context ends. A process
+// deliveries and waits for running tasks until its context ends. When it
+// ends first, the running tasks' contexts are canceled, the store calls
+// that follow them stop retrying (a store that cannot be reached), and
+// stop returns an error wrapping the context's: what those tasks did not
+// record is redelivered or recovered as when the process dies. A process
 // that only starts flows needs no worker.
 func (c *Client) StartWorker(ctx context.Context) (stop func(context.Context) error, err error) {
 	return c.eng.StartWorker(ctx)

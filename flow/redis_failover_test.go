@@ -72,7 +72,8 @@ func TestFlowsSurviveAFailoverWithReplicas(t *testing.T) {
 	})
 	var callbacks atomic.Int64
 	cb := task.New("cb", func(ctx context.Context, xs []int) (int, error) { callbacks.Add(1); return len(xs), nil })
-	c, warned := runClient(t, s, step, cb)
+	e, warned := runClient(t, s, step, cb)
+	c := e.Client
 	ctx := testCtx(t)
 
 	chain := flow.Chain(step, step, step, step, step)
@@ -92,6 +93,11 @@ func TestFlowsSurviveAFailoverWithReplicas(t *testing.T) {
 	began := time.Now()
 	redistest.Failover(t, rc, primary, replica)
 	redistest.NewReplica(t, replica.Addr, "--appendonly", "no")
+	// the worker stops before the new replica goes (cleanups run last
+	// first): without a replica every write is refused as not
+	// replicated, and a handler still running would retry until the
+	// stop gave up on it
+	t.Cleanup(e.Stop)
 	close(failedOver)
 	waitRuns(t, ctx, s, runs, 5)
 	if n := callbacks.Load(); n != swarms {

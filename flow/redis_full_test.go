@@ -70,7 +70,8 @@ func TestFlowsWaitWhileRedisIsFull(t *testing.T) {
 		return n, nil
 	})
 	step := task.New("step", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
-	c, warned := runClient(t, s, gate, step)
+	e, warned := runClient(t, s, gate, step)
+	c := e.Client
 	ctx := testCtx(t)
 
 	const flows = 20

@@ -45,7 +45,8 @@ func TestFlowsSurviveARedisRestart(t *testing.T) {
 	})
 	var callbacks atomic.Int64
 	cb := task.New("cb", func(ctx context.Context, xs []int) (int, error) { callbacks.Add(1); return len(xs), nil })
-	c, warned := runClient(t, s, step, cb)
+	e, warned := runClient(t, s, step, cb)
+	c := e.Client
 	ctx := testCtx(t)
 
 	steps10 := make([]flow.Flow[int, int], 10)
@@ -92,11 +93,11 @@ func (h *countingHandler) WithGroup(string) slog.Handler      { return h }
 // runClient returns a client over the memory backend and s that runs
 // tasks, with its worker started (and stopped when t ends), and the
 // handler counting the warnings it logs.
-func runClient(t *testing.T, s storage.Store, tasks ...task.Registrable) (*mageflow.Client, *countingHandler) {
+func runClient(t *testing.T, s storage.Store, tasks ...task.Registrable) (flowsuite.Env, *countingHandler) {
 	t.Helper()
 	warned := &countingHandler{}
 	opts := []mageflow.Option{mageflow.WithLogger(slog.New(warned))}
-	return flowsuite.NewEnv(t, membackend.New(), flowsuite.Store{Store: s}, opts, tasks...).Client, warned
+	return flowsuite.NewEnv(t, membackend.New(), flowsuite.Store{Store: s}, opts, tasks...), warned
 }
 
 // waitRuns waits for each of runs, the i-th started with input i*100,

@@ -186,3 +186,56 @@ func (l *Lossy) Complete(ctx context.Context, id, runID string, result []byte) (
 	eff, err := l.Store.Complete(ctx, id, runID, result)
 	return l.effects("complete", eff, err)
 }
+
+// errUnreachable is what a down Outage answers: a store that cannot be
+// reached, which the engine retries.
+var errUnreachable = errors.New("flowsuite: store unreachable (outage)")
+
+// Outage is a store that answers the calls a task's handler makes
+// (claim, complete, fail) with errUnreachable while it is down.
+type Outage struct {
+	storage.Store
+	down    atomic.Bool
+	refused atomic.Int64
+}
+
+// Down makes o refuse the handlers' calls; Up lets them through again.
+func (o *Outage) Down() { o.down.Store(true) }
+
+// Up lets the handlers' calls through.
+func (o *Outage) Up() { o.down.Store(false) }
+
+// Refused returns how many calls o refused.
+func (o *Outage) Refused() int64 { return o.refused.Load() }
+
+func (o *Outage) refuse() bool {
+	if o.down.Load() {
+		o.refused.Add(1)
+		return true
+	}
+	return false
+}
+
+// Claim implements storage.Store.
+func (o *Outage) Claim(ctx context.Context, id, runID string) (storage.Claim, error) {
+	if o.refuse() {
+		return storage.Claim{}, errUnreachable
+	}
+	return o.Store.Claim(ctx, id, runID)
+}
+
+// Complete implements storage.Store.
+func (o *Outage) Complete(ctx context.Context, id, runID string, result []byte) (storage.Effects, error) {
+	if o.refuse() {
+		return storage.Effects{}, errUnreachable
+	}
+	return o.Store.Complete(ctx, id, runID, result)
+}
+
+// Fail implements storage.Store.
+func (o *Outage) Fail(ctx context.Context, id, runID string, info sig.ErrorInfo) (storage.Effects, error) {
+	if o.refuse() {
+		return storage.Effects{}, errUnreachable
+	}
+	return o.Store.Fail(ctx, id, runID, info)
+}

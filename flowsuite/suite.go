@@ -64,6 +64,9 @@ type Env struct {
 	// tasks; the end of the test stops it otherwise. Calls after the
 	// first do nothing.
 	Stop func()
+	// StopWithin stops the worker as Stop does, waiting for running
+	// tasks until ctx ends, and returns the worker's stop error.
+	StopWithin func(ctx context.Context) error
 }
 
 // Harness builds the environment of one test.
@@ -162,6 +165,7 @@ func cases() []testCase {
 		{"MiddlewareHearsSwarmsFanOut", testMiddlewareHearsSwarmsFanOut},
 		{"MiddlewareFansOutNestedAndAdded", testMiddlewareFansOutNestedAndAdded},
 		{"StartersCannotHideAFailedStart", testStartersCannotHideAFailedStart},
+		{"StopEndsTheRetriesOfAnUnreachableStore", testStopEndsTheRetriesOfAnUnreachableStore},
 	}
 }
 
@@ -219,6 +223,11 @@ func NewEnv(t testing.TB, b backend.Backend, s Store, opts []mageflow.Option, ta
 			}
 		})
 	}
+	stopWithin := func(ctx context.Context) error {
+		var err error
+		once.Do(func() { err = stop(ctx) })
+		return err
+	}
 	t.Cleanup(stopNow)
-	return Env{Client: c, Store: s.Store, Records: s.Records, KeyTTLs: s.KeyTTLs, Stop: stopNow}
+	return Env{Client: c, Store: s.Store, Records: s.Records, KeyTTLs: s.KeyTTLs, Stop: stopNow, StopWithin: stopWithin}
 }

@@ -93,6 +93,11 @@ type Engine struct {
 	runMu      sync.Mutex
 	running    *taskContext
 	touchEvery time.Duration
+
+	// halt ends the store calls that follow tasks (detach.go) when the
+	// worker's stop gave up waiting for its handlers.
+	halt       context.Context
+	haltWorker context.CancelFunc
 }
 
 // New returns an engine over b and s.
@@ -116,6 +121,7 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 		tasks:      make(map[string]*graph.TaskDef),
 		known:      make(map[string]bool),
 	}
+	e.halt, e.haltWorker = context.WithCancel(context.Background())
 	if c, ok := b.(backend.Continuer); ok {
 		if a, ok := s.(storage.Aheader); ok {
 			// the claim's lease is the recovery grace (ahead.go)

@@ -53,7 +53,16 @@ func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, 
 			cancel()
 			wg.Wait() // the loops may be sending; stop the backend after them
 		})
+		// once ctx ends the handlers still running stop retrying the
+		// store: what they could not record is the recovery's, as when
+		// the process dies
+		unhalt := context.AfterFunc(ctx, e.haltWorker)
 		err := stop(ctx)
+		if !unhalt() && err == nil {
+			// the handlers returned once halted, before the backend
+			// saw its ctx end
+			err = fmt.Errorf("mageflow: stop worker: running tasks halted: %w", ctx.Err())
+		}
 		cancelConfirm()
 		cwg.Wait()
 		return err
@@ -109,8 +118,8 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		// interrupt), so that what the task decided is recorded. Each
 		// call is bounded by its client (go-redis's read and write
 		// timeouts, the Hatchet backend's call timeout), and retry gives
-		// up after storeTimeout.
-		sctx := withMeta(context.WithoutCancel(ctx), flowMeta(d.Meta))
+		// up after storeTimeout, or when the worker halts (detach.go).
+		sctx := withMeta(e.detach(ctx), flowMeta(d.Meta))
 
 		var cl storage.Claim
 		var err error
@@ -156,7 +165,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		out, runErr := e.execute(tctx, def, d.Payload, x)
 		if x != nil && len(x.Carried()) > 0 {
 			// what the attempt causes carries what its middlewares set
-			sctx = withMeta(context.WithoutCancel(ctx), carried(flowMeta(d.Meta), x))
+			sctx = withMeta(e.detach(ctx), carried(flowMeta(d.Meta), x))
 		}
 		if def.Spec.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			// the attempt overran its timeout: it fails, whatever it
