@@ -112,11 +112,11 @@ func (c *Client) Register(tasks ...task.Registrable) error {
 
 // StartWorker starts executing the registered tasks. stop stops taking new
 // deliveries and waits for running tasks until its context ends. When it
-// ends first, the running tasks' contexts are canceled, the store calls
-// that follow them stop retrying (a store that cannot be reached), and
-// stop returns an error wrapping the context's: what those tasks did not
-// record is redelivered or recovered as when the process dies. A process
-// that only starts flows needs no worker.
+// ends first, the running tasks' contexts are canceled (what they return
+// is still recorded), the store calls that retry a store that cannot be
+// reached give up, and stop returns an error wrapping the context's: what
+// those calls did not record is redelivered or recovered as when the
+// process dies. A process that only starts flows needs no worker.
 func (c *Client) StartWorker(ctx context.Context) (stop func(context.Context) error, err error) {
 	return c.eng.StartWorker(ctx)
 }

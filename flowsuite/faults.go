@@ -192,7 +192,9 @@ func (l *Lossy) Complete(ctx context.Context, id, runID string, result []byte) (
 var errUnreachable = errors.New("flowsuite: store unreachable (outage)")
 
 // Outage is a store that answers the calls a task's handler makes
-// (claim, complete, fail) with errUnreachable while it is down.
+// (claim, complete, fail) with errUnreachable while it is down. It hides
+// what the store implements besides storage.Store (claims made ahead,
+// notifications, lifecycle requests).
 type Outage struct {
 	storage.Store
 	down    atomic.Bool

@@ -2,11 +2,13 @@ package flowsuite
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/mageflow-go/mageflow/backend"
 	"github.com/mageflow-go/mageflow/flow"
+	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
 )
@@ -20,7 +22,12 @@ type watched struct {
 // Register implements backend.Backend.
 func (w *watched) Register(spec backend.TaskSpec, h backend.Handler) error {
 	return w.Backend.Register(spec, func(ctx context.Context, d backend.Delivery) error {
-		defer func() { w.returned <- struct{}{} }()
+		defer func() {
+			select {
+			case w.returned <- struct{}{}:
+			default: // a later delivery's end: the first is the test's
+			}
+		}()
 		return h(ctx, d)
 	})
 }
@@ -40,8 +47,9 @@ func testStopEndsTheRetriesOfAnUnreachableStore(t *testing.T, h Harness) {
 	o := &Outage{}
 	w := &watched{returned: make(chan struct{}, 1)}
 	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	held := task.New("held", func(ctx context.Context, n int) (int, error) {
-		close(started)
+		once.Do(func() { close(started) })
 		<-release
 		return n, nil
 	})
@@ -49,16 +57,21 @@ func testStopEndsTheRetriesOfAnUnreachableStore(t *testing.T, h Harness) {
 		Backend: func(b backend.Backend) backend.Backend { w.Backend = b; return w },
 		Store:   func(s storage.Store) storage.Store { o.Store = s; return o },
 	}, held)
-	if _, err := flow.Start(testCtx(t), e.Client, held, 1); err != nil {
+	ctx := testCtx(t)
+	if _, err := flow.Start(ctx, e.Client, held, 1); err != nil {
 		t.Fatal(err)
 	}
-	<-started
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the task did not start")
+	}
 	o.Down()
 	close(release)
 	Eventually(t, "the handler to retry its completion", func() bool { return o.Refused() > 1 })
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	sctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if err := e.StopWithin(ctx); err == nil {
+	if err := e.StopWithin(sctx); err == nil {
 		t.Fatal("stop returned nil while a handler retried an unreachable store")
 	}
 	stopped := time.Now()
@@ -68,4 +81,46 @@ func testStopEndsTheRetriesOfAnUnreachableStore(t *testing.T, h Harness) {
 		t.Fatalf("the handler still ran %v after its worker's stop gave up (%d store calls refused)", stopGrace, o.Refused())
 	}
 	t.Logf("the handler returned %v after the stop", time.Since(stopped).Round(time.Millisecond))
+}
+
+// A worker stopped while a task runs, with a store that answers: the
+// stop's context ends, the task's context is canceled, and what the task
+// returns is still recorded (its record is no longer active) although
+// the worker's stop gave up on it.
+func testStopRecordsWhatItsCanceledTasksReturn(t *testing.T, h Harness) {
+	t.Parallel()
+	w := &watched{returned: make(chan struct{}, 1)}
+	started := make(chan struct{})
+	var once sync.Once
+	waits := task.New("waits-for-its-context", func(ctx context.Context, n int) (int, error) {
+		once.Do(func() { close(started) })
+		<-ctx.Done()
+		return 0, ctx.Err()
+	})
+	e := h.Faulty(t, nil, Faults{Backend: func(b backend.Backend) backend.Backend { w.Backend = b; return w }}, waits)
+	ctx := testCtx(t)
+	run, err := flow.Start(ctx, e.Client, waits, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the task did not start")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_ = e.StopWithin(sctx) // the task outlives it: an error, or nil if it returned just in time
+	select {
+	case <-w.returned:
+	case <-time.After(stopGrace):
+		t.Fatalf("the handler still ran %v after its worker's stop gave up", stopGrace)
+	}
+	r, err := e.Store.Get(ctx, run.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status == sig.Active {
+		t.Fatalf("the canceled task's record is still %s after its handler returned: what it returned was not recorded", r.Status)
+	}
 }

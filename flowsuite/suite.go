@@ -166,6 +166,7 @@ func cases() []testCase {
 		{"MiddlewareFansOutNestedAndAdded", testMiddlewareFansOutNestedAndAdded},
 		{"StartersCannotHideAFailedStart", testStartersCannotHideAFailedStart},
 		{"StopEndsTheRetriesOfAnUnreachableStore", testStopEndsTheRetriesOfAnUnreachableStore},
+		{"StopRecordsWhatItsCanceledTasksReturn", testStopRecordsWhatItsCanceledTasksReturn},
 	}
 }
 

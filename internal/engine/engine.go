@@ -94,10 +94,10 @@ type Engine struct {
 	running    *taskContext
 	touchEvery time.Duration
 
-	// halt ends the store calls that follow tasks (detach.go) when the
-	// worker's stop gave up waiting for its handlers.
-	halt       context.Context
-	haltWorker context.CancelFunc
+	// halt is the running worker's: it ends the store retries of the
+	// calls that follow tasks (detach.go) once the worker's stop gave up
+	// waiting for its handlers.
+	halt atomic.Pointer[halting]
 }
 
 // New returns an engine over b and s.
@@ -121,7 +121,6 @@ func New(b backend.Backend, s storage.Store, cfg Config) *Engine {
 		tasks:      make(map[string]*graph.TaskDef),
 		known:      make(map[string]bool),
 	}
-	e.halt, e.haltWorker = context.WithCancel(context.Background())
 	if c, ok := b.(backend.Continuer); ok {
 		if a, ok := s.(storage.Aheader); ok {
 			// the claim's lease is the recovery grace (ahead.go)

@@ -55,15 +55,3 @@ func (e *Engine) retry(ctx context.Context, what string, op func() error) error 
 		delay = min(2*delay, time.Second)
 	}
 }
-
-// sleep waits d, or until ctx ends (then it returns false).
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

@@ -28,6 +28,8 @@ const storeTimeout = time.Minute
 // worker's background loops: recovering owed effects, and applying the
 // lifecycle requests tools queue on the store (when it carries them).
 func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, error) {
+	halt := newHalting()
+	e.halt.Store(halt)
 	stop, err := e.backend.Start(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("mageflow: start worker: %w", err)
@@ -49,22 +51,27 @@ func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, 
 	}
 	var once sync.Once
 	return func(ctx context.Context) error {
+		// once ctx ends, the calls still running stop retrying a store
+		// that cannot be reached: what they could not record is the
+		// recovery's, as when the process dies
+		unhalt := context.AfterFunc(ctx, halt.close)
+		defer unhalt()
 		once.Do(func() {
 			cancel()
 			wg.Wait() // the loops may be sending; stop the backend after them
 		})
-		// once ctx ends the handlers still running stop retrying the
-		// store: what they could not record is the recovery's, as when
-		// the process dies
-		unhalt := context.AfterFunc(ctx, e.haltWorker)
 		err := stop(ctx)
-		if !unhalt() && err == nil {
-			// the handlers returned once halted, before the backend
-			// saw its ctx end
-			err = fmt.Errorf("mageflow: stop worker: running tasks halted: %w", ctx.Err())
+		if ctx.Err() != nil {
+			// the backend may see ctx end before the AfterFunc runs,
+			// and unhalt would then keep it from running
+			halt.close()
 		}
 		cancelConfirm()
 		cwg.Wait()
+		if err == nil && halt.gaveUp.Load() {
+			// the halted calls returned before the backend looked
+			err = fmt.Errorf("mageflow: stop worker: store calls of running tasks given up: %w", ctx.Err())
+		}
 		return err
 	}, nil
 }
@@ -96,7 +103,7 @@ func (e *Engine) serveRequests(ctx context.Context, q storage.Requests) {
 		if !ok {
 			continue
 		}
-		if err := e.Apply(context.WithoutCancel(ctx), root, op); err != nil {
+		if err := e.Apply(e.detach(ctx), root, op); err != nil {
 			e.log.InfoContext(ctx, "mageflow: lifecycle request not applied", slog.String("op", string(op)), slog.String("run", root), slog.Any("error", err))
 			continue
 		}
@@ -118,7 +125,7 @@ func (e *Engine) handler(def *graph.TaskDef) backend.Handler {
 		// interrupt), so that what the task decided is recorded. Each
 		// call is bounded by its client (go-redis's read and write
 		// timeouts, the Hatchet backend's call timeout), and retry gives
-		// up after storeTimeout, or when the worker halts (detach.go).
+		// up after storeTimeout, or once the worker halted (detach.go).
 		sctx := withMeta(e.detach(ctx), flowMeta(d.Meta))
 
 		var cl storage.Claim
