@@ -38,15 +38,7 @@ func testSuspendedRetryKeepsItsAttempts(t *testing.T, h Harness) {
 	}, task.WithRetries(1), task.WithBackoff(time.Millisecond, time.Millisecond))
 	e := h.setup(t, flaky)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.Client, flaky, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-started:
-	case <-ctx.Done():
-		t.Fatal("the task did not start")
-	}
+	run := startAwaiting(t, ctx, e.Client, flaky, started)
 	if err := run.Suspend(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +50,7 @@ func testSuspendedRetryKeepsItsAttempts(t *testing.T, h Harness) {
 	if err := run.Resume(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_, err = run.Wait(ctx)
+	_, err := run.Wait(ctx)
 	var fe *flow.FailedError
 	if !errors.As(err, &fe) || fe.Info.Attempts != 2 {
 		t.Fatalf("Wait = %v; want a failure after 2 attempts", err)

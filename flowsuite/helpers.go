@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mageflow-go/mageflow"
+	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/task"
 )
 
@@ -95,4 +97,20 @@ func (r *Recorder) Order() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.order...)
+}
+
+// startAwaiting starts f on input 1 and returns its run once started
+// closes or receives (f's task began), failing t if ctx ends first.
+func startAwaiting[Out any](t *testing.T, ctx context.Context, c *mageflow.Client, f flow.Flow[int, Out], started <-chan struct{}) *flow.Run[Out] {
+	t.Helper()
+	run, err := flow.Start(ctx, c, f, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the task did not start")
+	}
+	return run
 }

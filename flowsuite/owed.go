@@ -180,15 +180,7 @@ func testRefusedCancelReachesTheRunningTask(t *testing.T, h Harness) {
 	})
 	e := h.Faulty(t, fastRecovery, valved(v), long)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.Client, long, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-started:
-	case <-ctx.Done():
-		t.Fatal("task did not start")
-	}
+	run := startAwaiting(t, ctx, e.Client, long, started)
 	v.Close()
 	if err := run.Cancel(ctx); err != nil {
 		t.Fatalf("Cancel with its run's cancel refused = %v, want nil (it stays owed)", err)

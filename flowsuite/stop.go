@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mageflow-go/mageflow/backend"
-	"github.com/mageflow-go/mageflow/flow"
 	"github.com/mageflow-go/mageflow/sig"
 	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/task"
@@ -58,14 +57,7 @@ func testStopEndsTheRetriesOfAnUnreachableStore(t *testing.T, h Harness) {
 		Store:   func(s storage.Store) storage.Store { o.Store = s; return o },
 	}, held)
 	ctx := testCtx(t)
-	if _, err := flow.Start(ctx, e.Client, held, 1); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-started:
-	case <-ctx.Done():
-		t.Fatal("the task did not start")
-	}
+	startAwaiting(t, ctx, e.Client, held, started)
 	o.Down()
 	close(release)
 	Eventually(t, "the handler to retry its completion", func() bool { return o.Refused() > 1 })
@@ -99,15 +91,7 @@ func testStopRecordsWhatItsCanceledTasksReturn(t *testing.T, h Harness) {
 	})
 	e := h.Faulty(t, nil, Faults{Backend: func(b backend.Backend) backend.Backend { w.Backend = b; return w }}, waits)
 	ctx := testCtx(t)
-	run, err := flow.Start(ctx, e.Client, waits, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-started:
-	case <-ctx.Done():
-		t.Fatal("the task did not start")
-	}
+	run := startAwaiting(t, ctx, e.Client, waits, started)
 	sctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_ = e.StopWithin(sctx) // the task outlives it: an error, or nil if it returned just in time

@@ -65,7 +65,8 @@ type Env struct {
 	// first do nothing.
 	Stop func()
 	// StopWithin stops the worker as Stop does, waiting for running
-	// tasks until ctx ends, and returns the worker's stop error.
+	// tasks until ctx ends, and returns the worker's stop error. Calls
+	// after the first of Stop and StopWithin do nothing (and return nil).
 	StopWithin func(ctx context.Context) error
 }
 

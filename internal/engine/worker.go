@@ -28,10 +28,13 @@ const storeTimeout = time.Minute
 // worker's background loops: recovering owed effects, and applying the
 // lifecycle requests tools queue on the store (when it carries them).
 func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, error) {
+	// the halt is in place before the first delivery; a start that
+	// fails (a worker already running) leaves the running one's
 	halt := newHalting()
-	e.halt.Store(halt)
+	prev := e.halt.Swap(halt)
 	stop, err := e.backend.Start(ctx)
 	if err != nil {
+		e.halt.CompareAndSwap(halt, prev)
 		return nil, fmt.Errorf("mageflow: start worker: %w", err)
 	}
 	loops := []func(context.Context){e.recoverLoop}
