@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ func machine(redisURL string) []string {
 		"Memory: " + mem,
 		fmt.Sprintf("Go: %s %s/%s", goVersion, runtime.GOOS, runtime.GOARCH),
 		"Redis: " + redisVersion(redisURL),
+		"Redis round trip: " + redisRoundTrip(redisURL),
 		"Date: " + time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 	}
 }
@@ -67,3 +69,34 @@ func redisVersion(url string) string {
 	}
 	return "unknown at " + url
 }
+
+// redisRoundTrip times PINGs to the Redis at url on one connection: the
+// machine's floor under any store call, which the chain step on Redis
+// makes once.
+func redisRoundTrip(url string) string {
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		return "bad URL " + url
+	}
+	opt.PoolSize = 1
+	c := goredis.NewClient(opt)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const warm, n = 200, 2000
+	took := make([]time.Duration, 0, n)
+	for i := range warm + n {
+		start := time.Now()
+		if err := c.Ping(ctx).Err(); err != nil {
+			return "not measured: " + err.Error()
+		}
+		if i >= warm {
+			took = append(took, time.Since(start))
+		}
+	}
+	slices.Sort(took)
+	return fmt.Sprintf("PING on one connection, median %.0f µs, 90th percentile %.0f µs (%d pings)",
+		us(took[n/2]), us(took[n*9/10]), n)
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
