@@ -41,6 +41,9 @@ func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, 
 	if q, ok := e.store.(storage.Requests); ok {
 		loops = append(loops, func(ctx context.Context) { e.serveRequests(ctx, q) })
 	}
+	if x, ok := e.store.(storage.Tasks); ok {
+		loops = append(loops, func(ctx context.Context) { e.seeTasks(ctx, x) })
+	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for _, loop := range loops {

@@ -29,6 +29,8 @@ type Store struct {
 	ops  int
 	tx   tx // reused by every transition, under mu
 
+	tasks map[string]storage.TaskInfo // the tasks workers registered, by name
+
 	requests  []request     // lifecycle requests, oldest first
 	requested chan struct{} // closed when a request is queued
 }

@@ -59,6 +59,7 @@ func cases() []testCase {
 		listerCases(),
 		indexCases(),
 		requestsCases(),
+		tasksCases(),
 	} {
 		all = append(all, group...)
 	}
