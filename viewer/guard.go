@@ -141,3 +141,18 @@ func Loopback(addr string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// Guard returns h behind the checks the viewer's options set, for a
+// handler served beside the viewer (the command's MCP server over HTTP):
+// the Host headers of WithHosts, the token of WithToken, ReadOnly's
+// refusal of changes, and the refusal of cross-origin changes. /healthz
+// answers ok without them.
+func Guard(h http.Handler, opts ...Option) http.Handler {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c.guard.wrap(h)
+}

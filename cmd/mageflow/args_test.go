@@ -126,7 +126,7 @@ func TestBulkByFilter(t *testing.T) {
 // (MAGEFLOW_UPDATE_GOLDEN=1 writes them).
 func TestHelpGolden(t *testing.T) {
 	e := newEnv(t)
-	for _, cmd := range []string{"ls", "show", "watch", "suspend", "resume", "interrupt", "cancel", "retry", "serve"} {
+	for _, cmd := range []string{"ls", "show", "watch", "suspend", "resume", "interrupt", "cancel", "retry", "serve", "mcp"} {
 		got := e.mageflow(t, 0, cmd, "-h")
 		golden(t, filepath.Join("testdata", "help", cmd+".txt"), got)
 	}

@@ -7,6 +7,7 @@
 //	mageflow [--redis URL] [--prefix P] resume|interrupt|cancel|retry [--wait D] ID
 //	mageflow [--redis URL] [--prefix P] suspend|resume|interrupt|cancel|retry --status S [--name N] [--meta K=V] [--since D] [--yes]
 //	mageflow [--redis URL] [--prefix P] serve [--addr 127.0.0.1:8080]
+//	mageflow [--redis URL] [--prefix P] mcp [--allow-write] [--addr HOST:PORT [--token T]]
 //
 // The store is the Redis at --redis (default $MAGEFLOW_REDIS_URL, else
 // redis://127.0.0.1:6379/0) under key prefix --prefix (default
@@ -60,6 +61,8 @@ commands:
   suspend|resume|interrupt|cancel|retry --status S [--name N] [--since D]
             every flow the filter selects: listed, touched only with --yes
   serve     the web viewer (--addr, default 127.0.0.1:8080)
+  mcp       an MCP server for assistants, over stdio (--addr: streamable HTTP);
+            it only reads unless given --allow-write
   version   the command's version
 
 An ID may be a prefix of a flow's id (at least 4 characters) that only
@@ -117,6 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"cancel":    steer(sig.OpCancel),
 		"retry":     steer(sig.OpRetry),
 		"serve":     serve,
+		"mcp":       mcpCommand,
 	}
 	fn, ok := commands[cmd]
 	if !ok {
@@ -257,7 +261,7 @@ func client(url string, clustered bool) (goredis.UniversalClient, error) {
 
 // readOnly are the commands that only read the store (serve writes only
 // when a button is pressed).
-var readOnly = map[string]bool{"ls": true, "show": true, "watch": true, "serve": true}
+var readOnly = map[string]bool{"ls": true, "show": true, "watch": true, "serve": true, "mcp": true}
 
 // errUsage wraps errors of bad arguments (exit status 2).
 var errUsage = errors.New("bad arguments")

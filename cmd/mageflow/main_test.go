@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"os/signal"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -22,7 +24,21 @@ import (
 	"github.com/mageflow-go/mageflow/task"
 )
 
-func TestMain(m *testing.M) { redistest.Main(m) }
+// TestMain runs the command itself, instead of the tests, in a process
+// started with $MAGEFLOW_TEST_COMMAND=1 (the tests of mageflow mcp, whose
+// client starts the server as a process of its own).
+func TestMain(m *testing.M) {
+	if os.Getenv(commandEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	redistest.Main(m)
+}
+
+// commandEnv makes the test binary the command.
+const commandEnv = "MAGEFLOW_TEST_COMMAND"
 
 var (
 	inc  = task.New("inc", func(ctx context.Context, n int) (int, error) { return n + 1, nil })
