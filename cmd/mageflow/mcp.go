@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -48,29 +46,13 @@ func mcpCommand(ctx context.Context, s storage.Store, args []string, out io.Writ
 	if !viewer.Loopback(*addr) && *token == "" {
 		return fmt.Errorf("%w: --addr %s listens beyond loopback: give --token (or $MAGEFLOW_MCP_TOKEN)", errUsage, *addr)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, hosts, err := listen(*addr, *hostNames)
 	if err != nil {
 		return err
 	}
-	hosts := viewer.HostsFor(ln.Addr().String(), strings.Split(*hostNames, ",")...)
-	if h, _, err := net.SplitHostPort(*addr); err == nil && h != "" {
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		hosts = append(hosts, net.JoinHostPort(h, port))
-	}
 	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
-	guarded := viewer.Guard(sameOrigin(hosts, handler), viewer.WithHosts(hosts...), viewer.WithToken(*token))
-	hs := &http.Server{Handler: guarded, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stderrOf(ctx), "mageflow mcp on http://%s/\n", ln.Addr())
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(sctx)
-	}()
-	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveOn(ctx, ln, viewer.Guard(sameOrigin(hosts, handler), viewer.WithHosts(hosts...), viewer.WithToken(*token)))
 }
 
 // sameOrigin refuses a request whose Origin header names a host other

@@ -34,22 +34,38 @@ func serve(ctx context.Context, s storage.Store, args []string, out io.Writer) e
 	if !viewer.Loopback(*addr) && *token == "" {
 		return fmt.Errorf("%w: --addr %s listens beyond loopback: give --token (or $MAGEFLOW_VIEWER_TOKEN)", errUsage, *addr)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, hosts, err := listen(*addr, *hostNames)
 	if err != nil {
 		return err
-	}
-	hosts := viewer.HostsFor(ln.Addr().String(), strings.Split(*hostNames, ",")...)
-	if h, _, err := net.SplitHostPort(*addr); err == nil && h != "" {
-		// the name it was given (localhost:8080) as well as the address
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		hosts = append(hosts, net.JoinHostPort(h, port))
 	}
 	opts := []viewer.Option{viewer.WithHosts(hosts...), viewer.WithToken(*token)}
 	if *readOnly {
 		opts = append(opts, viewer.ReadOnly())
 	}
-	srv := &http.Server{Handler: viewer.New(s, opts...), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(out, "mageflow viewer on http://%s/\n", ln.Addr())
+	return serveOn(ctx, ln, viewer.New(s, opts...))
+}
+
+// listen listens on addr and returns the Host headers a server there
+// answers to: its address, loopback's names on loopback, the name addr
+// gave, and the comma-separated names of extra.
+func listen(addr, extra string) (net.Listener, []string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	hosts := viewer.HostsFor(ln.Addr().String(), strings.Split(extra, ",")...)
+	if h, _, err := net.SplitHostPort(addr); err == nil && h != "" {
+		// the name it was given (localhost:8080) as well as the address
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		hosts = append(hosts, net.JoinHostPort(h, port))
+	}
+	return ln, hosts, nil
+}
+
+// serveOn serves h on ln until ctx ends.
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

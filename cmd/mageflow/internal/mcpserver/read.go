@@ -181,11 +181,7 @@ func (h handlers) getFlow(ctx context.Context, _ *mcp.CallToolRequest, in getFlo
 }
 
 func (h handlers) getNode(ctx context.Context, _ *mcp.CallToolRequest, in idIn) (*mcp.CallToolResult, any, error) {
-	id, err := h.resolve(ctx, in.ID)
-	if err != nil {
-		return failed(err)
-	}
-	r, err := h.s.Get(ctx, id)
+	r, err := h.record(ctx, in.ID)
 	if err != nil {
 		return failed(err)
 	}
@@ -195,16 +191,12 @@ func (h handlers) getNode(ctx context.Context, _ *mcp.CallToolRequest, in idIn) 
 }
 
 func (h handlers) containerSummary(ctx context.Context, _ *mcp.CallToolRequest, in idIn) (*mcp.CallToolResult, any, error) {
-	id, err := h.resolve(ctx, in.ID)
-	if err != nil {
-		return failed(err)
-	}
-	r, err := h.s.Get(ctx, id)
+	r, err := h.record(ctx, in.ID)
 	if err != nil {
 		return failed(err)
 	}
 	if r.Kind == sig.KindTask {
-		return refused(fmt.Sprintf("%s is a task (%s), not a chain or swarm: get_node shows it", id, r.Name)), nil, nil
+		return refused(fmt.Sprintf("%s is a task (%s), not a chain or swarm: get_node shows it", r.ID, r.Name)), nil, nil
 	}
 	return answer(summarize(r))
 }
@@ -285,6 +277,15 @@ func (h handlers) listTasks(ctx context.Context, _ *mcp.CallToolRequest, _ struc
 		tasks = []storage.TaskInfo{}
 	}
 	return answer(tasksOut{Tasks: tasks})
+}
+
+// record reads the record id names (resolve).
+func (h handlers) record(ctx context.Context, id string) (*sig.Record, error) {
+	id, err := h.resolve(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return h.s.Get(ctx, id)
 }
 
 // prefixed is a store whose keys have a prefix, which can say under which
