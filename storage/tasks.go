@@ -17,9 +17,10 @@ type TaskInfo struct {
 
 // Tasks is implemented by stores that keep the tasks their workers
 // registered, for the tools (mageflow mcp): a worker records its tasks
-// when it starts. The list grows with the names of tasks, not with the
-// flows; a task no worker registers any more stays listed, with the time
-// it was last seen.
+// when it starts, and again every hour while it runs. The list grows with
+// the names of tasks, not with the flows; a task no worker registers any
+// more stays listed, with the time it was last seen, until the store lets
+// the list expire (storage/redis: redis.TasksTTL after the last record).
 type Tasks interface {
 	// SeeTasks records tasks as registered by a worker that starts at
 	// their Seen time.

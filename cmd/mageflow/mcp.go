@@ -24,7 +24,7 @@ import (
 func mcpCommand(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
 	addr := fs.String("addr", "", "serve over streamable HTTP on this address (host:port) instead of stdio")
-	token := fs.String("token", os.Getenv("MAGEFLOW_MCP_TOKEN"), "with --addr: the bearer token every request must carry (default $MAGEFLOW_MCP_TOKEN); required beyond loopback")
+	token := fs.String("token", "", "with --addr: the bearer token every request must carry (default $MAGEFLOW_MCP_TOKEN); required beyond loopback")
 	hostNames := fs.String("host", "", "with --addr: more host names (comma-separated) the server answers to, besides its address")
 	allowWrite := fs.Bool("allow-write", false, "add the tools that change flows: suspend, resume, interrupt, cancel, retry")
 	wait := fs.Duration("wait", 10*time.Second, "how long a change waits for a worker of the application to apply it")
@@ -35,13 +35,21 @@ func mcpCommand(ctx context.Context, s storage.Store, args []string, out io.Writ
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: mcp takes no argument, got %q", errUsage, strings.Join(rest, " "))
 	}
+	if *token == "" {
+		// read after the flags: the help does not show it
+		*token = os.Getenv("MAGEFLOW_MCP_TOKEN")
+	}
 	if *wait <= 0 {
 		return fmt.Errorf("%w: --wait %v: want a positive wait", errUsage, *wait)
 	}
 	srv := mcpserver.New(s, mcpserver.Options{AllowWrite: *allowWrite, Wait: *wait, Version: version()})
 	if *addr == "" {
 		// stdout is the protocol's: nothing else is written to it
-		return srv.Run(ctx, &mcp.IOTransport{Reader: os.Stdin, Writer: nopCloser{out}})
+		err := srv.Run(ctx, &mcp.IOTransport{Reader: os.Stdin, Writer: nopCloser{out}})
+		if ctx.Err() != nil {
+			return nil // interrupted: the way a stdio server is stopped
+		}
+		return err
 	}
 	if !viewer.Loopback(*addr) && *token == "" {
 		return fmt.Errorf("%w: --addr %s listens beyond loopback: give --token (or $MAGEFLOW_MCP_TOKEN)", errUsage, *addr)
@@ -50,7 +58,13 @@ func mcpCommand(ctx context.Context, s storage.Store, args []string, out io.Writ
 	if err != nil {
 		return err
 	}
-	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
+		// the guard checks the Host of every request against the
+		// address and the --host names: the SDK's own check would refuse
+		// those names on loopback (a proxy on the same machine)
+		DisableLocalhostProtection: true,
+		SessionTimeout:             30 * time.Minute,
+	})
 	fmt.Fprintf(stderrOf(ctx), "mageflow mcp on http://%s/\n", ln.Addr())
 	return serveOn(ctx, ln, viewer.Guard(sameOrigin(hosts, handler), viewer.WithHosts(hosts...), viewer.WithToken(*token)))
 }

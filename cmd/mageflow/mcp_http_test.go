@@ -78,7 +78,8 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestMCPOverHTTP(t *testing.T) {
 	e := newEnv(t)
 	id := finished(t, e, inc)
-	endpoint := mcpHTTP(t, e, "--token", "s3cret")
+	endpoint := mcpHTTP(t, e, "--token", "s3cret", "--host", "mcp.internal")
+	port := endpoint[strings.LastIndex(endpoint, ":")+1 : len(endpoint)-1]
 	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"0"}}}`
 	post := func(header map[string]string) int {
 		req, err := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(initialize))
@@ -111,6 +112,7 @@ func TestMCPOverHTTP(t *testing.T) {
 		{"a foreign origin", map[string]string{"Authorization": "Bearer s3cret", "Origin": "https://evil.example"}, http.StatusForbidden},
 		{"a foreign host", map[string]string{"Authorization": "Bearer s3cret", "Host": "evil.example"}, http.StatusMisdirectedRequest},
 		{"the token", map[string]string{"Authorization": "Bearer s3cret"}, http.StatusOK},
+		{"a --host name", map[string]string{"Authorization": "Bearer s3cret", "Host": "mcp.internal:" + port}, http.StatusOK},
 	} {
 		if got := post(c.header); got != c.want {
 			t.Errorf("initialize with %s: status %d, want %d", c.name, got, c.want)

@@ -113,6 +113,13 @@ func (a flowsAnswer) ids() []string {
 	return ids
 }
 
+// summaryAnswer is container_summary's answer.
+type summaryAnswer struct {
+	Status string         `json:"status"`
+	Total  int            `json:"total"`
+	Counts map[string]int `json:"counts"`
+}
+
 // mcpFlows are the flows the MCP tests read: done ones with metadata, a
 // failed one, a swarm that runs until the test ends, a suspended chain.
 type mcpFlows struct {
@@ -269,14 +276,10 @@ func TestMCPReads(t *testing.T) {
 	}
 
 	// the running swarm: counts, and its items page by page
-	var sum struct {
-		Status string         `json:"status"`
-		Total  int            `json:"total"`
-		Counts map[string]int `json:"counts"`
-	}
+	var sum summaryAnswer
 	callTool(t, s, "container_summary", map[string]any{"id": m.swarm}, &sum)
 	c := sum.Counts
-	if sum.Status != "active" || sum.Total != 10 || c["done"] != 4 || c["active"] != 3 || c["pending"] != 3 || c["failed"] != 0 || c["other"] != 0 {
+	if sum.Status != "active" || sum.Total != 10 || c["done"] != 4 || c["active"] != 3 || c["pending"] != 3 || c["failed"] != 0 || len(c) != 7 {
 		t.Errorf("container_summary of the swarm: %+v; want active, 10 items: 4 done, 3 active, 3 pending", sum)
 	}
 	var items struct {
@@ -302,7 +305,7 @@ func TestMCPReads(t *testing.T) {
 	}
 	// the suspended chain
 	callTool(t, s, "container_summary", map[string]any{"id": m.suspended}, &sum)
-	if sum.Status != "suspended" || sum.Total != 2 || sum.Counts["pending"] != 1 {
+	if sum.Status != "suspended" || sum.Total != 2 || sum.Counts["suspended"] != 2 || sum.Counts["pending"] != 0 {
 		t.Errorf("container_summary of the suspended chain: %+v", sum)
 	}
 	var tasks struct {
@@ -399,6 +402,31 @@ func TestMCPWrites(t *testing.T) {
 		if f.Status != "canceled" {
 			t.Errorf("cancel by filter: %s is %s", f.ID, f.Status)
 		}
+	}
+	var sum summaryAnswer
+	callTool(t, s, "container_summary", map[string]any{"id": m.suspended}, &sum)
+	if sum.Status != "canceled" || sum.Counts["canceled"] != 2 || sum.Counts["pending"] != 0 {
+		t.Errorf("container_summary of the canceled chain: %+v; want its 2 steps canceled", sum)
+	}
+	// a filter's flows that the operation does not apply to are skipped,
+	// not sent to a worker that would refuse them
+	var skipped struct {
+		Applied bool `json:"applied"`
+		Flows   []struct {
+			ID string `json:"id"`
+		} `json:"flows"`
+		Skipped []struct {
+			ID    string `json:"id"`
+			Error string `json:"error"`
+		} `json:"skipped"`
+	}
+	start := time.Now()
+	callTool(t, s, "retry", map[string]any{"name": "nightly", "apply": true, "wait_seconds": 30}, &skipped)
+	if len(skipped.Flows) != 0 || len(skipped.Skipped) != 24 || !strings.Contains(skipped.Skipped[0].Error, "not failed") {
+		t.Errorf("retry of done flows by filter: %+v", skipped)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("retry of done flows by filter took %v: it waited for workers", took)
 	}
 	if text, isErr := callTool(t, s, "resume", map[string]any{"id": m.done[0]}, nil); !isErr || !strings.Contains(text, "ended") {
 		t.Errorf("resume of a flow that ended: %q (error %v)", text, isErr)

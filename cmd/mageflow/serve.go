@@ -21,12 +21,16 @@ import (
 func serve(ctx context.Context, s storage.Store, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	token := fs.String("token", os.Getenv("MAGEFLOW_VIEWER_TOKEN"), "token every request must carry (default $MAGEFLOW_VIEWER_TOKEN); required to listen beyond loopback")
+	token := fs.String("token", "", "token every request must carry (default $MAGEFLOW_VIEWER_TOKEN); required to listen beyond loopback")
 	readOnly := fs.Bool("read-only", false, "refuse every change (no lifecycle buttons)")
 	hostNames := fs.String("host", "", "more host names (comma-separated) the viewer answers to, besides its address")
 	rest, err := parse(fs, "serve [--addr HOST:PORT] [--token T] [--read-only] [--host NAMES]", args)
 	if err != nil {
 		return err
+	}
+	if *token == "" {
+		// read after the flags: the help does not show it
+		*token = os.Getenv("MAGEFLOW_VIEWER_TOKEN")
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: serve takes no argument, got %q", errUsage, strings.Join(rest, " "))

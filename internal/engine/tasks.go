@@ -11,11 +11,26 @@ import (
 	"github.com/mageflow-go/mageflow/storage"
 )
 
+// tasksEvery is how often a running worker records its tasks again, so
+// that a store that lets the list expire (storage/redis, after a week)
+// keeps those of the workers that run.
+const tasksEvery = time.Hour
+
 // seeTasks records the tasks registered here in a store that keeps them
-// (storage.Tasks), for the tools that list them, as the worker starts.
-// It runs beside the worker: a store that cannot be reached delays the
-// listing, not the work.
+// (storage.Tasks), for the tools that list them, as the worker starts and
+// every tasksEvery until ctx ends. It runs beside the worker: a store
+// that cannot be reached delays the listing, not the work.
 func (e *Engine) seeTasks(ctx context.Context, x storage.Tasks) {
+	for {
+		e.recordTasks(ctx, x)
+		if !sleep(ctx, tasksEvery) {
+			return
+		}
+	}
+}
+
+// recordTasks records the tasks registered here once.
+func (e *Engine) recordTasks(ctx context.Context, x storage.Tasks) {
 	now := time.Now()
 	e.mu.RLock()
 	tasks := make([]storage.TaskInfo, 0, len(e.tasks))

@@ -9,6 +9,7 @@ package teststore
 import (
 	"context"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -64,11 +65,17 @@ func redisStore(t testing.TB, c goredis.UniversalClient) Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// the flows' keys: not the hash of the tasks workers registered
+	// (storage.Tasks), which lives on while workers run
+	// (redisstore.TasksTTL), not with the flows
+	flowKeys := func() []string {
+		return slices.DeleteFunc(redistest.Keys(t, c, prefix), func(k string) bool { return k == prefix+":tasks" })
+	}
 	keyTTLs := func() map[string]time.Duration {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		out := map[string]time.Duration{}
-		for _, k := range redistest.Keys(t, c, prefix) {
+		for _, k := range flowKeys() {
 			d, err := c.PTTL(ctx, k).Result()
 			if err != nil {
 				t.Errorf("PTTL %s: %v", k, err)
@@ -85,7 +92,7 @@ func redisStore(t testing.TB, c goredis.UniversalClient) Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		n := 0
-		for _, k := range redistest.Keys(t, c, prefix) {
+		for _, k := range flowKeys() {
 			if h, err := c.HLen(ctx, k).Result(); err == nil {
 				n += int(h)
 			}

@@ -8,15 +8,22 @@ import (
 	"slices"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/mageflow-go/mageflow/storage"
 )
 
 var _ storage.Tasks = (*Store)(nil)
 
 // tasksKey is the hash of the tasks workers registered: name to
-// {"in","out","seen" (ms)}. It does not expire: it holds a field per task
-// name, however many flows run.
+// {"in","out","seen" (ms)}. It holds a field per task name, however many
+// flows run, and expires TasksTTL after a worker last recorded its tasks
+// (workers record them as they start, and again every hour).
 func (s *Store) tasksKey() string { return s.prefix + ":tasks" }
+
+// TasksTTL is how long the tasks workers registered (storage.Tasks) stay
+// listed after the last worker recorded them.
+const TasksTTL = 7 * 24 * time.Hour
 
 // taskValue is a task's field in the hash.
 type taskValue struct {
@@ -25,7 +32,8 @@ type taskValue struct {
 	Seen int64  `json:"seen"`
 }
 
-// SeeTasks implements storage.Tasks: one HSET of every task.
+// SeeTasks implements storage.Tasks: one round trip, an HSET of every
+// task and the hash's TTL (TasksTTL) set again.
 func (s *Store) SeeTasks(ctx context.Context, tasks []storage.TaskInfo) error {
 	if len(tasks) == 0 {
 		return nil
@@ -39,7 +47,12 @@ func (s *Store) SeeTasks(ctx context.Context, tasks []storage.TaskInfo) error {
 		args = append(args, t.Name, v)
 	}
 	key := s.tasksKey()
-	if err := s.c.HSet(ctx, key, args...).Err(); err != nil {
+	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.HSet(ctx, key, args...)
+		p.PExpire(ctx, key, TasksTTL)
+		return nil
+	})
+	if err != nil {
 		return translate("see tasks", key, err)
 	}
 	return nil

@@ -114,10 +114,9 @@ type summaryOut struct {
 	Name   string     `json:"name"`
 	Status sig.Status `json:"status"`
 	Total  int        `json:"total"`
-	// By status: pending (not started yet), active (running), done,
-	// failed, and other (started, not running, not ended: paused or
-	// stopped).
-	Counts map[string]int `json:"counts"`
+	// Counts are the steps or items by status (every status, zeros
+	// included).
+	Counts map[sig.Status]int `json:"counts"`
 	// Closed says, of a swarm, that no more items will be added.
 	Closed *bool `json:"closed,omitempty"`
 	// MaxConcurrency is a swarm's limit of items running at once.
@@ -158,6 +157,9 @@ func (h handlers) listFlows(ctx context.Context, _ *mcp.CallToolRequest, in list
 		return failed(err)
 	}
 	out := listFlowsOut{Flows: p.Flows, NextCursor: p.Next}
+	for i := range out.Flows {
+		out.Flows[i].Error = cutError(out.Flows[i].Error)
+	}
 	if out.Flows == nil {
 		out.Flows = []inspect.Summary{}
 		if in.filter.empty() && in.Cursor == "" {
@@ -176,7 +178,8 @@ func (h handlers) getFlow(ctx context.Context, _ *mcp.CallToolRequest, in getFlo
 	if err != nil {
 		return failed(err)
 	}
-	cutTree(t)
+	pruneTree(t, maxTreeNodes)
+	cutTree(t, maxTreePayload)
 	return answer(t)
 }
 
@@ -186,7 +189,7 @@ func (h handlers) getNode(ctx context.Context, _ *mcp.CallToolRequest, in idIn) 
 		return failed(err)
 	}
 	n := &inspect.Node{Record: r}
-	cutTree(n)
+	cutTree(n, maxPayload)
 	return answer(n)
 }
 
@@ -202,37 +205,53 @@ func (h handlers) containerSummary(ctx context.Context, _ *mcp.CallToolRequest, 
 }
 
 // summarize counts container r's children by status from the counts it
-// keeps.
+// keeps, without reading them. The children that have not ended as done
+// or failed have the container's status when a lifecycle operation set
+// it (suspended, interrupted, canceled: it applies to the whole graph);
+// under a running container they run or wait; under an ended one they
+// never started, or were stopped (a swarm at its failure limit).
 func summarize(r *sig.Record) summaryOut {
 	out := summaryOut{ID: r.ID, Kind: r.Kind, Name: inspect.NameOf(r), Status: r.Status, Total: r.Children}
-	c := map[string]int{"pending": 0, "active": 0, "done": 0, "failed": 0, "other": 0}
+	c := map[sig.Status]int{}
+	for _, st := range []sig.Status{sig.Pending, sig.Active, sig.Done, sig.Failed, sig.Suspended, sig.Interrupted, sig.Canceled} {
+		c[st] = 0
+	}
+	// started: the children entered; open: those of them not ended as
+	// done or failed
+	var started, open int
 	if st := r.Swarm; st != nil {
 		closed := st.Closed
-		out.Closed, out.MaxConcurrency, out.LastError = &closed, st.Config.MaxConcurrency, st.LastError
+		out.Closed, out.MaxConcurrency, out.LastError = &closed, st.Config.MaxConcurrency, cutError(st.LastError)
 		if out.MaxConcurrency == 0 {
 			out.MaxConcurrency = sig.DefaultMaxConcurrency
 		}
-		c["done"], c["failed"] = st.Done, st.Failed
-		c["pending"] = max(r.Children-st.Next, 0)
-		if r.Status == sig.Active {
-			c["active"] = st.Running
-		}
+		c[sig.Done], c[sig.Failed] = st.Done, st.Failed
+		started = min(st.Next, r.Children)
+		open = max(started-st.Done-st.Failed, 0)
 	} else {
-		done, failed, _ := inspect.Progress(r)
 		step := r.Cursor
-		out.CurrentStep = &step
-		c["done"], c["failed"] = done-failed, failed
-		started := done
-		if !r.Status.Terminal() && r.Entered {
-			started++ // the current step
-			if r.Status == sig.Active {
-				c["active"] = 1
-			}
+		out.CurrentStep, out.LastError = &step, cutError(r.Error)
+		switch {
+		case r.Status == sig.Done:
+			c[sig.Done], started = r.Children, r.Children
+		case r.Status == sig.Failed:
+			c[sig.Done], c[sig.Failed], started = r.Cursor, 1, r.Cursor+1
+		case r.Entered:
+			c[sig.Done], started, open = r.Cursor, r.Cursor+1, 1
 		}
-		c["pending"] = max(r.Children-started, 0)
-		out.LastError = r.Error
+		started = min(started, r.Children)
 	}
-	c["other"] = max(r.Children-c["pending"]-c["active"]-c["done"]-c["failed"], 0)
+	notStarted := r.Children - started
+	switch r.Status {
+	case sig.Suspended, sig.Interrupted, sig.Canceled:
+		c[r.Status] += open + notStarted
+	case sig.Done, sig.Failed:
+		c[sig.Canceled] += open
+		c[sig.Pending] += notStarted
+	default:
+		c[sig.Active] += open
+		c[sig.Pending] += notStarted
+	}
 	out.Counts = c
 	return out
 }
@@ -242,11 +261,14 @@ func (h handlers) containerItems(ctx context.Context, _ *mcp.CallToolRequest, in
 	if err != nil {
 		return refused(err.Error()), nil, nil
 	}
-	id, err := h.resolve(ctx, in.ID)
+	r, err := h.record(ctx, in.ID)
 	if err != nil {
 		return failed(err)
 	}
-	p, err := inspect.Items(ctx, h.s, id, inspect.ItemsOptions{Status: st, From: max(in.Cursor, 0), Limit: bound(in.Limit, defaultItems, maxItems)})
+	if r.Kind == sig.KindTask {
+		return refused(fmt.Sprintf("%s is a task (%s), not a chain or swarm: get_node shows it", r.ID, r.Name)), nil, nil
+	}
+	p, err := inspect.Items(ctx, h.s, r.ID, inspect.ItemsOptions{Status: st, From: max(in.Cursor, 0), Limit: bound(in.Limit, defaultItems, maxItems)})
 	if err != nil {
 		return failed(err)
 	}
@@ -255,7 +277,7 @@ func (h handlers) containerItems(ctx context.Context, _ *mcp.CallToolRequest, in
 		out.Items = []*inspect.Node{}
 	}
 	for _, n := range out.Items {
-		cutTree(n)
+		cutTree(n, maxTreePayload)
 	}
 	if p.Next >= 0 {
 		next := p.Next
@@ -321,7 +343,7 @@ func (h handlers) resolve(ctx context.Context, id string) (string, error) {
 // missing or ambiguous id) as a tool error, the rest too, with the
 // store's words.
 func failed(err error) (*mcp.CallToolResult, any, error) {
-	msg := err.Error()
+	msg := message(err)
 	if errors.Is(err, storage.ErrNotFound) {
 		msg += " (list_flows finds flows; a flow expires some time after it ended)"
 	}

@@ -164,3 +164,55 @@ func TestLargePayloadsAreCut(t *testing.T) {
 		t.Errorf("a small payload: input %s, result %s", node.Input, node.Result)
 	}
 }
+
+// A flow's tree holds at most maxTreeNodes steps and items, however wide
+// and deep: the containers it leaves out count them in more.
+func TestTreesAreBounded(t *testing.T) {
+	s := memstore.New()
+	c, err := mageflow.New(membackend.New(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register(echo); err != nil {
+		t.Fatal(err)
+	}
+	steps := make([]flow.Flow[string, string], 15)
+	for i := range steps {
+		steps[i] = echo
+	}
+	items := make([]flow.Flow[string, string], 60)
+	for i := range items {
+		items[i] = flow.Chain(steps...)
+	}
+	// a swarm of 60 chains of 15 steps: 60 + 900 nodes under the root
+	sg, err := flow.Sign(context.Background(), c, flow.Swarm(items...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := session(t, s, Options{})
+	var tree node
+	call(t, cs, "get_flow", map[string]any{"id": sg.ID(), "max_children": 100}, &tree)
+	shown, more := tree.count()
+	if shown-1 > maxTreeNodes || shown < maxTreeNodes/2 {
+		t.Errorf("get_flow shows %d nodes under the root, want at most %d (and not far fewer)", shown-1, maxTreeNodes)
+	}
+	if shown-1+more != 60+900 {
+		t.Errorf("get_flow: %d nodes shown and %d counted in more, want %d in all", shown-1, more, 60+900)
+	}
+}
+
+// node is get_flow's answer, as far as its shape goes.
+type node struct {
+	Children []node `json:"children"`
+	More     int    `json:"more"`
+}
+
+// count returns the nodes of n (itself included) and the more they count.
+func (n node) count() (shown, more int) {
+	shown, more = 1, n.More
+	for _, c := range n.Children {
+		s, m := c.count()
+		shown, more = shown+s, more+m
+	}
+	return shown, more
+}

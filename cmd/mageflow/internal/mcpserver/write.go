@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mageflow-go/mageflow/inspect"
 	"github.com/mageflow-go/mageflow/sig"
-	"github.com/mageflow-go/mageflow/storage"
 	"github.com/mageflow-go/mageflow/viewer"
 )
 
@@ -36,6 +36,8 @@ type steerOut struct {
 	Op      sig.Op    `json:"op"`
 	Applied bool      `json:"applied"`
 	Flows   []steered `json:"flows"`
+	// Skipped are the flows a filter selected that op does not apply to.
+	Skipped []steered `json:"skipped,omitempty"`
 	// More says that the filter selects more flows than one call touches.
 	More bool   `json:"more,omitempty"`
 	Note string `json:"note,omitempty"`
@@ -73,11 +75,17 @@ func (h handlers) steer(ctx context.Context, op sig.Op, in steerIn) (*mcp.CallTo
 	case in.ID != "" && !in.filter.empty():
 		return refused("give either id or a filter, not both"), nil, nil
 	case in.ID != "":
-		id, err := h.resolve(ctx, in.ID)
+		r, err := h.record(ctx, in.ID)
 		if err != nil {
 			return failed(err)
 		}
-		r, err := viewer.Steer(ctx, h.s, op, id, wait)
+		id := r.ID
+		if r.Role == sig.RoleRoot {
+			if why := notFor(op, inspect.Summarize(r)); why != "" {
+				return refused(fmt.Sprintf("%s %s: %s", op, id, why)), nil, nil
+			}
+		}
+		r, err = viewer.Steer(ctx, h.s, op, id, wait)
 		if err != nil {
 			return failed(err)
 		}
@@ -97,16 +105,31 @@ func (h handlers) steer(ctx context.Context, op sig.Op, in steerIn) (*mcp.CallTo
 		return failed(err)
 	}
 	out.More = more
+	var apply []inspect.Summary
+	for _, f := range flows {
+		if why := notFor(op, f); why != "" {
+			out.Skipped = append(out.Skipped, steered{ID: f.ID, Name: f.Name, Status: f.Status, Error: why})
+			continue
+		}
+		apply = append(apply, f)
+	}
 	if !in.Apply {
-		for _, f := range flows {
+		for _, f := range apply {
 			out.Flows = append(out.Flows, steered{ID: f.ID, Name: f.Name, Status: f.Status})
 		}
-		out.Note = fmt.Sprintf("nothing changed: call %s again with apply true to %s these %d flows", op, op, len(flows))
+		out.Note = fmt.Sprintf("nothing changed: call %s again with apply true to %s these %d flows", op, op, len(apply))
 		return answer(out)
 	}
 	out.Applied = true
-	for _, f := range flows {
-		r, err := viewer.Steer(ctx, h.s, op, f.ID, wait)
+	// the whole call waits at most maxCall, whatever the number of flows
+	deadline := time.Now().Add(maxCall)
+	for i, f := range apply {
+		left := time.Until(deadline)
+		if left <= 0 {
+			out.Note = fmt.Sprintf("stopped after %d of %d flows: the call's time is up; call again to go on", i, len(apply))
+			return answer(out)
+		}
+		r, err := viewer.Steer(ctx, h.s, op, f.ID, min(wait, left))
 		if err != nil {
 			out.Flows = append(out.Flows, steered{ID: f.ID, Name: f.Name, Status: f.Status, Error: message(err)})
 			if errors.Is(err, viewer.ErrNoWorker) {
@@ -120,11 +143,36 @@ func (h handlers) steer(ctx context.Context, op sig.Op, in steerIn) (*mcp.CallTo
 	return answer(out)
 }
 
-// message is err's text, with what the assistant can do about a missing
-// flow.
-func message(err error) string {
-	if errors.Is(err, storage.ErrNotFound) {
-		return err.Error() + " (it may have expired)"
+// maxCall bounds the time one call of a write tool waits for workers.
+const maxCall = 60 * time.Second
+
+// notFor says why op does not apply to flow f, "" when it does: a flow
+// a filter selects is then skipped, not sent to a worker that would
+// refuse it.
+func notFor(op sig.Op, f inspect.Summary) string {
+	switch {
+	case op == sig.OpRetry && f.Status != sig.Failed:
+		return fmt.Sprintf("%s, not failed: nothing to retry", f.Status)
+	case op == sig.OpRetry && !f.Finished:
+		return "failed, but its callbacks still run: retry once it ended"
+	case op == sig.OpRetry:
+		return ""
+	case f.Status.Terminal():
+		return fmt.Sprintf("ended (%s): nothing to %s", f.Status, op)
+	case op == sig.OpResume && !f.Status.Paused():
+		return fmt.Sprintf("%s, not suspended or interrupted: nothing to resume", f.Status)
+	case op == sig.OpInterrupt && f.Status == sig.Interrupted:
+		return "already interrupted"
 	}
-	return err.Error()
+	return ""
+}
+
+// message is err's text without the names of the packages it went
+// through ("viewer: ", "inspect: ").
+func message(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"viewer: ", "inspect: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
 }
