@@ -33,7 +33,8 @@ type taskValue struct {
 }
 
 // SeeTasks implements storage.Tasks: one round trip, an HSET of every
-// task and the hash's TTL (TasksTTL) set again.
+// task and the hash's TTL (TasksTTL) set again, pipelined (not in a
+// MULTI, which the worker's ACL user may not run).
 func (s *Store) SeeTasks(ctx context.Context, tasks []storage.TaskInfo) error {
 	if len(tasks) == 0 {
 		return nil
@@ -47,7 +48,7 @@ func (s *Store) SeeTasks(ctx context.Context, tasks []storage.TaskInfo) error {
 		args = append(args, t.Name, v)
 	}
 	key := s.tasksKey()
-	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		p.HSet(ctx, key, args...)
 		p.PExpire(ctx, key, TasksTTL)
 		return nil
