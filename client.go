@@ -116,7 +116,12 @@ func (c *Client) Register(tasks ...task.Registrable) error {
 // is still recorded), the store calls that retry a store that cannot be
 // reached give up, and stop returns an error wrapping the context's: what
 // those calls did not record is redelivered or recovered as when the
-// process dies. A process that only starts flows needs no worker.
+// process dies. A process that only starts flows needs no worker. On a
+// store that keeps the tasks its workers registered (storage.Tasks: both
+// of mageflow's), the worker records its tasks before StartWorker returns
+// (waiting up to two seconds for the store, then trying on beside the
+// work), and again every hour while it runs, for the tools that list
+// them (mageflow mcp).
 func (c *Client) StartWorker(ctx context.Context) (stop func(context.Context) error, err error) {
 	return c.eng.StartWorker(ctx)
 }

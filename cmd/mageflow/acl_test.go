@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,6 +48,19 @@ func TestReadOnlyUserInspects(t *testing.T) {
 	}
 	if out := reader.mageflow(t, 1, "watch", "--interval", "5ms", failed); !strings.Contains(out, "failed") {
 		t.Errorf("watch as a read-only user:\n%s", out)
+	}
+	// and the MCP server's read tools
+	s, _ := mcpClient(t, reader)
+	var flows flowsAnswer
+	callTool(t, s, "list_flows", nil, &flows)
+	if ids := flows.ids(); !slices.Contains(ids, ok) || !slices.Contains(ids, failed) {
+		t.Errorf("list_flows as a read-only user: %v", ids)
+	}
+	if text, isErr := callTool(t, s, "get_flow", map[string]any{"id": failed}, nil); isErr || !strings.Contains(text, "card declined") {
+		t.Errorf("get_flow as a read-only user: %s", text)
+	}
+	if text, isErr := callTool(t, s, "list_tasks", nil, nil); isErr || !strings.Contains(text, `"inc"`) {
+		t.Errorf("list_tasks as a read-only user: %s", text)
 	}
 	// suspend is refused: the user may not run INFO (New's check) nor
 	// FCALL, nor anything else that writes or harms the server

@@ -16,13 +16,25 @@ import (
 // keeps those of the workers that run.
 const tasksEvery = time.Hour
 
+// firstTasksWait bounds the worker's start's wait for its tasks to be
+// recorded: a store that does not answer by then gets them from the
+// loop (seeTasks).
+const firstTasksWait = 2 * time.Second
+
 // seeTasks records the tasks registered here in a store that keeps them
-// (storage.Tasks), for the tools that list them, as the worker starts and
-// every tasksEvery until ctx ends. It runs beside the worker: a store
-// that cannot be reached delays the listing, not the work.
-func (e *Engine) seeTasks(ctx context.Context, x storage.Tasks) {
+// (storage.Tasks), for the tools that list them, every tasksEvery until
+// ctx ends; first at once unless the worker's start recorded them
+// (recorded). It runs beside the worker: a store that cannot be reached
+// delays the listing, not the work.
+func (e *Engine) seeTasks(ctx context.Context, x storage.Tasks, recorded bool) {
 	for {
-		e.recordTasks(ctx, x)
+		if !recorded {
+			err := e.retry(ctx, "see tasks", func() error { return e.recordTasks(ctx, x) })
+			if err != nil && ctx.Err() == nil {
+				e.log.WarnContext(ctx, "mageflow: could not record the worker's tasks in the store", slog.Any("error", err))
+			}
+		}
+		recorded = false
 		if !sleep(ctx, tasksEvery) {
 			return
 		}
@@ -30,7 +42,7 @@ func (e *Engine) seeTasks(ctx context.Context, x storage.Tasks) {
 }
 
 // recordTasks records the tasks registered here once.
-func (e *Engine) recordTasks(ctx context.Context, x storage.Tasks) {
+func (e *Engine) recordTasks(ctx context.Context, x storage.Tasks) error {
 	now := time.Now()
 	e.mu.RLock()
 	tasks := make([]storage.TaskInfo, 0, len(e.tasks))
@@ -39,10 +51,7 @@ func (e *Engine) recordTasks(ctx context.Context, x storage.Tasks) {
 	}
 	e.mu.RUnlock()
 	slices.SortFunc(tasks, func(a, b storage.TaskInfo) int { return cmp.Compare(a.Name, b.Name) })
-	err := e.retry(ctx, "see tasks", func() error { return x.SeeTasks(ctx, tasks) })
-	if err != nil && ctx.Err() == nil {
-		e.log.WarnContext(ctx, "mageflow: could not record the worker's tasks in the store", slog.Any("error", err))
-	}
+	return x.SeeTasks(ctx, tasks)
 }
 
 // typeName is t as the tools show it ("main.Order", "[]string"), "" for

@@ -42,7 +42,12 @@ func (e *Engine) StartWorker(ctx context.Context) (func(context.Context) error, 
 		loops = append(loops, func(ctx context.Context) { e.serveRequests(ctx, q) })
 	}
 	if x, ok := e.store.(storage.Tasks); ok {
-		loops = append(loops, func(ctx context.Context) { e.seeTasks(ctx, x) })
+		// recorded before the start returns, so that the tools list
+		// them as soon as it did, unless the store is slow to answer
+		tctx, cancel := context.WithTimeout(ctx, firstTasksWait)
+		recorded := e.recordTasks(tctx, x) == nil
+		cancel()
+		loops = append(loops, func(ctx context.Context) { e.seeTasks(ctx, x, recorded) })
 	}
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
