@@ -49,7 +49,7 @@ func (s *Spec) Due(last, now time.Time, m Missed) []time.Time {
 		}
 		from = onTime
 	}
-	for t := s.Next(from); !t.After(now); t = s.Next(t) {
+	for t := s.Next(from); !t.IsZero() && !t.After(now); t = s.Next(t) {
 		due = append(due, t)
 	}
 	if len(due) == 0 && !missed.IsZero() {
@@ -75,7 +75,7 @@ func (s *Spec) latest(from, to time.Time) time.Time {
 			start = from
 		}
 		var found time.Time
-		for t := s.Next(start); !t.After(to); t = s.Next(t) {
+		for t := s.Next(start); !t.IsZero() && !t.After(to); t = s.Next(t) {
 			found = t
 		}
 		if !found.IsZero() || start.Equal(from) {
@@ -118,7 +118,7 @@ func ParseTickID(id string) (name string, tick time.Time, err error) {
 		return "", time.Time{}, fmt.Errorf("schedule: %q is not a tick's flow id", id)
 	}
 	tick, err = time.Parse(tickLayout, id[i+1:])
-	if err != nil || !ValidName(id[:i]) {
+	if err != nil || !ValidName(id[:i]) || TickID(id[:i], tick) != id {
 		return "", time.Time{}, fmt.Errorf("schedule: %q is not a tick's flow id", id)
 	}
 	return id[:i], tick, nil

@@ -30,7 +30,7 @@ func TestDueStartsEveryTickOnceWhenLookedAtInTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := rapid.SampledFrom([]Missed{Skip, Latest}).Draw(t, "policy")
-		start := base.Add(time.Duration(rapid.Int64Range(0, int64(48*time.Hour)).Draw(t, "start")))
+		start := base.Add(time.Duration(rapid.Int64Range(0, int64(366*24*time.Hour)).Draw(t, "start"))) // clock changes included
 		last, now := start, start
 		var started []time.Time
 		for range rapid.IntRange(1, 300).Draw(t, "looks") {
@@ -54,11 +54,11 @@ func TestDueStartsEveryTickOnceWhenLookedAtInTime(t *testing.T) {
 // and Latest the latest of them, once; both start what is on time.
 func TestMissedTicks(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		s, err := Parse(rapid.SampledFrom(exprs).Draw(t, "expr"), "")
+		s, err := Parse(rapid.SampledFrom(exprs).Draw(t, "expr"), rapid.SampledFrom([]string{"", "Europe/Paris", "America/New_York"}).Draw(t, "tz"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		last := base.Add(time.Duration(rapid.Int64Range(0, int64(24*time.Hour)).Draw(t, "last")))
+		last := base.Add(time.Duration(rapid.Int64Range(0, int64(366*24*time.Hour)).Draw(t, "last")))
 		now := last.Add(time.Duration(rapid.Int64Range(int64(2*maxLate), int64(90*24*time.Hour)).Draw(t, "down")))
 		onTime := ticks(s, now.Add(-maxLate), now)
 		missed := ticks(s, last, now.Add(-maxLate))

@@ -17,6 +17,10 @@ type Spec struct {
 	// the multiples of it since the Unix epoch; zero for a cron one.
 	every time.Duration
 	cron  cron.Schedule
+	// once: the schedule names its hours (its hour field is not *), so
+	// a wall clock time the clocks show twice ticks once; a schedule of
+	// every hour ticks at each of them, an hour apart.
+	once bool
 }
 
 // The fields of a cron expression, in order.
@@ -63,7 +67,8 @@ func Parse(expr, tz string) (*Spec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %q: unknown shortcut (want @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or @every D)", ErrSpec, expr)
 		}
-		s.cron = inZone(c, loc)
+		// @hourly ticks every hour that passes; the others at midnight
+		s.cron, s.once = inZone(c, loc), expr != "@hourly"
 		return s, nil
 	}
 	parts := strings.Fields(expr)
@@ -74,7 +79,12 @@ func Parse(expr, tz string) (*Spec, error) {
 	if err != nil {
 		return nil, fieldError(expr, parts, err)
 	}
-	s.cron = inZone(c, loc)
+	s.cron, s.once = inZone(c, loc), parts[1] != "*"
+	// 2000 is a leap year: a spec with no tick in the eight years after
+	// it has none at all (its day of month is not in its months)
+	if s.Next(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+		return nil, fmt.Errorf("%w: %q: fields 3 (day of month) %q and 4 (month) %q never meet: the schedule has no tick", ErrSpec, expr, parts[2], parts[3])
+	}
 	return s, nil
 }
 
@@ -121,16 +131,54 @@ func (s *Spec) String() string { return s.expr }
 func (s *Spec) Location() *time.Location { return s.loc }
 
 // Next returns the first tick after t (strictly), in s's time zone.
+//
+// Around a change of the clocks, a tick follows the wall clock of the
+// zone: a time that happens twice when the clocks go back ticks once
+// (the first time) when the schedule names its hours (0 2 * * *), and at
+// each of them when it does not (*/15 * * * *, @hourly: every quarter of
+// an hour that passes); a time the clocks skip when they go forward does
+// not tick that day (0 30 2 * * in Europe/Paris has no tick on the last
+// Sunday of March). Zones whose clocks move by half an hour
+// (Australia/Lord_Howe) may miss the ticks around their change.
 func (s *Spec) Next(t time.Time) time.Time {
 	if s.every > 0 {
-		// the multiple of every after t, counted from the Unix epoch
-		// (floor division: t may be before it)
-		ns, d := t.UnixNano(), int64(s.every)
-		k := ns / d
-		if ns%d < 0 {
+		// the multiple of every after t, counted from the Unix epoch in
+		// seconds (floor division: t may be before it)
+		sec, d := t.Unix(), int64(s.every/time.Second)
+		k := sec / d
+		if sec%d < 0 {
 			k--
 		}
-		return time.Unix(0, (k+1)*d).In(s.loc)
+		return time.Unix((k+1)*d, 0).In(s.loc)
 	}
-	return s.cron.Next(t).In(s.loc)
+	n := s.next(t)
+	for s.once && !n.IsZero() && repeated(n) {
+		n = s.next(n)
+	}
+	return n
+}
+
+// next is the cron schedule's next tick after t, looking past the five
+// years the parser looks at (29 February has none from 2096 to 2104),
+// or zero for none.
+func (s *Spec) next(t time.Time) time.Time {
+	for range 3 {
+		if n := s.cron.Next(t); !n.IsZero() {
+			return n.In(s.loc)
+		}
+		t = t.AddDate(4, 0, 0)
+	}
+	return time.Time{}
+}
+
+// repeated reports whether the wall clock time of t happened an instant
+// before, in the hour the clocks went back: the second time it shows.
+func repeated(t time.Time) bool {
+	start, _ := t.ZoneBounds()
+	if start.IsZero() {
+		return false
+	}
+	_, off := t.Zone()
+	_, before := start.Add(-time.Nanosecond).Zone()
+	return before > off && t.Sub(start) < time.Duration(before-off)*time.Second
 }

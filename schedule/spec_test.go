@@ -109,3 +109,57 @@ func TestTickIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestClockChangesAndRareTicks(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	count := func(expr, tz string, from, to time.Time) int {
+		s, err := Parse(expr, tz)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", expr, err)
+		}
+		n := 0
+		for tk := s.Next(from); !tk.IsZero() && !tk.After(to); tk = s.Next(tk) {
+			n++
+		}
+		return n
+	}
+	// the clocks go back at 03:00 CEST on 2026-10-25: 02:00 to 03:00 shows twice
+	day := time.Date(2026, 10, 25, 0, 0, 0, 0, paris)
+	for _, c := range []struct {
+		expr string
+		want int
+	}{
+		{"0 2 * * *", 1}, {"30 2 * * *", 1}, {"@daily", 1},
+		{"*/30 * * * *", 50}, // every half hour that passes: 25 hours that day
+		{"@hourly", 25},
+	} {
+		if got := count(c.expr, "Europe/Paris", day.Add(-time.Second), day.AddDate(0, 0, 1).Add(-time.Second)); got != c.want {
+			t.Errorf("%q on the day the clocks go back: %d ticks, want %d", c.expr, got, c.want)
+		}
+	}
+	// 29 February: none from 2097 to 2103
+	s, _ := Parse("0 0 29 2 *", "")
+	if got := s.Next(time.Date(2097, 1, 1, 0, 0, 0, 0, time.UTC)); !got.Equal(time.Date(2104, 2, 29, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("29 February after 2097: %s, want 2104-02-29", got)
+	}
+	if d := s.Due(time.Date(2098, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2098, 6, 1, 0, 0, 0, 0, time.UTC), Latest); len(d) != 0 {
+		t.Errorf("Due in a year without 29 February: %v", d)
+	}
+	// a spec that never ticks is refused
+	for _, expr := range []string{"0 0 31 2 *", "0 0 30 2 *", "0 0 31 4,6,9,11 *"} {
+		if _, err := Parse(expr, ""); err == nil || !strings.Contains(err.Error(), "never meet") {
+			t.Errorf("Parse(%q) = %v, want a schedule without a tick refused", expr, err)
+		}
+	}
+	// @every far from 1970
+	e, _ := Parse("@every 1h", "")
+	if got := e.Next(time.Date(2300, 1, 1, 0, 30, 0, 0, time.UTC)); !got.Equal(time.Date(2300, 1, 1, 1, 0, 0, 0, time.UTC)) {
+		t.Errorf("@every 1h after 2300-01-01 00:30: %s", got)
+	}
+	if _, _, err := ParseTickID("x~20261203T010000.5Z"); err == nil {
+		t.Error("ParseTickID took a fraction of a second")
+	}
+}
