@@ -58,6 +58,20 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any,
 	}
 }
 
+// memClient is a client of a memory store with echo registered.
+func memClient(t *testing.T) (storage.Store, *mageflow.Client) {
+	t.Helper()
+	s := memstore.New()
+	c, err := mageflow.New(membackend.New(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register(echo); err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
 // trips counts the round trips a Redis client makes.
 type trips struct{ n atomic.Int64 }
 
@@ -120,14 +134,7 @@ func TestListOfTwentyFlowsIsBounded(t *testing.T) {
 // Payloads larger than the limit are cut, with their size; smaller ones
 // are the JSON they are.
 func TestLargePayloadsAreCut(t *testing.T) {
-	s := memstore.New()
-	c, err := mageflow.New(membackend.New(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Register(echo); err != nil {
-		t.Fatal(err)
-	}
+	s, c := memClient(t)
 	stop, err := c.StartWorker(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -168,14 +175,7 @@ func TestLargePayloadsAreCut(t *testing.T) {
 // A flow's tree holds at most maxTreeNodes steps and items, however wide
 // and deep: the containers it leaves out count them in more.
 func TestTreesAreBounded(t *testing.T) {
-	s := memstore.New()
-	c, err := mageflow.New(membackend.New(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Register(echo); err != nil {
-		t.Fatal(err)
-	}
+	s, c := memClient(t)
 	steps := make([]flow.Flow[string, string], 15)
 	for i := range steps {
 		steps[i] = echo
