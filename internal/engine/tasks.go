@@ -1,11 +1,9 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"log/slog"
 	"reflect"
-	"slices"
 	"time"
 
 	"github.com/mageflow-go/mageflow/storage"
@@ -50,7 +48,6 @@ func (e *Engine) recordTasks(ctx context.Context, x storage.Tasks) error {
 		tasks = append(tasks, storage.TaskInfo{Name: name, In: typeName(def.In), Out: typeName(def.Out), Seen: now})
 	}
 	e.mu.RUnlock()
-	slices.SortFunc(tasks, func(a, b storage.TaskInfo) int { return cmp.Compare(a.Name, b.Name) })
 	return x.SeeTasks(ctx, tasks)
 }
 

@@ -23,10 +23,7 @@ func (s *Store) SeeTasks(ctx context.Context, tasks []storage.TaskInfo) error {
 		s.tasks = make(map[string]storage.TaskInfo)
 	}
 	for _, t := range tasks {
-		if old, ok := s.tasks[t.Name]; ok && old.Seen.After(t.Seen) {
-			t.Seen = old.Seen
-		}
-		s.tasks[t.Name] = t
+		s.tasks[t.Name] = t // the latest record wins, as on Redis
 	}
 	return nil
 }
